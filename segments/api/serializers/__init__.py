@@ -1,0 +1,1 @@
+"""Serializers of the segments API, one module per resource."""

@@ -1,0 +1,1 @@
+"""Viewsets of the segments API, one module per resource."""

@@ -1,0 +1,10 @@
+"""The segments app: segments, their customer and item assignments, and referenced records."""
+
+from django.apps import AppConfig
+
+
+class SegmentsConfig(AppConfig):
+    """Configuration of the segments app."""
+
+    name = "segments"
+    verbose_name = "Customer segments"

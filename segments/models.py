@@ -1,0 +1,351 @@
+"""The data model: segments, their assignments, and the records they refer to.
+
+Every table carries its tenant; every unique constraint and index starts with it, and
+no query crosses tenants (so the schema can later be distributed by tenant). Each row
+has a surrogate `id` for joins and an `external_id`, the id the API speaks of.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from segments.choices import AssignmentType, EventType, ItemType, SegmentStatus
+from tenants.models import Tenant
+
+EXTERNAL_ID_MAX = 64
+
+
+class Versioned(models.Model):
+    """Mixins, mixin schema links, an optimistic-locking version and timestamps."""
+
+    mixins = models.JSONField(default=dict, blank=True)
+    metadata_mixins = models.JSONField(
+        default=dict, blank=True, help_text="Mixin name → schema URL, stored as given."
+    )
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    modified_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+# --- Referenced records -----------------------------------------------------------------------
+
+
+class LegalEntity(models.Model):
+    """A company that B2B customers act for."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    external_id = models.CharField(max_length=EXTERNAL_ID_MAX)
+    name = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        verbose_name_plural = "legal entities"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "external_id"], name="legalentity_tenant_extid_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name or self.external_id}"
+
+
+class Customer(models.Model):
+    """A customer of the tenant's shop, as its customer service knows them."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    external_id = models.CharField(max_length=EXTERNAL_ID_MAX)
+    first_name = models.CharField(max_length=255, blank=True)
+    last_name = models.CharField(max_length=255, blank=True)
+    email = models.CharField(max_length=320, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    legal_entities = models.ManyToManyField(
+        LegalEntity, through="CustomerLegalEntity", related_name="customers", blank=True
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "external_id"], name="customer_tenant_extid_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        full_name = f"{self.first_name} {self.last_name}".strip()
+        return f"{full_name} ({self.external_id})" if full_name else self.external_id
+
+
+class CustomerLegalEntity(models.Model):
+    """A customer's membership of a legal entity."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE)
+    legal_entity = models.ForeignKey(LegalEntity, on_delete=models.CASCADE)
+
+    class Meta:
+        verbose_name = "customer membership"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "customer", "legal_entity"], name="customerle_tenant_pair_uniq"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "legal_entity"], name="customerle_tenant_le_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} in {self.legal_entity_id}"
+
+
+class Category(models.Model):
+    """A node of the tenant's category tree."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    external_id = models.CharField(max_length=EXTERNAL_ID_MAX)
+    code = models.CharField(max_length=255, blank=True)
+    name = models.JSONField(default=dict, blank=True)
+    description = models.JSONField(default=dict, blank=True)
+    slug = models.JSONField(default=dict, blank=True)
+    ecn = models.JSONField(default=list, blank=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+    position = models.IntegerField(default=0)
+    published = models.BooleanField(default=True)
+    valid_from = models.DateTimeField(null=True, blank=True)
+    valid_to = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "categories"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "external_id"], name="category_tenant_extid_uniq"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["tenant", "parent", "position"], name="category_tenant_parent_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code or self.external_id
+
+
+class Product(models.Model):
+    """A product of the tenant's catalogue."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    external_id = models.CharField(max_length=EXTERNAL_ID_MAX)
+    code = models.CharField(max_length=255, blank=True)
+    name = models.JSONField(default=dict, blank=True)
+    categories = models.ManyToManyField(
+        Category, through="ProductCategory", related_name="products", blank=True
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "external_id"], name="product_tenant_extid_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.code or self.external_id
+
+
+class ProductCategory(models.Model):
+    """A product sitting in a category."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE)
+    category = models.ForeignKey(Category, on_delete=models.CASCADE)
+
+    class Meta:
+        verbose_name = "product in category"
+        verbose_name_plural = "products in categories"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "product", "category"], name="productcat_tenant_pair_uniq"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "category"], name="productcat_tenant_cat_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} in {self.category_id}"
+
+
+# --- Segments and assignments -----------------------------------------------------------------
+
+
+class Segment(Versioned):
+    """A customer segment: a named, optionally time-boxed group for one site."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    external_id = models.CharField(max_length=EXTERNAL_ID_MAX)
+    name = models.JSONField(default=dict)
+    description = models.JSONField(default=dict, blank=True)
+    valid_from = models.DateTimeField(null=True, blank=True)
+    valid_to = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=8, choices=SegmentStatus.choices, default=SegmentStatus.INACTIVE
+    )
+    site_code = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "external_id"], name="segment_tenant_extid_uniq"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_to__isnull=True)
+                | Q(valid_from__lt=models.F("valid_to")),
+                name="segment_validity_order",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "site_code", "status"], name="segment_tenant_site_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+    def is_effective(self, at=None) -> bool:
+        """ACTIVE and `at` (default: now) inside the validity window, open ends unbounded."""
+        at = at or timezone.now()
+        return (
+            self.status == SegmentStatus.ACTIVE
+            and (self.valid_from is None or self.valid_from <= at)
+            and (self.valid_to is None or at < self.valid_to)
+        )
+
+
+class CustomerAssignment(Versioned):
+    """A customer (B2C), or a customer acting for a legal entity (B2B), in a segment."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    segment = models.ForeignKey(
+        Segment, on_delete=models.CASCADE, related_name="customer_assignments"
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="assignments")
+    legal_entity = models.ForeignKey(
+        LegalEntity, null=True, blank=True, on_delete=models.CASCADE, related_name="assignments"
+    )
+    assignment_type = models.CharField(
+        max_length=9, choices=AssignmentType.choices, default=AssignmentType.MANUAL
+    )
+
+    class Meta:
+        constraints = [
+            # Two partial constraints, since NULL legal entities are otherwise never equal.
+            models.UniqueConstraint(
+                fields=["tenant", "segment", "customer"],
+                condition=Q(legal_entity__isnull=True),
+                name="custassign_b2c_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "segment", "customer", "legal_entity"],
+                condition=Q(legal_entity__isnull=False),
+                name="custassign_b2b_uniq",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["tenant", "customer", "segment"], name="custassign_tenant_cust_idx"
+            ),
+            models.Index(
+                fields=["tenant", "segment", "customer"], name="custassign_tenant_seg_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        suffix = f" for {self.legal_entity_id}" if self.legal_entity_id else ""
+        return f"customer {self.customer_id}{suffix} in segment {self.segment_id}"
+
+
+class ItemAssignment(Versioned):
+    """A product or a category assigned to a segment."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="item_assignments")
+    type = models.CharField(max_length=8, choices=ItemType.choices)
+    product = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.CASCADE, related_name="assignments"
+    )
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.CASCADE, related_name="assignments"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(type=ItemType.PRODUCT, product__isnull=False, category__isnull=True)
+                    | Q(type=ItemType.CATEGORY, category__isnull=False, product__isnull=True)
+                ),
+                name="itemassign_type_matches_item",
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "segment", "product"],
+                condition=Q(product__isnull=False),
+                name="itemassign_product_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "segment", "category"],
+                condition=Q(category__isnull=False),
+                name="itemassign_category_uniq",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["tenant", "product", "segment"],
+                condition=Q(product__isnull=False),
+                name="itemassign_tenant_prod_idx",
+            ),
+            models.Index(
+                fields=["tenant", "category", "segment"],
+                condition=Q(category__isnull=False),
+                name="itemassign_tenant_cat_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        item = self.product_id if self.type == ItemType.PRODUCT else self.category_id
+        return f"{self.type} {item} in segment {self.segment_id}"
+
+
+# --- Change events ----------------------------------------------------------------------------
+
+
+class Event(models.Model):
+    """One change to a segment or an assignment, recorded in the writing transaction."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    type = models.CharField(max_length=64, choices=EventType.choices)
+    resource_id = models.CharField(
+        max_length=255,
+        help_text="The segment id, or segment/customer[/legal entity], or segment/type/item.",
+    )
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "id"], name="event_tenant_seq_idx"),
+            models.Index(
+                fields=["tenant", "created_at"],
+                condition=Q(delivered_at__isnull=True),
+                name="event_tenant_pending_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.resource_id}"

@@ -1,0 +1,61 @@
+"""Reads of segments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from segments.choices import SegmentStatus
+from segments.exceptions import SegmentNotFound
+from segments.models import CustomerAssignment, Segment
+from tenants.models import Tenant
+
+
+def effective_q(*, at: datetime | None = None, prefix: str = "") -> Q:
+    """The condition 'ACTIVE and `at` inside validity' on Segment (or via `prefix`, e.g. 'segment__')."""
+    at = at or timezone.now()
+    return (
+        Q(**{f"{prefix}status": SegmentStatus.ACTIVE})
+        & (Q(**{f"{prefix}valid_from__isnull": True}) | Q(**{f"{prefix}valid_from__lte": at}))
+        & (Q(**{f"{prefix}valid_to__isnull": True}) | Q(**{f"{prefix}valid_to__gt": at}))
+    )
+
+
+def segment_list(
+    *,
+    tenant: Tenant,
+    customer_id: str | None = None,
+    legal_entity_id: str | None = None,
+    only_effective: bool = False,
+) -> QuerySet[Segment]:
+    """The tenant's segments, optionally only those a customer is assigned to.
+
+    `legal_entity_id` narrows a customer's assignments to that legal entity (B2B) when
+    given; without it, all of the customer's assignments (B2C and B2B) count.
+    """
+    queryset = Segment.objects.filter(tenant=tenant)
+    if customer_id is not None:
+        assignments = CustomerAssignment.objects.filter(
+            tenant=tenant, customer__tenant=tenant, customer__external_id=customer_id
+        )
+        if legal_entity_id is not None:
+            assignments = assignments.filter(legal_entity__external_id=legal_entity_id)
+        queryset = queryset.filter(id__in=assignments.values("segment_id"))
+    if only_effective:
+        queryset = queryset.filter(effective_q())
+    return queryset
+
+
+def segment_get(
+    *, tenant: Tenant, segment_id: str, queryset: QuerySet[Segment] | None = None
+) -> Segment:
+    """One segment by its id; raises SegmentNotFound."""
+    source = queryset if queryset is not None else Segment.objects.filter(tenant=tenant)
+    try:
+        return source.get(tenant=tenant, external_id=segment_id)
+    except Segment.DoesNotExist:
+        raise SegmentNotFound(
+            f"The segment with id {segment_id} has not been found.", resource_id=segment_id
+        ) from None

@@ -1,0 +1,33 @@
+"""Change events, recorded in the same transaction as the change they describe (SPEC §10).
+
+Every service that changes a segment or an assignment calls `event_record` (or
+`events_record` for a batch) inside its transaction, so an event exists exactly when
+its change was committed. Delivery to webhooks reads the table in id order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from segments.choices import EventType
+from segments.models import Event
+from tenants.models import Tenant
+
+
+def event_record(
+    *, tenant: Tenant, type: EventType, resource_id: str, payload: dict[str, Any]
+) -> Event:
+    """Record one change event."""
+    return Event.objects.create(tenant=tenant, type=type, resource_id=resource_id, payload=payload)
+
+
+def events_record(
+    *, tenant: Tenant, events: Iterable[tuple[EventType, str, dict[str, Any]]]
+) -> list[Event]:
+    """Record several change events with one INSERT; `events` are (type, resource_id, payload)."""
+    rows = [
+        Event(tenant=tenant, type=type_, resource_id=resource_id, payload=payload)
+        for type_, resource_id, payload in events
+    ]
+    return Event.objects.bulk_create(rows) if rows else []

@@ -1,0 +1,154 @@
+"""One error envelope for the whole API: `{"code", "status", "message", "resourceId"?, "details"?}`.
+
+`exception_handler` is DRF's hook; `json_error` builds the body for Django-level handlers
+(404 on unknown paths, 500) and middleware (413), so every error a client sees has one shape.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from rest_framework import exceptions as drf_exceptions
+from rest_framework.response import Response
+
+from segmentservice.exceptions import ServiceError
+
+logger = logging.getLogger(__name__)
+
+INVALID_TOKEN_BODY = {
+    "fault": {
+        "faultstring": "Invalid access token",
+        "detail": {"errorcode": "oauth.v2.InvalidAccessToken"},
+    }
+}
+
+
+def error_body(
+    status: int, message: str, *, resource_id: str | None = None, details: Any = None
+) -> dict[str, Any]:
+    """The contract's error body for one status code."""
+    body: dict[str, Any] = {
+        "code": status,
+        "status": HTTPStatus(status).phrase,
+        "message": message,
+    }
+    if resource_id is not None:
+        body["resourceId"] = resource_id
+    if details:
+        body["details"] = details
+    return body
+
+
+def json_error(status: int, message: str, **kwargs: Any) -> JsonResponse:
+    """A Django response carrying the error body."""
+    return JsonResponse(error_body(status, message, **kwargs), status=status)
+
+
+def flatten_validation_errors(detail: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """Turn DRF's nested error detail into (field path, message) pairs."""
+    pairs: list[tuple[str, str]] = []
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            if key in ("non_field_errors", drf_exceptions.api_settings.NON_FIELD_ERRORS_KEY):
+                pairs.extend(flatten_validation_errors(value, prefix))
+            else:
+                path = f"{prefix}.{key}" if prefix else str(key)
+                pairs.extend(flatten_validation_errors(value, path))
+    elif isinstance(detail, list):
+        if all(not isinstance(item, (dict, list)) for item in detail):
+            pairs.extend((prefix, str(item)) for item in detail)
+        else:
+            for index, item in enumerate(detail):
+                pairs.extend(flatten_validation_errors(item, f"{prefix}[{index}]"))
+    else:
+        pairs.append((prefix, str(detail)))
+    return pairs
+
+
+def validation_message(detail: Any) -> tuple[str, list[dict[str, str]]]:
+    """A one-line message naming every problem, and the per-field details."""
+    pairs = flatten_validation_errors(detail)
+    message = "; ".join(f"{field}: {text}" if field else text for field, text in pairs)
+    details = [{"field": field, "message": text} for field, text in pairs if field]
+    return message or "Validation problem with request body.", details
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's exception hook: every failure becomes the contract's JSON error body."""
+    if isinstance(exc, drf_exceptions.NotAuthenticated | drf_exceptions.AuthenticationFailed):
+        return Response(INVALID_TOKEN_BODY, status=401, headers={"WWW-Authenticate": "Bearer"})
+    if isinstance(exc, ServiceError):
+        return Response(
+            error_body(
+                exc.status_code, exc.message, resource_id=exc.resource_id, details=exc.details
+            ),
+            status=exc.status_code,
+        )
+    if isinstance(exc, Http404):
+        message = str(exc) if str(exc) else "The resource has not been found."
+        return Response(error_body(404, message), status=404)
+    if isinstance(exc, PermissionDenied):
+        exc = drf_exceptions.PermissionDenied()
+    if isinstance(exc, DjangoValidationError):
+        exc = drf_exceptions.ValidationError(exc.messages)
+    if isinstance(exc, drf_exceptions.ValidationError):
+        message, details = validation_message(exc.detail)
+        return Response(error_body(400, message, details=details), status=400)
+    if isinstance(exc, drf_exceptions.PermissionDenied):
+        message = (
+            "The access to the requested resource has been forbidden by the server."
+            if exc.detail == drf_exceptions.PermissionDenied.default_detail
+            else str(exc.detail)
+        )
+        return Response(error_body(403, message), status=403)
+    if isinstance(exc, drf_exceptions.APIException):
+        headers = {}
+        if isinstance(exc, drf_exceptions.MethodNotAllowed):
+            view = context.get("view")
+            if view is not None:
+                headers["Allow"] = ", ".join(view.allowed_methods)
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(int(exc.wait))
+        return Response(
+            error_body(exc.status_code, str(exc.detail)), status=exc.status_code, headers=headers
+        )
+    return None
+
+
+def _is_admin(request: HttpRequest) -> bool:
+    # The admin is a browser application: its error pages stay HTML.
+    return request.path.startswith("/admin/")
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Unknown paths answer JSON, not Django's HTML page."""
+    if _is_admin(request):
+        return defaults.page_not_found(request, exception)
+    return json_error(404, f"No resource at {request.path}.")
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    """An unexpected failure still answers the JSON error body."""
+    if _is_admin(request):
+        return defaults.server_error(request)
+    return json_error(500, "Internal server error.")
+
+
+def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A request Django itself rejects (bad host, too many fields) answers JSON."""
+    if _is_admin(request):
+        return defaults.bad_request(request, exception)
+    return json_error(400, "Bad request.")
+
+
+def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A request Django itself forbids answers JSON outside the admin."""
+    if _is_admin(request):
+        return defaults.permission_denied(request, exception)
+    return json_error(403, "The access to the requested resource has been forbidden by the server.")

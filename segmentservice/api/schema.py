@@ -1,0 +1,80 @@
+"""OpenAPI helpers: the error responses every tenant operation documents."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
+
+from segmentservice.api.serializers import ErrorSerializer, FaultSerializer
+
+TENANT_PARAMETER = OpenApiParameter(
+    "tenant",
+    str,
+    OpenApiParameter.PATH,
+    description="Your tenant name, lowercase: ^[a-z][a-z0-9]+$, 3 to 16 characters.",
+)
+
+ERROR_400 = OpenApiResponse(
+    ErrorSerializer, description="Bad request due to validation, incorrect parameters, etc."
+)
+ERROR_401 = OpenApiResponse(
+    FaultSerializer,
+    description="Unauthorized: the token is missing, malformed, expired or badly signed.",
+    examples=[
+        OpenApiExample(
+            "Invalid access token",
+            {
+                "fault": {
+                    "faultstring": "Invalid access token",
+                    "detail": {"errorcode": "oauth.v2.InvalidAccessToken"},
+                }
+            },
+        )
+    ],
+)
+ERROR_403 = OpenApiResponse(
+    ErrorSerializer, description="The token is another tenant's or lacks the scope."
+)
+ERROR_404 = OpenApiResponse(ErrorSerializer, description="Resource not found.")
+ERROR_409 = OpenApiResponse(
+    ErrorSerializer, description="Conflict: the resource exists, or has changed."
+)
+
+
+def errors(*codes: int) -> dict[int, OpenApiResponse]:
+    """The documented error responses for `codes`."""
+    table = {400: ERROR_400, 401: ERROR_401, 403: ERROR_403, 404: ERROR_404, 409: ERROR_409}
+    return {code: table[code] for code in codes}
+
+
+LIST_PARAMETERS = [
+    OpenApiParameter(
+        "q", str, description="Filter, e.g. `siteCode:main status:ACTIVE name.en:~(Gold)`."
+    ),
+    OpenApiParameter("pageSize", int, description="Page size, 1 to 1000, default 60."),
+    OpenApiParameter("pageNumber", int, description="Page number, from 1."),
+    OpenApiParameter(
+        "sort", str, description="e.g. `name.en:ASC,metadata.createdAt:DESC`; ties broken by id."
+    ),
+    OpenApiParameter(
+        "fields", str, description="Only these fields, e.g. `id,name,metadata.version`."
+    ),
+    OpenApiParameter(
+        "X-Total-Count",
+        bool,
+        OpenApiParameter.HEADER,
+        description="`true` adds the X-Total-Count response header.",
+    ),
+]
+SEARCH_PARAMETERS = [p for p in LIST_PARAMETERS if p.name != "q"]
+ACCEPT_LANGUAGE = OpenApiParameter(
+    "Accept-Language",
+    str,
+    OpenApiParameter.HEADER,
+    description="Absent or `*`: localized fields as maps; a list such as `fr-CH, fr;q=0.9`: plain strings.",
+)
+CONTENT_LANGUAGE = OpenApiParameter(
+    "Content-Language",
+    str,
+    OpenApiParameter.HEADER,
+    description="The language of plain-string localized values in the body; `*` for maps.",
+)

@@ -1,0 +1,43 @@
+"""Tenant scoping, applied once for every tenant endpoint.
+
+Every view under `/customer-segment/{tenant}/` inherits `TenantScopedMixin`. After DRF
+has authenticated the token and checked its scopes, `initial()` checks the path tenant
+(400 when malformed, 403 when the token is another tenant's, 404 when unknown) and sets
+`self.tenant`. Views read data only through selectors that take that tenant, so no
+endpoint can forget the scoping.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.request import Request
+
+from tenants.exceptions import TenantMismatch
+from tenants.models import Tenant
+from tenants.selectors import tenant_get, tenant_name_check
+from tenants.tokens import TokenClaims
+
+
+class TenantScopedMixin:
+    """Resolves `self.tenant` from the path and the token, for every request."""
+
+    tenant: Tenant
+    claims: TokenClaims
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        """Authenticate, check scopes, then check and load the path tenant."""
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        name = self.kwargs["tenant"]  # type: ignore[attr-defined]
+        tenant_name_check(name=name)
+        self.claims = request.auth
+        if self.claims.tenant != name:
+            raise TenantMismatch(
+                f"The token is for another tenant than {name!r}.", resource_id=name
+            )
+        self.tenant = tenant_get(name=name)
+
+    @property
+    def customer_only(self) -> bool:
+        """Whether the caller is a customer who may see only what concerns them."""
+        return self.claims.is_customer or "customersegment.segment_read" not in self.claims.scopes

@@ -1,0 +1,10 @@
+"""The tenants app: tenants, API clients and bearer tokens."""
+
+from django.apps import AppConfig
+
+
+class TenantsConfig(AppConfig):
+    """Configuration of the tenants app."""
+
+    name = "tenants"
+    verbose_name = "Tenants and access"

@@ -1,0 +1,45 @@
+"""Scope checks: every endpoint names the scopes it needs, per action."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import permissions
+from rest_framework.request import Request
+
+from tenants.tokens import TokenClaims
+
+
+class HasRequiredScopes(permissions.BasePermission):
+    """Grants access when the token holds one of the scopes the view requires.
+
+    A view declares `required_scopes`, a mapping from action name (or, for plain
+    APIViews, the lower-case HTTP method) to the scopes any one of which suffices:
+
+        required_scopes = {"list": READ_SCOPES, "create": MANAGE_SCOPES}
+
+    An action the mapping does not name is refused: a forgotten entry fails closed.
+    """
+
+    message = "The access to the requested resource has been forbidden by the server."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        """True when the token carries one of the scopes this action needs."""
+        claims = request.auth
+        if not isinstance(claims, TokenClaims):
+            return False
+        required = getattr(view, "required_scopes", None)
+        if required is None:
+            return False
+        action = getattr(view, "action", None) or request.method.lower()
+        needed = required.get(action)
+        if needed is None:
+            return False
+        missing_all = not (claims.scopes & set(needed))
+        if missing_all:
+            self.message = f"The token lacks the scope this operation needs: one of {', '.join(sorted(needed))}."
+        return not missing_all
+
+
+class AllowAny(permissions.AllowAny):
+    """For the few endpoints that need no token (token endpoint, health, docs)."""

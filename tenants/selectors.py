@@ -1,0 +1,32 @@
+"""Reads of tenants and API clients."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from tenants.exceptions import InvalidTenantName, UnknownTenant
+from tenants.models import TENANT_NAME_MAX, TENANT_NAME_MIN, TENANT_NAME_PATTERN, ApiClient, Tenant
+
+
+def tenant_name_check(*, name: str) -> None:
+    """Raise InvalidTenantName unless `name` follows the tenant naming rule."""
+    if not (TENANT_NAME_MIN <= len(name) <= TENANT_NAME_MAX and TENANT_NAME_PATTERN.match(name)):
+        raise InvalidTenantName(
+            f"Tenant {name!r} is not a valid tenant name: it must match ^[a-z][a-z0-9]+$ "
+            f"and be {TENANT_NAME_MIN} to {TENANT_NAME_MAX} characters long.",
+            resource_id=name,
+        )
+
+
+def tenant_get(*, name: str) -> Tenant:
+    """The tenant called `name`; raises UnknownTenant when there is none."""
+    tenant_name_check(name=name)
+    try:
+        return Tenant.objects.get(name=name)
+    except Tenant.DoesNotExist:
+        raise UnknownTenant(f"Tenant {name!r} does not exist.", resource_id=name) from None
+
+
+def api_client_list(*, tenant: Tenant) -> QuerySet[ApiClient]:
+    """The API clients of a tenant, revoked ones included."""
+    return ApiClient.objects.filter(tenant=tenant).order_by("name", "client_id")

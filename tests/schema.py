@@ -1,0 +1,42 @@
+"""Checks response bodies against the reference OpenAPI document's schemas.
+
+`assert_matches(body, "SegmentResponse")` validates with jsonschema against the named
+component, with every `$ref` resolved inside the reference document.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+REFERENCE = (
+    Path(__file__).resolve().parent.parent / "docs" / "reference" / "customer-segment-api.yml"
+)
+
+
+@functools.cache
+def _document() -> dict[str, Any]:
+    # The YAML has unquoted timestamps; keep them strings as JSON would.
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_constructor(
+        "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
+    )
+    return yaml.load(REFERENCE.read_text(), Loader=Loader)
+
+
+def schema_for(component: str, *, array: bool = False) -> dict[str, Any]:
+    """A JSON schema for a component (or an array of it) of the reference document."""
+    ref = {"$ref": f"#/components/schemas/{component}"}
+    schema = {"type": "array", "items": ref} if array else ref
+    return {**schema, "components": _document()["components"]}
+
+
+def assert_matches(body: Any, component: str, *, array: bool = False) -> None:
+    """Fail with jsonschema's message unless `body` matches the component's schema."""
+    jsonschema.validate(body, schema_for(component, array=array))
