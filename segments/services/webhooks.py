@@ -29,8 +29,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from segmentservice.api.timestamps import format_instant
 from segments.models import Event, WebhookEndpoint
+from segmentservice.api.timestamps import format_instant
 
 logger = logging.getLogger(__name__)
 
