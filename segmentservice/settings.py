@@ -53,6 +53,12 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+# Benchmarks only: count (and optionally capture) each request's SQL; see segmentservice/dbstats.py.
+DB_QUERY_STATS = env.bool("DB_QUERY_STATS", default=False)
+DB_QUERY_CAPTURE_DIR = env.str("DB_QUERY_CAPTURE_DIR", default="")
+if DB_QUERY_STATS:
+    MIDDLEWARE.insert(0, "segmentservice.dbstats.QueryStatsMiddleware")
+
 ROOT_URLCONF = "segmentservice.urls"
 
 TEMPLATES = [

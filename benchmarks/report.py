@@ -1,0 +1,160 @@
+"""`docs/benchmarks/results.md` and `latency.png` from the per-size result files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+TARGET_FLOOR = 2.0
+TARGET_GROWTH = 1.3
+
+
+def _load(out: Path, size: str) -> dict | None:
+    path = out / f"results-{size}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _mark(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+def report_write(out: Path, *, command: str) -> None:
+    """Write the Markdown tables and the chart for whichever sizes have results."""
+    runs = {size: _load(out, size) for size in ("small", "large")}
+    runs = {size: run for size, run in runs.items() if run}
+    lines = [
+        "# Benchmarks",
+        "",
+        "Every hot path over HTTP on loopback against the real server (gunicorn with the",
+        "repository's `gunicorn.conf.py`, 2 workers, PostgreSQL), with the client on the same",
+        "machine. *Floor* is the same SQL the request ran (captured from the server, literal",
+        "as PostgreSQL received it) replayed straight through psycopg on one connection with the",
+        "server's connection settings: what the database itself needs for the request.",
+        "",
+        f"Made with `{command}` (the command writes this file and `latency.png`).",
+        "",
+    ]
+    for size, run in runs.items():
+        lines += [
+            f"## {size}: {run['assignments']:,} assignments",
+            "",
+            f"{run['machine']}; measured {run['measured_at']}; data: "
+            + ", ".join(f"{v:,} {k}" for k, v in run["sizes"].items())
+            + (
+                f"; generated in {run['generated_seconds']:.0f} s"
+                if run.get("generated_seconds")
+                else ""
+            )
+            + ".",
+            "",
+            "| hot path | p50 ms | p95 ms | req/s | queries/request | floor p50 ms | p50 / floor | within 2x |",
+            "|---|---:|---:|---:|---:|---:|---:|:---:|",
+        ]
+        for s in run["scenarios"]:
+            ratio = s["ratio_to_floor"]
+            lines.append(
+                f"| {s['label']} | {s['p50_ms']:.2f} | {s['p95_ms']:.2f} | {s['rps']:.0f} | "
+                f"{', '.join(map(str, s['queries']))} | {s['floor_p50_ms']:.2f} | "
+                f"{ratio:.2f} | {_mark(ratio <= TARGET_FLOOR)} |"
+            )
+        probe = run.get("list_queries_by_page_size")
+        if probe:
+            lines += [
+                "",
+                f"Queries for the mixin list at pageSize 10: {probe.get('10')}, "
+                f"at pageSize 500: {probe.get('500')}.",
+            ]
+        memory = run.get("memory")
+        if memory:
+            lines += [
+                "",
+                f"Peak RSS (VmHWM) of each worker across {memory['requests']:,} bulk upserts "
+                "of 200 segments:",
+                "",
+                "| worker | after 100 | after all | growth |",
+                "|---|---:|---:|---:|",
+            ]
+            for i, w in enumerate(memory["workers"], 1):
+                growth = w["hwm_kib_after_all"] - w["hwm_kib_after_100"]
+                lines.append(
+                    f"| {i} | {w['hwm_kib_after_100'] / 1024:.1f} MiB | "
+                    f"{w['hwm_kib_after_all'] / 1024:.1f} MiB | {growth / 1024:+.1f} MiB |"
+                )
+        lines.append("")
+    if len(runs) == 2:
+        small = {s["name"]: s for s in runs["small"]["scenarios"]}
+        lines += [
+            "## Growth: large against small",
+            "",
+            "| hot path | p50 small ms | p50 large ms | growth | within 1.3x | queries small / large |",
+            "|---|---:|---:|---:|:---:|---:|",
+        ]
+        for s in runs["large"]["scenarios"]:
+            base = small.get(s["name"])
+            if not base:
+                continue
+            growth = s["p50_ms"] / base["p50_ms"]
+            lines.append(
+                f"| {s['label']} | {base['p50_ms']:.2f} | {s['p50_ms']:.2f} | {growth:.2f} | "
+                f"{_mark(growth <= TARGET_GROWTH)} | {base['queries']} / {s['queries']} |"
+            )
+        lines.append("")
+    lines += [
+        "## The SQL of each hot path (large if measured, else small)",
+        "",
+        "Statements per request as the server ran them; these are what the floor replays.",
+        "",
+    ]
+    shown = runs.get("large") or next(iter(runs.values()), None)
+    for s in (shown or {}).get("scenarios", []):
+        lines += [
+            f"<details><summary>{s['label']}: {len(s['statements'])} statements</summary>",
+            "",
+        ]
+        lines += ["```sql"]
+        for sql in s["statements"]:
+            lines.append(sql if len(sql) < 1500 else sql[:1500] + " …")
+        lines += ["```", "", "</details>", ""]
+    (out / "results.md").write_text("\n".join(lines) + "\n")
+    _chart(out / "latency.png", runs)
+
+
+def _chart(path: Path, runs: dict) -> None:
+    """Grouped bars: p50 per hot path per size, with its floor, on a log scale."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if not runs:
+        return
+    reference = next(iter(runs.values()))["scenarios"]
+    labels = [s["label"] for s in reference]
+    series = []
+    for size, run in runs.items():
+        by_name = {s["name"]: s for s in run["scenarios"]}
+        series.append(
+            (f"{size} p50", [by_name.get(s["name"], {}).get("p50_ms", 0) for s in reference])
+        )
+        series.append(
+            (
+                f"{size} floor",
+                [by_name.get(s["name"], {}).get("floor_p50_ms", 0) for s in reference],
+            )
+        )
+    fig, ax = plt.subplots(figsize=(12, 6), dpi=110)
+    width = 0.8 / len(series)
+    colors = ["#1f77b4", "#aec7e8", "#d62728", "#ff9896"]
+    for i, (name, values) in enumerate(series):
+        positions = [x + (i - (len(series) - 1) / 2) * width for x in range(len(labels))]
+        ax.bar(positions, values, width, label=name, color=colors[i % len(colors)])
+    ax.set_yscale("log")
+    ax.set_ylabel("milliseconds (log scale)")
+    ax.set_xticks(range(len(labels)))
+    ax.set_xticklabels(labels, rotation=30, ha="right", fontsize=8)
+    ax.set_title("p50 latency over HTTP and its psycopg floor, per hot path")
+    ax.legend()
+    ax.grid(axis="y", which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

@@ -1,0 +1,64 @@
+"""Per-request database statistics for benchmarks; off unless `DB_QUERY_STATS` is true.
+
+When on, `QueryStatsMiddleware` counts the SQL statements each request runs and answers
+them in an `X-DB-Queries` response header. When `DB_QUERY_CAPTURE_DIR` is set too, a
+request carrying `X-Bench-Capture: NAME` also has its statements written, as literal SQL,
+to `NAME.json` in that directory, so a benchmark can replay exactly the same SQL straight
+through psycopg and compare (`python -m benchmarks`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+
+CAPTURE_NAME = re.compile(r"^[a-z0-9_-]{1,64}$")
+
+
+class QueryStatsMiddleware:
+    """Adds `X-DB-Queries: N`; with a capture directory, records the SQL of marked requests."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.capture_dir = (
+            Path(settings.DB_QUERY_CAPTURE_DIR) if settings.DB_QUERY_CAPTURE_DIR else None
+        )
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        name = request.headers.get("X-Bench-Capture", "")
+        capture = bool(self.capture_dir and CAPTURE_NAME.match(name))
+        statements: list[str] = []
+
+        def record(execute, sql, params, many, context) -> Any:
+            if many:
+                params = list(params)
+            if capture:
+                # Before executing: composing the literal resets the cursor's result.
+                cursor = context["cursor"]
+                for p in params if many else [params]:
+                    statements.append(_literal(cursor, sql, p))
+            else:
+                statements.append("")
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(record):
+            response = self.get_response(request)
+        response["X-DB-Queries"] = str(len(statements))
+        if capture:
+            (self.capture_dir / f"{name}.json").write_text(json.dumps(statements))
+        return response
+
+
+def _literal(cursor, sql: str, params) -> str:
+    """The statement as the server receives it (psycopg binds on the client by default)."""
+    raw = getattr(cursor, "cursor", cursor)
+    if params is not None and hasattr(raw, "mogrify"):
+        return raw.mogrify(sql, params)
+    return sql
