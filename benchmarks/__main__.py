@@ -107,7 +107,7 @@ def _scenario(server, floor_conn, scenario, args) -> dict:
         raise RuntimeError(f"{scenario.name}: capture got {captured.status}")
     statements = json.loads((server.capture_dir / f"{scenario.name}.json").read_text())
     _log(f"{scenario.name}: {iterations} sequential requests")
-    seconds, queries = latencies(port, call, iterations=iterations, expect=scenario.expect)
+    seconds, queries, cpu = latencies(port, call, iterations=iterations, expect=scenario.expect)
     rps = throughput(port, call, requests=iterations * 2, threads=args.threads)
     floor = floor_measure(floor_conn, statements, iterations=iterations, write=scenario.write)
     p50, p95 = percentile(seconds, 50), percentile(seconds, 95)
@@ -118,6 +118,7 @@ def _scenario(server, floor_conn, scenario, args) -> dict:
         "p50_ms": p50 * 1000,
         "p95_ms": p95 * 1000,
         "rps": rps,
+        "server_cpu_ms": percentile(cpu, 50) if cpu else None,
         "queries": sorted(q for q in queries if q is not None),
         "floor_p50_ms": floor["p50"] * 1000,
         "floor_p95_ms": floor["p95"] * 1000,
@@ -127,7 +128,8 @@ def _scenario(server, floor_conn, scenario, args) -> dict:
     }
     _log(
         f"{scenario.name}: p50 {result['p50_ms']:.2f} ms, p95 {result['p95_ms']:.2f} ms, "
-        f"{rps:.0f} req/s, queries {result['queries']}, floor {result['floor_p50_ms']:.2f} ms"
+        f"{rps:.0f} req/s, queries {result['queries']}, worker CPU {result['server_cpu_ms']:.2f} ms, "
+        f"floor {result['floor_p50_ms']:.2f} ms"
     )
     return result
 

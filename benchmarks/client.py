@@ -29,6 +29,7 @@ class Reply:
     queries: int | None
     body: bytes
     seconds: float
+    cpu_ms: float | None = None
 
 
 def send(port: int, call: Call, *, capture: str | None = None) -> Reply:
@@ -49,7 +50,14 @@ def send(port: int, call: Call, *, capture: str | None = None) -> Reply:
         body = response.read()
         seconds = time.perf_counter() - started
         queries = response.getheader("X-DB-Queries")
-        return Reply(response.status, int(queries) if queries else None, body, seconds)
+        cpu = response.getheader("X-Worker-CPU-Ms")
+        return Reply(
+            response.status,
+            int(queries) if queries else None,
+            body,
+            seconds,
+            float(cpu) if cpu else None,
+        )
     finally:
         conn.close()
 
@@ -64,9 +72,14 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
 
 
-def latencies(port: int, call: Call, *, iterations: int, expect: int) -> tuple[list[float], set]:
-    """Send `call` `iterations` times one after another; (seconds each, query counts seen)."""
-    seconds, queries = [], set()
+def latencies(
+    port: int, call: Call, *, iterations: int, expect: int
+) -> tuple[list[float], set, list[float]]:
+    """Send `call` `iterations` times one after another.
+
+    Returns the seconds of each, the query counts seen and the worker CPU ms of each.
+    """
+    seconds, queries, cpu = [], set(), []
     for _ in range(iterations):
         reply = send(port, call)
         if reply.status != expect:
@@ -75,7 +88,9 @@ def latencies(port: int, call: Call, *, iterations: int, expect: int) -> tuple[l
             )
         seconds.append(reply.seconds)
         queries.add(reply.queries)
-    return seconds, queries
+        if reply.cpu_ms is not None:
+            cpu.append(reply.cpu_ms)
+    return seconds, queries, cpu
 
 
 def throughput(port: int, call: Call, *, requests: int, threads: int) -> float:

@@ -30,6 +30,9 @@ def report_write(out: Path, *, command: str) -> None:
         "machine. *Floor* is the same SQL the request ran (captured from the server, literal",
         "as PostgreSQL received it) replayed straight through psycopg on one connection with the",
         "server's connection settings: what the database itself needs for the request.",
+        "*Worker CPU* is the median CPU time the gunicorn worker spent on the request (from",
+        "the benchmark-only `X-Worker-CPU-Ms` header): steadier than wall time when other",
+        "work shares the machine.",
         "",
         f"Made with `{command}` (the command writes this file and `latency.png`).",
         "",
@@ -47,14 +50,15 @@ def report_write(out: Path, *, command: str) -> None:
             )
             + ".",
             "",
-            "| hot path | p50 ms | p95 ms | req/s | queries/request | floor p50 ms | p50 / floor | within 2x |",
-            "|---|---:|---:|---:|---:|---:|---:|:---:|",
+            "| hot path | p50 ms | p95 ms | req/s | queries/request | worker CPU ms | floor p50 ms | p50 / floor | within 2x |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|:---:|",
         ]
         for s in run["scenarios"]:
             ratio = s["ratio_to_floor"]
             lines.append(
                 f"| {s['label']} | {s['p50_ms']:.2f} | {s['p95_ms']:.2f} | {s['rps']:.0f} | "
-                f"{', '.join(map(str, s['queries']))} | {s['floor_p50_ms']:.2f} | "
+                f"{', '.join(map(str, s['queries']))} | {s.get('server_cpu_ms') or 0:.2f} | "
+                f"{s['floor_p50_ms']:.2f} | "
                 f"{ratio:.2f} | {_mark(ratio <= TARGET_FLOOR)} |"
             )
         probe = run.get("list_queries_by_page_size")

@@ -1,7 +1,8 @@
 """Per-request database statistics for benchmarks; off unless `DB_QUERY_STATS` is true.
 
 When on, `QueryStatsMiddleware` counts the SQL statements each request runs and answers
-them in an `X-DB-Queries` response header. When `DB_QUERY_CAPTURE_DIR` is set too, a
+them in an `X-DB-Queries` response header, with the worker's CPU time for the request in
+`X-Worker-CPU-Ms` (steadier than wall time on a busy machine). When `DB_QUERY_CAPTURE_DIR` is set too, a
 request carrying `X-Bench-Capture: NAME` also has its statements written, as literal SQL,
 to `NAME.json` in that directory, so a benchmark can replay exactly the same SQL straight
 through psycopg and compare (`python -m benchmarks`).
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -48,8 +50,10 @@ class QueryStatsMiddleware:
                 statements.append("")
             return execute(sql, params, many, context)
 
+        cpu_started = time.thread_time()
         with connection.execute_wrapper(record):
             response = self.get_response(request)
+        response["X-Worker-CPU-Ms"] = f"{(time.thread_time() - cpu_started) * 1000:.3f}"
         response["X-DB-Queries"] = str(len(statements))
         if capture:
             (self.capture_dir / f"{name}.json").write_text(json.dumps(statements))

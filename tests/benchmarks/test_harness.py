@@ -39,6 +39,7 @@ def test_query_stats_middleware_counts_and_captures_statements(tmp_path):
 
     assert plain.status_code == 200
     assert int(plain["X-DB-Queries"]) >= 1
+    assert float(plain["X-Worker-CPU-Ms"]) > 0
     statements = json.loads((tmp_path / "health.json").read_text())
     assert len(statements) == int(captured["X-DB-Queries"])
     assert all("SELECT" in s.upper() for s in statements)
@@ -65,6 +66,7 @@ def _result(size: str, p50: float, floor: float) -> dict:
                 "p50_ms": p50,
                 "p95_ms": p50 * 1.5,
                 "rps": 400.0,
+                "server_cpu_ms": 1.5,
                 "queries": [2],
                 "floor_p50_ms": floor,
                 "floor_p95_ms": floor,
@@ -96,8 +98,8 @@ def test_report_writes_tables_growth_and_chart(tmp_path):
 
     text = (tmp_path / "results.md").read_text()
     assert "`python -m benchmarks --size both`" in text
-    assert "| get one segment | 2.00 | 3.00 | 400 | 2 | 1.00 | 2.00 | yes |" in text
-    assert "| get one segment | 2.40 | 3.60 | 400 | 2 | 0.80 | 3.00 | **no** |" in text
+    assert "| get one segment | 2.00 | 3.00 | 400 | 2 | 1.50 | 1.00 | 2.00 | yes |" in text
+    assert "| get one segment | 2.40 | 3.60 | 400 | 2 | 1.50 | 0.80 | 3.00 | **no** |" in text
     assert "| get one segment | 2.00 | 2.40 | 1.20 | yes | [2] / [2] |" in text
     assert "| 1 | 78.1 MiB | 79.1 MiB | +1.0 MiB |" in text
     assert (tmp_path / "latency.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
