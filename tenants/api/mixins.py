@@ -15,7 +15,7 @@ from rest_framework.request import Request
 
 from tenants.exceptions import TenantMismatch
 from tenants.models import Tenant
-from tenants.selectors import tenant_get, tenant_name_check
+from tenants.selectors import tenant_get_cached, tenant_name_check
 from tenants.tokens import TokenClaims
 
 
@@ -35,7 +35,7 @@ class TenantScopedMixin:
             raise TenantMismatch(
                 f"The token is for another tenant than {name!r}.", resource_id=name
             )
-        self.tenant = tenant_get(name=name)
+        self.tenant = tenant_get_cached(name=name)
 
     @property
     def customer_only(self) -> bool:
