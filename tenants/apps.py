@@ -10,9 +10,13 @@ class TenantsConfig(AppConfig):
     verbose_name = "Tenants and access"
 
     def ready(self) -> None:
-        """A tenant saved or deleted in this process is re-read on its next request."""
+        """Register the OpenAPI description of the bearer token; re-read saved tenants.
+
+        A tenant saved or deleted in this process is re-read on its next request.
+        """
         from django.db.models.signals import post_delete, post_save
 
+        from tenants import schema  # noqa: F401
         from tenants.models import Tenant
         from tenants.selectors import tenant_cache_clear
 
