@@ -8,3 +8,9 @@ class SegmentsConfig(AppConfig):
 
     name = "segments"
     verbose_name = "Customer segments"
+
+    def ready(self) -> None:
+        """Install the index-friendly JSON path lookup."""
+        from segments.lookups import lookups_register
+
+        lookups_register()

@@ -1,0 +1,67 @@
+"""An index-friendly `exact` on JSON paths for PostgreSQL.
+
+`mixins__segmentAttributes__membershipStatus="GOLD"` (what `q=mixins.a.b:GOLD` and
+`q=name.en:Gold` compile to) is by default `(mixins #> '{a,b}') = '"GOLD"'`: no index can
+serve it, and the planner guesses its selectivity blindly. For a scalar value on a path of
+object keys the same condition is `mixins @> '{"a": {"b": "GOLD"}}'`, which a GIN
+`jsonb_path_ops` index serves and whose selectivity PostgreSQL estimates from statistics.
+
+The two are equivalent exactly when the value is a JSON scalar (string, number, boolean)
+and no key of the path is an integer (which `#>` reads as an array index): a scalar
+contains only an equal scalar, and a nested array does not contain a bare scalar.
+Anything else keeps Django's own SQL, as does every other database.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from django.db.models.fields.json import KeyTransform, KeyTransformExact
+
+
+def _path(expression: Any) -> tuple[list[str], Any] | None:
+    """(keys, root column) of a chain of plain KeyTransforms, or None for anything else."""
+    keys: list[str] = []
+    while type(expression) is KeyTransform:
+        keys.insert(0, expression.key_name)
+        expression = expression.lhs
+    if not keys or isinstance(expression, KeyTransform):
+        return None
+    return keys, expression
+
+
+def _is_index(key: str) -> bool:
+    try:
+        int(key)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_scalar(value: Any) -> bool:
+    if isinstance(value, bool | int | str):
+        return True
+    return isinstance(value, float) and math.isfinite(value)
+
+
+class JsonPathExact(KeyTransformExact):
+    """`exact` on a JSON key path; on PostgreSQL a containment test when that is the same."""
+
+    def as_postgresql(self, compiler, connection) -> tuple[str, tuple]:
+        """`"column" @> '{"a": {"b": value}}'::jsonb`, or Django's SQL when not equivalent."""
+        found = _path(self.lhs) if type(self.lhs) is KeyTransform else None
+        if found is None or not _is_scalar(self.rhs) or any(_is_index(k) for k in found[0]):
+            return self.as_sql(compiler, connection)
+        keys, root = found
+        document: Any = self.rhs
+        for key in reversed(keys):
+            document = {key: document}
+        root_sql, root_params = compiler.compile(root)
+        return f"{root_sql} @> %s::jsonb", (*root_params, json.dumps(document))
+
+
+def lookups_register() -> None:
+    """Make `JsonPathExact` the `exact` of JSON key paths (called from the app config)."""
+    KeyTransform.register_lookup(JsonPathExact)
