@@ -54,6 +54,9 @@ def report_write(out: Path, *, command: str) -> None:
             "|---|---:|---:|---:|---:|---:|---:|---:|:---:|",
         ]
         for s in run["scenarios"]:
+            if "unavailable" in s:
+                lines.append(f"| {s['label']} | not measured: {s['unavailable']} | | | | | | | |")
+                continue
             ratio = s["ratio_to_floor"]
             lines.append(
                 f"| {s['label']} | {s['p50_ms']:.2f} | {s['p95_ms']:.2f} | {s['rps']:.0f} | "
@@ -95,7 +98,7 @@ def report_write(out: Path, *, command: str) -> None:
         ]
         for s in runs["large"]["scenarios"]:
             base = small.get(s["name"])
-            if not base:
+            if not base or "unavailable" in base or "unavailable" in s:
                 continue
             growth = s["p50_ms"] / base["p50_ms"]
             lines.append(
@@ -111,6 +114,8 @@ def report_write(out: Path, *, command: str) -> None:
     ]
     shown = runs.get("large") or next(iter(runs.values()), None)
     for s in (shown or {}).get("scenarios", []):
+        if "unavailable" in s:
+            continue
         lines += [
             f"<details><summary>{s['label']}: {len(s['statements'])} statements</summary>",
             "",
@@ -132,7 +137,7 @@ def _chart(path: Path, runs: dict) -> None:
 
     if not runs:
         return
-    reference = next(iter(runs.values()))["scenarios"]
+    reference = [s for s in next(iter(runs.values()))["scenarios"] if "unavailable" not in s]
     labels = [s["label"] for s in reference]
     series = []
     for size, run in runs.items():
