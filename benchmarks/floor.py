@@ -17,8 +17,8 @@ from benchmarks.client import percentile
 
 
 def floor_connect(url: str) -> psycopg.Connection:
-    """A connection with the server's settings: autocommit, UTC, the statement timeout."""
-    conn = psycopg.connect(url, autocommit=True, options="-c statement_timeout=30000")
+    """A connection with the server's settings: autocommit, UTC, statement timeout, no JIT."""
+    conn = psycopg.connect(url, autocommit=True, options="-c statement_timeout=30000 -c jit=off")
     conn.execute("SET TIME ZONE 'UTC'")
     return conn
 
