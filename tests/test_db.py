@@ -1,0 +1,46 @@
+"""`rows_update`: one statement for many rows, the same result as `bulk_update`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from segments.models import Segment
+from segmentservice.db import rows_update
+from tests.factories import make_segment
+
+
+@pytest.mark.django_db
+def test_writes_every_given_field_of_every_row_in_one_query(
+    tenant, other_tenant, django_assert_num_queries
+):
+    rows = [make_segment(tenant, f"s{i}") for i in range(5)]
+    untouched = make_segment(other_tenant, "s0", name={"en": "Theirs"})
+    when = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+    for i, row in enumerate(rows):
+        row.name = {"en": f"Renamed {i}", "de": "Umbenannt"}
+        row.mixins = {"a": {"b": [i, None, True]}}
+        row.valid_to = when if i % 2 else None
+        row.version = 7 + i
+        row.site_code = "b2b"  # changed, but not written
+
+    with django_assert_num_queries(1):
+        count = rows_update(rows, ["name", "mixins", "valid_to", "version"])
+
+    assert count == 5
+    for i, row in enumerate(rows):
+        stored = Segment.objects.get(pk=row.pk)
+        assert stored.name == {"en": f"Renamed {i}", "de": "Umbenannt"}
+        assert stored.mixins == {"a": {"b": [i, None, True]}}
+        assert stored.valid_to == (when if i % 2 else None)
+        assert stored.version == 7 + i
+        assert stored.site_code == "main"
+    untouched.refresh_from_db()
+    assert untouched.name == {"en": "Theirs"}
+
+
+@pytest.mark.django_db
+def test_nothing_to_write_costs_nothing(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert rows_update([], ["name"]) == 0
