@@ -12,8 +12,8 @@ def rows_update(objs: Sequence[models.Model], fields: Sequence[str]) -> int:
 
     Django's `bulk_update` builds a `CASE WHEN id = ... THEN ...` expression per field and
     row: for 200 rows and 10 fields, 2,000 resolved expressions, about 1.5 ms of CPU per
-    row. On PostgreSQL this sends `UPDATE t SET f = v.f FROM (VALUES ...) v WHERE t.id =
-    v.id` instead (and the tenant, where the model has one, must match too); elsewhere it
+    row. On PostgreSQL this sends `UPDATE t SET f = v.f FROM unnest(ids, fs) v WHERE
+    t.id = v.id` instead (and the tenant, where the model has one, must match too); elsewhere it
     is `bulk_update`. Like `bulk_update`, no `pre_save` (so no `auto_now`) and no signals.
     """
     if not objs:
@@ -28,17 +28,18 @@ def rows_update(objs: Sequence[models.Model], fields: Sequence[str]) -> int:
         keys.append(meta.get_field("tenant"))
     columns = [*keys, *written]
     qn = connection.ops.quote_name
-    row = "(" + ", ".join(f"%s::{f.cast_db_type(connection)}" for f in columns) + ")"
-    params: list = []
-    for obj in objs:
-        for f in columns:
-            params.append(f.get_db_prep_save(getattr(obj, f.attname), connection))
+    # One array parameter per column, unnested into rows: a handful of parameters however
+    # many rows, where VALUES would send (and psycopg parse) thousands of placeholders.
+    arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in columns)
+    params = [
+        [f.get_db_prep_save(getattr(obj, f.attname), connection) for obj in objs] for f in columns
+    ]
     assignments = ", ".join(f"{qn(f.column)} = v.{qn(f.column)}" for f in written)
     matches = " AND ".join(f"t.{qn(f.column)} = v.{qn(f.column)}" for f in keys)
     names = ", ".join(qn(f.column) for f in columns)
     sql = (
         f"UPDATE {qn(meta.db_table)} AS t SET {assignments} "
-        f"FROM (VALUES {', '.join([row] * len(objs))}) AS v ({names}) WHERE {matches}"
+        f"FROM unnest({arrays}) AS v ({names}) WHERE {matches}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
