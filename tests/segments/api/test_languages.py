@@ -29,7 +29,8 @@ def stored(segment_id="s") -> Segment:
 class TestWrites:
     def test_plain_strings_are_stored_in_the_content_language(self, client):
         response = create(
-            client, {"id": "s", "name": "Gold", "description": "Die Besten"},
+            client,
+            {"id": "s", "name": "Gold", "description": "Die Besten"},
             HTTP_CONTENT_LANGUAGE="de",
         )
         assert response.status_code == 201

@@ -9,7 +9,13 @@ import pytest
 from segments.choices import EventType
 from segments.models import CustomerAssignment, Event, ItemAssignment, Segment
 from tests.conftest import MANAGE, READ
-from tests.factories import assign_customer, assign_product, make_customer, make_product, make_segment
+from tests.factories import (
+    assign_customer,
+    assign_product,
+    make_customer,
+    make_product,
+    make_segment,
+)
 from tests.schema import assert_matches
 
 URL = "/customer-segment/acme/segments/bulk"
@@ -225,7 +231,9 @@ class TestBulkUpsert:
     def test_single_language_strings_update_that_language_only(self, client, tenant):
         make_segment(tenant, "a", name={"en": "Gold", "de": "Gold"})
         response = client.put(
-            URL, [{"id": "a", "name": "Or", "siteCode": "main"}], HTTP_CONTENT_LANGUAGE="fr",
+            URL,
+            [{"id": "a", "name": "Or", "siteCode": "main"}],
+            HTTP_CONTENT_LANGUAGE="fr",
             format="json",
         )
         assert response.json()[0]["code"] == 204
