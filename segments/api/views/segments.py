@@ -102,11 +102,6 @@ SEGMENT_EXAMPLE = {
 }
 
 
-def scopes(*names: str) -> list[dict[str, list[str]]]:
-    """The OpenAPI security requirement: any one of these OAuth2 scopes."""
-    return [{"OAuth2": [name]} for name in names]
-
-
 class SegmentViewSet(TenantViewSet):
     """Segments of a tenant."""
 
@@ -176,7 +171,6 @@ class SegmentViewSet(TenantViewSet):
         "(segment_read_own) sees only the effective segments it is assigned to.",
         parameters=[*LIST_PARAMETERS, ACCEPT_LANGUAGE, *CUSTOMER_FILTERS],
         responses={200: SegmentSerializer(many=True), **errors(400, 401, 403)},
-        auth=scopes(*READ_OR_OWN),
     )
     def list(self, request: Request, tenant: str) -> Response:
         """GET /segments."""
@@ -201,7 +195,6 @@ class SegmentViewSet(TenantViewSet):
             }
         },
         responses={200: SegmentSerializer(many=True), **errors(400, 401, 403)},
-        auth=scopes(*READ_OR_OWN),
     )
     def search(self, request: Request, tenant: str) -> Response:
         """POST /segments/search: the list, with `q` in the body."""
@@ -223,7 +216,6 @@ class SegmentViewSet(TenantViewSet):
             CUSTOMER_FILTERS[1],
         ],
         responses={200: SegmentSerializer, **errors(401, 403, 404)},
-        auth=scopes(*READ_OR_OWN),
     )
     def retrieve(self, request: Request, tenant: str, segment_id: str) -> Response:
         """GET /segments/{segmentId}."""
@@ -243,7 +235,6 @@ class SegmentViewSet(TenantViewSet):
         request=SegmentInputSerializer,
         examples=[OpenApiExample("Segment", SEGMENT_EXAMPLE, request_only=True)],
         responses={201: IdResponseSerializer, **errors(400, 401, 403, 409)},
-        auth=scopes(*MANAGE),
     )
     def create(self, request: Request, tenant: str) -> Response:
         """POST /segments."""
@@ -266,7 +257,6 @@ class SegmentViewSet(TenantViewSet):
             204: OpenApiResponse(description="Updated."),
             **errors(400, 401, 403, 409),
         },
-        auth=scopes(*MANAGE),
     )
     def update(self, request: Request, tenant: str, segment_id: str) -> Response:
         """PUT /segments/{segmentId}: 201 when created, 204 when replaced."""
@@ -304,7 +294,6 @@ class SegmentViewSet(TenantViewSet):
             )
         ],
         responses={204: OpenApiResponse(description="Updated."), **errors(400, 401, 403, 404, 409)},
-        auth=scopes(*MANAGE),
     )
     def partial_update(self, request: Request, tenant: str, segment_id: str) -> Response:
         """PATCH /segments/{segmentId}."""
@@ -318,7 +307,6 @@ class SegmentViewSet(TenantViewSet):
         summary="Deleting a customer segment",
         parameters=[FORCE_DELETE],
         responses={204: OpenApiResponse(description="Deleted."), **errors(400, 401, 403, 404)},
-        auth=scopes(*MANAGE),
     )
     def destroy(self, request: Request, tenant: str, segment_id: str) -> Response:
         """DELETE /segments/{segmentId}[?forceDelete=true]."""
@@ -337,7 +325,6 @@ class SegmentViewSet(TenantViewSet):
         parameters=[CONTENT_LANGUAGE],
         request=SegmentInputSerializer(many=True),
         responses={207: BULK_RESULTS, **errors(400, 401, 403)},
-        auth=scopes(*MANAGE),
     )
     def bulk_create(self, request: Request, tenant: str) -> Response:
         """POST /segments/bulk."""
@@ -355,7 +342,6 @@ class SegmentViewSet(TenantViewSet):
         parameters=[CONTENT_LANGUAGE],
         request=SegmentInputSerializer(many=True),
         responses={207: BULK_RESULTS, **errors(400, 401, 403)},
-        auth=scopes(*MANAGE),
     )
     def bulk_upsert(self, request: Request, tenant: str) -> Response:
         """PUT /segments/bulk."""
@@ -372,7 +358,6 @@ class SegmentViewSet(TenantViewSet):
         parameters=[FORCE_DELETE],
         request=serializers.ListField(child=serializers.CharField()),
         responses={207: BULK_RESULTS, **errors(400, 401, 403)},
-        auth=scopes(*MANAGE),
     )
     def bulk_delete(self, request: Request, tenant: str) -> Response:
         """DELETE /segments/bulk[?forceDelete=true]."""
@@ -403,7 +388,6 @@ class SegmentViewSet(TenantViewSet):
             )
         ],
         responses={200: MatchItemSerializer(many=True), **errors(400, 401, 403)},
-        auth=scopes(*MANAGE),
     )
     def match(self, request: Request, tenant: str) -> Response:
         """POST /segments/match."""
