@@ -56,6 +56,10 @@ KIND_ALIASES = {
 }
 LIST_COLUMNS = frozenset({"legalEntities", "categories", "ecn"})
 DEFAULT_BATCH_SIZE = 1000
+# PostgreSQL takes at most 65535 parameters a statement: lookups and membership inserts of a
+# batch are cut into pieces well below that, whatever the number of references per record.
+IDS_PER_LOOKUP = 10_000
+MEMBERSHIPS_PER_STATEMENT = 10_000
 
 
 class DirectoryFileError(Exception):
@@ -550,11 +554,7 @@ def _resolve_references(
         return rows
     target = LegalEntity if kind == "customers" else Category
     wanted = {ref for row in rows for ref in row.references or ()}
-    known = set(
-        target.objects.filter(tenant=tenant, external_id__in=wanted).values_list(
-            "external_id", flat=True
-        )
-    )
+    known = set(_pks_by_external_id(tenant, target, wanted))
     noun = "legal entit(ies)" if kind == "customers" else "categor(ies)"
     kept = []
     for row in rows:
@@ -605,11 +605,7 @@ def _write_parents(tenant: Tenant, rows: list[_Row]) -> None:
     changing = [row for row in rows if row.has_parent]
     if not changing:
         return
-    parents = dict(
-        Category.objects.filter(
-            tenant=tenant, external_id__in={row.parent for row in changing if row.parent}
-        ).values_list("external_id", "pk")
-    )
+    parents = _pks_by_external_id(tenant, Category, (row.parent for row in changing if row.parent))
     missing = [row.parent for row in changing if row.parent and row.parent not in parents]
     if missing:
         raise RecordError(f"its parent {missing[0]} was not written.")
@@ -628,24 +624,48 @@ def _write_memberships(
     member: str,
     member_model: type[models.Model],
 ) -> None:
-    """Replace the memberships of the rows that list them (categories, legal entities)."""
+    """Make the memberships of the rows that list them (categories, legal entities) be those.
+
+    Only the difference is written, so re-importing an unchanged file writes no memberships.
+    """
     listing = [row for row in rows if row.references is not None]
     if not listing:
         return
-    through.objects.filter(tenant=tenant, **{f"{owner}_id__in": [r.pk for r in listing]}).delete()
-    wanted = {ref for row in listing for ref in row.references}
-    pks = dict(
-        member_model.objects.filter(tenant=tenant, external_id__in=wanted).values_list(
-            "external_id", "pk"
-        )
-    )
-    missing = wanted - set(pks)
+    wanted_ids = {ref for row in listing for ref in row.references}
+    pks = _pks_by_external_id(tenant, member_model, wanted_ids)
+    missing = wanted_ids - set(pks)
     if missing:
         raise RecordError(f"unknown id(s) {', '.join(sorted(missing))}.")
+    wanted = {(row.pk, pks[ref]) for row in listing for ref in row.references}
+    existing = {
+        (owner_pk, member_pk): pk
+        for pk, owner_pk, member_pk in through.objects.filter(
+            tenant=tenant, **{f"{owner}_id__in": [row.pk for row in listing]}
+        ).values_list("pk", f"{owner}_id", f"{member}_id")
+    }
+    stale = [pk for pair, pk in existing.items() if pair not in wanted]
+    for start in range(0, len(stale), IDS_PER_LOOKUP):
+        through.objects.filter(tenant=tenant, pk__in=stale[start : start + IDS_PER_LOOKUP]).delete()
     through.objects.bulk_create(
-        [
-            through(tenant=tenant, **{f"{owner}_id": row.pk, f"{member}_id": pks[ref]})
-            for row in listing
-            for ref in row.references
-        ]
+        batch_size=MEMBERSHIPS_PER_STATEMENT,
+        objs=[
+            through(tenant=tenant, **{f"{owner}_id": owner_pk, f"{member}_id": member_pk})
+            for owner_pk, member_pk in sorted(wanted - set(existing))
+        ],
     )
+
+
+def _pks_by_external_id(
+    tenant: Tenant, model: type[models.Model], external_ids: Iterable[str]
+) -> dict[str, int]:
+    """external id → pk of those of the tenant's rows that exist, in a few lookups."""
+    wanted = sorted(set(external_ids))
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), IDS_PER_LOOKUP):
+        chunk = wanted[start : start + IDS_PER_LOOKUP]
+        found.update(
+            model.objects.filter(tenant=tenant, external_id__in=chunk).values_list(
+                "external_id", "pk"
+            )
+        )
+    return found
