@@ -40,6 +40,7 @@ from segments.models import (
     Product,
     ProductCategory,
 )
+from segmentservice.api.parsers import unstorable_text
 from tenants.models import Tenant
 
 # Sections of the document, in the order they are written (later ones refer to earlier ones).
@@ -405,6 +406,9 @@ def _check(record: DirectoryRecord, default_language: str, report: ImportReport)
     if not isinstance(data, dict):
         raise RecordError("a record must be an object.")
     external_id = _id(data)
+    problem = unstorable_text(data)
+    if problem:
+        raise RecordError(f"it contains {problem}.")
     values = _CHECKS[record.kind](data, default_language)
     for key in set(data) - _KNOWN[record.kind]:
         report.ignored_keys[f"{record.kind}.{key}"] += 1

@@ -209,6 +209,38 @@ class TestJsonDocument:
         assert "Skipped categories[0] (id stored): position must be a whole number." in err
         assert Category.objects.get(external_id="kid").parent.external_id == "stored"
 
+    def test_text_no_database_can_hold_is_a_bad_record(self, tenant, tmp_path):
+        _, err = run(tmp_path, '{"products": [{"id": "p", "name": {"en": "a\\u0000b"}}]}')
+        assert (
+            "Skipped products[0] (id p): it contains a NUL character (\\u0000), "
+            "which no field accepts." in err
+        )
+        assert not Product.objects.exists()
+
+    def test_a_batch_the_database_refuses_is_retried_record_by_record(
+        self, tenant, tmp_path, monkeypatch
+    ):
+        from django.db import DataError
+
+        from segments.services import directory
+
+        original = directory._write_rows
+
+        def refuse_p2(tenant, kind, rows):
+            original(tenant, kind, rows)
+            if any(row.external_id == "p2" for row in rows):
+                raise DataError("value too long")
+
+        monkeypatch.setattr(directory, "_write_rows", refuse_p2)
+        make_category(tenant, "c")
+        document = {"products": [{"id": f"p{n}", "categories": ["c"]} for n in range(1, 4)]}
+        out, err = run(tmp_path, document)
+        assert "Skipped products[1] (id p2): the database refused it: value too long" in err
+        assert out.endswith("2 products; 1 record skipped.\n")
+        # Nothing of p2 stays: its row and its membership were rolled back together.
+        assert sorted(Product.objects.values_list("external_id", flat=True)) == ["p1", "p3"]
+        assert Category.objects.get().products.count() == 2
+
     def test_unknown_keys_are_ignored_and_counted(self, tenant, tmp_path):
         _, err = run(tmp_path, {"products": [{"id": "p", "price": 3}, {"id": "q", "price": 4}]})
         assert "Ignored the unknown key products.price in 2 record(s)." in err

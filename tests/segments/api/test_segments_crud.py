@@ -380,3 +380,38 @@ class TestDelete:
         make_segment(tenant, "gold")
         assert make_client(tenant, READ).delete(detail("gold")).status_code == 403
         assert Segment.objects.exists()
+
+
+@pytest.mark.django_db
+class TestTextNoDatabaseCanHold:
+    @pytest.mark.parametrize(
+        ("body", "problem"),
+        [
+            ('{"name": {"en": "a\\u0000b"}, "siteCode": "m"}', "a NUL character"),
+            (
+                '{"name": {"en": "a"}, "siteCode": "m", "mixins": {"k\\u0000": 1}}',
+                "a NUL character",
+            ),
+            ('{"name": {"en": "a\\ud800"}, "siteCode": "m"}', "a lone UTF-16 surrogate"),
+        ],
+    )
+    def test_a_body_with_nul_or_lone_surrogates_is_400(self, client, body, problem):
+        response = client.post(URL, body, content_type="application/json")
+        assert response.status_code == 400
+        assert response.json()["message"].startswith(f"The request body contains {problem}")
+        assert not Segment.objects.exists()
+
+    def test_an_escaped_backslash_before_u0000_is_plain_text(self, client):
+        body = '{"id": "s", "name": {"en": "a\\\\u0000"}, "siteCode": "m"}'
+        assert client.post(URL, body, content_type="application/json").status_code == 201
+        assert Segment.objects.get().name == {"en": "a\\u0000"}
+
+    @pytest.mark.parametrize(
+        "url", [f"{URL}/a%00b", f"{URL}?customerId=a%00b", f"{URL}/gold?fields=id%00"]
+    )
+    def test_a_nul_in_the_path_or_query_is_400(self, client, url):
+        response = client.get(url)
+        assert response.status_code == 400
+        assert response.json()["message"] == (
+            "The path or a query parameter contains a NUL character."
+        )
