@@ -466,7 +466,7 @@ def _changed(segment_id: str) -> VersionConflict:
 
 def _not_found(segment_id: str) -> SegmentNotFound:
     return SegmentNotFound(
-        f"The resource with id {segment_id} has not been found.", resource_id=segment_id
+        f"The segment with id {segment_id} has not been found.", resource_id=segment_id
     )
 
 

@@ -51,6 +51,7 @@ from segmentservice.api.schema import (
     CONTENT_LANGUAGE,
     LIST_PARAMETERS,
     SEARCH_PARAMETERS,
+    TENANT_PARAMETER,
     errors,
 )
 from segmentservice.api.serializers import BulkResultSerializer, IdResponseSerializer
@@ -66,6 +67,12 @@ CUSTOMER_FILTERS = [
         "legalEntityId", str, description="Narrows a customer's segments to this legal entity."
     ),
 ]
+SEGMENT_ID = OpenApiParameter(
+    "segment_id",
+    str,
+    OpenApiParameter.PATH,
+    description="The segment's id (`segmentId` in the hosted service's documentation).",
+)
 FORCE_DELETE = OpenApiParameter(
     "forceDelete",
     bool,
@@ -102,6 +109,7 @@ SEGMENT_EXAMPLE = {
 }
 
 
+@extend_schema(parameters=[TENANT_PARAMETER])
 class SegmentViewSet(TenantViewSet):
     """Segments of a tenant."""
 
@@ -210,7 +218,9 @@ class SegmentViewSet(TenantViewSet):
         tags=TAGS,
         operation_id="GET-customer-segment-retrieve-segment",
         summary="Retrieving a customer segment",
+        description="One segment; a customer token sees only its own effective segments.",
         parameters=[
+            SEGMENT_ID,
             OpenApiParameter("fields", str, description="Only these fields."),
             ACCEPT_LANGUAGE,
             CUSTOMER_FILTERS[1],
@@ -250,7 +260,7 @@ class SegmentViewSet(TenantViewSet):
         summary="Upserting a customer segment",
         description="Replaces the segment, or creates it when there is none. A "
         "`metadata.version` other than the stored one is a 409 and nothing is written.",
-        parameters=[CONTENT_LANGUAGE],
+        parameters=[SEGMENT_ID, CONTENT_LANGUAGE],
         request=SegmentInputSerializer,
         responses={
             201: OpenApiResponse(IdResponseSerializer, description="Created."),
@@ -279,7 +289,7 @@ class SegmentViewSet(TenantViewSet):
         "Patch (object), applied to the segment's JSON form and validated like a PUT. `id` "
         "and the metadata timestamps cannot be patched; replacing `/metadata/version` states "
         "the version you expect (409 when it is not the stored one), as does a failed `test`.",
-        parameters=[CONTENT_LANGUAGE],
+        parameters=[SEGMENT_ID, CONTENT_LANGUAGE],
         request={
             "application/json": PatchOperationSerializer(many=True),
             "application/json-patch+json": PatchOperationSerializer(many=True),
@@ -305,7 +315,9 @@ class SegmentViewSet(TenantViewSet):
         tags=TAGS,
         operation_id="DELETE-customer-segment-remove-segment",
         summary="Deleting a customer segment",
-        parameters=[FORCE_DELETE],
+        description="Deletes the segment; one with customers or items assigned only with "
+        "`forceDelete=true`, which deletes those assignments with it.",
+        parameters=[SEGMENT_ID, FORCE_DELETE],
         responses={204: OpenApiResponse(description="Deleted."), **errors(400, 401, 403, 404)},
     )
     def destroy(self, request: Request, tenant: str, segment_id: str) -> Response:

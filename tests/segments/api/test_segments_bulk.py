@@ -278,7 +278,7 @@ class TestBulkDelete:
                 "id": "missing",
                 "code": 404,
                 "status": "Not Found",
-                "message": "The resource with id missing has not been found.",
+                "message": "The segment with id missing has not been found.",
             },
             {
                 "index": 3,

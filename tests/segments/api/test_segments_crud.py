@@ -325,7 +325,7 @@ class TestDelete:
     def test_unknown_id_is_404(self, client, tenant):
         response = client.delete(detail("nope"))
         assert response.status_code == 404
-        assert response.json()["message"] == "The resource with id nope has not been found."
+        assert response.json()["message"] == "The segment with id nope has not been found."
 
     def test_another_tenants_segment_is_404_and_stays(self, client, other_tenant):
         make_segment(other_tenant, "gold")

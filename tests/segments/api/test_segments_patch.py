@@ -192,7 +192,7 @@ class TestJsonPatch:
     def test_unknown_segment_is_404(self, client, tenant):
         response = patch(client, [{"op": "replace", "path": "/status", "value": "ACTIVE"}])
         assert response.status_code == 404
-        assert response.json()["message"] == "The resource with id gold has not been found."
+        assert response.json()["message"] == "The segment with id gold has not been found."
 
     def test_another_tenants_segment_is_404(self, client, other_tenant):
         make_segment(other_tenant, "gold", status="ACTIVE")
