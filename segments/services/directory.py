@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from django.db import DatabaseError, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_naive, make_aware
 
@@ -650,11 +650,39 @@ def _write_memberships(
     stale = [pk for pair, pk in existing.items() if pair not in wanted]
     for start in range(0, len(stale), IDS_PER_LOOKUP):
         through.objects.filter(tenant=tenant, pk__in=stale[start : start + IDS_PER_LOOKUP]).delete()
+    _insert_pairs(tenant, through, owner, member, sorted(wanted - set(existing)))
+
+
+def _insert_pairs(
+    tenant: Tenant,
+    through: type[models.Model],
+    owner: str,
+    member: str,
+    pairs: list[tuple[int, int]],
+) -> None:
+    """Insert (owner pk, member pk) rows of a membership table."""
+    if not pairs:
+        return
+    if connection.vendor == "postgresql":
+        # Two array parameters instead of three per row, and no model instances: this is
+        # most of an import's rows, and the ORM's per-row cost dominated its time.
+        table = connection.ops.quote_name(through._meta.db_table)
+        columns = ", ".join(
+            connection.ops.quote_name(through._meta.get_field(name).column)
+            for name in ("tenant", owner, member)
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) "
+                "SELECT %s, pair.o, pair.m FROM unnest(%s::bigint[], %s::bigint[]) AS pair(o, m)",
+                [tenant.pk, [o for o, _ in pairs], [m for _, m in pairs]],
+            )
+        return
     through.objects.bulk_create(
         batch_size=MEMBERSHIPS_PER_STATEMENT,
         objs=[
             through(tenant=tenant, **{f"{owner}_id": owner_pk, f"{member}_id": member_pk})
-            for owner_pk, member_pk in sorted(wanted - set(existing))
+            for owner_pk, member_pk in pairs
         ],
     )
 
