@@ -51,6 +51,8 @@ CREATE, UPSERT, BULK_CREATE, BULK_UPSERT, PATCH = (
     "patch",
 )
 PATCH_OPERATIONS = ("add", "remove", "replace", "test", "move", "copy")
+# A match names at most this many items and segments: one query must stay one query.
+MATCH_MAX_ITEMS = 1000
 
 
 def validity_document(valid_from, valid_to) -> dict[str, str] | None:
@@ -504,8 +506,10 @@ class MatchInputSerializer(StrictSerializer):
 
     siteCode = StrictCharField(required=False, max_length=64)
     site = StrictCharField(required=False, max_length=64, help_text="Same as siteCode.")
-    items = serializers.ListField(child=MatchItemSerializer(), max_length=1000)
-    segmentIds = serializers.ListField(child=StrictCharField(max_length=64), max_length=1000)
+    items = serializers.ListField(child=MatchItemSerializer(), max_length=MATCH_MAX_ITEMS)
+    segmentIds = serializers.ListField(
+        child=StrictCharField(max_length=64), max_length=MATCH_MAX_ITEMS
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         """One site, named siteCode or site."""
