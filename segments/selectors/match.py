@@ -39,9 +39,7 @@ WITH RECURSIVE
         SELECT pc.product_id, pc.category_id FROM {product_category} pc
         WHERE pc.tenant_id = %s AND pc.product_id IN (SELECT id FROM products)
         UNION
-        SELECT a.product_id, c.parent_id FROM ancestry a
-        JOIN {category} c ON c.id = a.category_id
-        WHERE c.tenant_id = %s AND c.parent_id IS NOT NULL
+        {ancestry_step}
     )
 SELECT p.external_id FROM products p
 WHERE EXISTS (
@@ -56,6 +54,17 @@ WHERE EXISTS (
           AND ia.segment_id IN (SELECT id FROM chosen_segments)
     )
 """
+
+
+# One step up the tree. On PostgreSQL a LATERAL lookup fenced with OFFSET 0, so each step
+# finds parents by primary key instead of hashing the whole category table.
+_STEP_UP = """SELECT a.product_id, c.parent_id FROM ancestry a
+        JOIN {category} c ON c.id = a.category_id
+        WHERE c.tenant_id = %s AND c.parent_id IS NOT NULL"""
+_STEP_UP_LATERAL = """SELECT a.product_id, up.parent_id FROM ancestry a CROSS JOIN LATERAL (
+            SELECT c.parent_id FROM {category} c
+            WHERE c.tenant_id = %s AND c.id = a.category_id AND c.parent_id IS NOT NULL
+            OFFSET 0) up"""
 
 
 def matching_product_ids(
@@ -73,7 +82,9 @@ def matching_product_ids(
         return []
     # The database's own form of the instant (SQLite compares datetimes as text).
     at = connection.ops.adapt_datetimefield_value(at or timezone.now())
+    step = _STEP_UP_LATERAL if connection.vendor == "postgresql" else _STEP_UP
     sql = _MATCH_SQL.format(
+        ancestry_step=step.format(category=Category._meta.db_table),
         segment=Segment._meta.db_table,
         product=Product._meta.db_table,
         product_category=ProductCategory._meta.db_table,
