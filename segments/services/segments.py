@@ -53,6 +53,7 @@ from segments.exceptions import (
 from segments.models import EXTERNAL_ID_MAX, CustomerAssignment, ItemAssignment, Segment
 from segments.services.events import events_record
 from segmentservice.bulk import BulkItemResult
+from segmentservice.db import rows_update
 from tenants.models import Tenant
 
 # Literal paths under /segments: a segment with one of these ids could not be addressed.
@@ -342,7 +343,7 @@ def segments_bulk_upsert(*, tenant: Tenant, writes: Sequence[SegmentWrite]) -> l
         updated.append(segment)
         results[write.index] = BulkItemResult(index=write.index, code=204, id=write.segment_id)
     if updated:
-        Segment.objects.bulk_update(updated, WRITTEN_COLUMNS)
+        rows_update(updated, WRITTEN_COLUMNS)
     created: list[Segment] = []
     for index, outcome in _insert_all(new_rows):
         if isinstance(outcome, ServiceError):
@@ -436,7 +437,7 @@ def segments_set_status(*, tenant: Tenant, segment_ids: Iterable[str], status: s
         segment.version += 1
         segment.modified_at = now
     if changed:
-        Segment.objects.bulk_update(changed, ["status", "version", "modified_at"])
+        rows_update(changed, ["status", "version", "modified_at"])
     _record(tenant, [(EventType.SEGMENT_UPDATED, s) for s in changed])
     return len(changed)
 
