@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
 
 from django.db import connection, models
 
@@ -12,8 +15,8 @@ def rows_update(objs: Sequence[models.Model], fields: Sequence[str]) -> int:
 
     Django's `bulk_update` builds a `CASE WHEN id = ... THEN ...` expression per field and
     row: for 200 rows and 10 fields, 2,000 resolved expressions, about 1.5 ms of CPU per
-    row. On PostgreSQL this sends `UPDATE t SET f = v.f FROM unnest(ids, fs) v WHERE
-    t.id = v.id` instead (and the tenant, where the model has one, must match too); elsewhere it
+    row. On PostgreSQL this sends `UPDATE t SET f = v.f FROM jsonb_to_recordset(rows) v
+    WHERE t.id = v.id` instead (and the tenant, where the model has one, must match too); elsewhere it
     is `bulk_update`. Like `bulk_update`, no `pre_save` (so no `auto_now`) and no signals.
     """
     if not objs:
@@ -28,19 +31,26 @@ def rows_update(objs: Sequence[models.Model], fields: Sequence[str]) -> int:
         keys.append(meta.get_field("tenant"))
     columns = [*keys, *written]
     qn = connection.ops.quote_name
-    # One array parameter per column, unnested into rows: a handful of parameters however
-    # many rows, where VALUES would send (and psycopg parse) thousands of placeholders.
-    arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in columns)
-    params = [
-        [f.get_db_prep_save(getattr(obj, f.attname), connection) for obj in objs] for f in columns
-    ]
+    # The rows travel as one JSON document, read back by jsonb_to_recordset: one parameter
+    # and one C-speed json.dumps, where VALUES needs thousands of placeholders and text
+    # arrays need every JSON value escaped. JSON null becomes SQL NULL, as Django stores None.
+    document = json.dumps(
+        [{f.column: _json_value(getattr(obj, f.attname)) for f in columns} for obj in objs]
+    )
+    types = ", ".join(f"{qn(f.column)} {f.cast_db_type(connection)}" for f in columns)
     assignments = ", ".join(f"{qn(f.column)} = v.{qn(f.column)}" for f in written)
     matches = " AND ".join(f"t.{qn(f.column)} = v.{qn(f.column)}" for f in keys)
-    names = ", ".join(qn(f.column) for f in columns)
     sql = (
         f"UPDATE {qn(meta.db_table)} AS t SET {assignments} "
-        f"FROM unnest({arrays}) AS v ({names}) WHERE {matches}"
+        f"FROM jsonb_to_recordset(%s::jsonb) AS v ({types}) WHERE {matches}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [document])
         return cursor.rowcount
+
+
+def _json_value(value: Any) -> Any:
+    """A column value as JSON: instants in full ISO 8601 (with microseconds and offset)."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
