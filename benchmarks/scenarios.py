@@ -98,6 +98,8 @@ def scenarios_build(size: str, conn: psycopg.Connection) -> list[Scenario]:
         {"customerId": f"c{c:07d}", "mixins": {"source": {"campaign": "bench"}}} for c in range(200)
     ]
     return [
+        # Not a hot path: what any request costs here (HTTP, gunicorn, Django, one query).
+        Scenario("baseline", "baseline: GET /healthz (one query)", Call("GET", "/healthz", read)),
         Scenario("get_segment", "get one segment", Call("GET", f"{BASE}/segments/seg000070", read)),
         Scenario(
             "list_q_name",
