@@ -20,7 +20,7 @@ def test_writes_every_given_field_of_every_row_in_one_query(
     when = datetime(2030, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
     for i, row in enumerate(rows):
         row.name = {"en": f"Renamed {i}", "de": "Umbenannt"}
-        row.mixins = {"a": {"b": [i, None, True, "q\"uote,{}"]}}
+        row.mixins = {"a": {"b": [i, None, True, 'q"uote,{}']}}
         row.valid_to = when if i % 2 else None
         row.version = 7 + i
         row.site_code = "b2b"  # changed, but not written
@@ -32,7 +32,7 @@ def test_writes_every_given_field_of_every_row_in_one_query(
     for i, row in enumerate(rows):
         stored = Segment.objects.get(pk=row.pk)
         assert stored.name == {"en": f"Renamed {i}", "de": "Umbenannt"}
-        assert stored.mixins == {"a": {"b": [i, None, True, "q\"uote,{}"]}}
+        assert stored.mixins == {"a": {"b": [i, None, True, 'q"uote,{}']}}
         assert stored.valid_to == (when if i % 2 else None)
         assert stored.version == 7 + i
         assert stored.site_code == "main"
