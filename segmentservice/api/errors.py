@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from segmentservice.exceptions import ServiceError
 
@@ -55,7 +56,7 @@ def flatten_validation_errors(detail: Any, prefix: str = "") -> list[tuple[str, 
     pairs: list[tuple[str, str]] = []
     if isinstance(detail, dict):
         for key, value in detail.items():
-            if key in ("non_field_errors", drf_exceptions.api_settings.NON_FIELD_ERRORS_KEY):
+            if key in ("non_field_errors", api_settings.NON_FIELD_ERRORS_KEY):
                 pairs.extend(flatten_validation_errors(value, prefix))
             else:
                 path = f"{prefix}.{key}" if prefix else str(key)
