@@ -335,17 +335,37 @@ class Event(models.Model):
     )
     payload = models.JSONField(default=dict)
     created_at = models.DateTimeField(default=timezone.now)
-    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "id"], name="event_tenant_seq_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.resource_id}"
+
+
+class WebhookEndpoint(models.Model):
+    """A URL that receives the tenant's change events, signed with its secret, in order."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=128, help_text="Signs each delivery (HMAC-SHA256).")
+    event_types = models.JSONField(
+        default=list, blank=True, help_text="Event types to send; empty sends every type."
+    )
+    is_active = models.BooleanField(default=True)
+    # Delivery state: every event after `last_event_id` is still to be sent, in id order.
+    last_event_id = models.BigIntegerField(default=0)
+    failures = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         indexes = [
-            models.Index(fields=["tenant", "id"], name="event_tenant_seq_idx"),
             models.Index(
-                fields=["tenant", "created_at"],
-                condition=Q(delivered_at__isnull=True),
-                name="event_tenant_pending_idx",
+                fields=["tenant", "is_active", "next_attempt_at"], name="webhook_tenant_due_idx"
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.type} {self.resource_id}"
+        return self.url
