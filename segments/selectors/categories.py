@@ -58,10 +58,11 @@ def category_trees(*, tenant: Tenant, segments: QuerySet[Segment]) -> list[Categ
             SELECT c.id, c.parent_id FROM {table} c JOIN above a ON c.id = a.parent_id
             WHERE c.tenant_id = %s
           )
-        SELECT c.*, CASE WHEN c.id IN (SELECT id FROM below) THEN 1 ELSE 0 END AS in_subtree
-        FROM {table} c
+        SELECT c.*, CASE WHEN b.id IS NULL THEN 0 ELSE 1 END AS in_subtree
+        FROM (SELECT id FROM below UNION SELECT id FROM above) needed
+        JOIN {table} c ON c.id = needed.id
+        LEFT JOIN below b ON b.id = c.id
         WHERE c.tenant_id = %s
-          AND (c.id IN (SELECT id FROM below) OR c.id IN (SELECT id FROM above))
     """  # Only the table name is interpolated; every value is a parameter.
     params = [*assigned_params, tenant.pk, tenant.pk, tenant.pk, tenant.pk]
     rows = list(Category.objects.raw(sql, params))

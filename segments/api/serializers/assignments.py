@@ -31,8 +31,9 @@ class AssignmentUpsertInputSerializer(serializers.Serializer):
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         """Check the shape and refuse keys the resource does not have."""
         if not isinstance(data, dict):
+            what = "Each element" if self.context.get("element") else "The body"
             raise serializers.ValidationError(
-                {"non_field_errors": ["The body must be a JSON object."]}
+                {"non_field_errors": [f"{what} must be a JSON object."]}
             )
         known = set(self.fields) | self.echo_fields
         unknown = sorted(set(data) - known)
@@ -74,7 +75,7 @@ class AssignmentUpsertInputSerializer(serializers.Serializer):
 
 def element_input(serializer_class: type[serializers.Serializer], element: Any, build):
     """Validate one bulk element; its built input, or a ValidationFailed naming its problems."""
-    serializer = serializer_class(data=element)
+    serializer = serializer_class(data=element, context={"element": True})
     if not serializer.is_valid():
         message, details = validation_message(serializer.errors)
         return ValidationFailed(message, details=details)

@@ -39,6 +39,11 @@ from segmentservice.api.serializers import BulkAssignmentResultSerializer
 
 TAGS = ["Customers Assignments"]
 FIELDS = OpenApiParameter("fields", str, description="Only these fields.")
+LEGAL_ENTITY = OpenApiParameter(
+    "legalEntityId",
+    str,
+    description="For a customer token: act for this legal entity (when the token names none).",
+)
 # Without `sort`: by customer id, the B2C assignment before the B2B ones, then legal entity.
 TIEBREAK = (F("customer__external_id").asc(), F("legal_entity__external_id").asc(nulls_first=True))
 UPSERT_RESPONSES = {
@@ -123,7 +128,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         tags=TAGS,
         summary="Retrieving all customer assignments for a customer segment",
         operation_id="GET-customer-segment-retrieve-customers",
-        parameters=LIST_PARAMETERS,
+        parameters=[*LIST_PARAMETERS, LEGAL_ENTITY],
         responses={200: CustomerAssignmentSerializer(many=True), **errors(400, 401, 403, 404)},
     )
     def list(self, request: Request, tenant: str, segment_id: str) -> Response:
@@ -134,7 +139,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         tags=TAGS,
         summary="Searching with parameters for customer assignments",
         operation_id="POST-customer-segment-search-customers",
-        parameters=SEARCH_PARAMETERS,
+        parameters=[*SEARCH_PARAMETERS, LEGAL_ENTITY],
         request={"application/json": {"type": "object", "properties": {"q": {"type": "string"}}}},
         responses={200: CustomerAssignmentSerializer(many=True), **errors(400, 401, 403, 404)},
     )

@@ -87,7 +87,7 @@ class TestBulkUpsert:
                 "index": 8,
                 "code": 400,
                 "status": "Bad Request",
-                "message": "The body must be a JSON object.",
+                "message": "Each element must be a JSON object.",
             },
             {
                 "index": 9,
