@@ -470,3 +470,75 @@ class TestTenantIsolation:
             .json()
         )
         assert [a["customer"]["firstName"] for a in body] == ["Other"]
+
+
+@pytest.mark.django_db
+class TestQuery:
+    @pytest.fixture
+    def rows(self, tenant, world):
+        segment, company, john, jane = world
+        ada = make_customer(tenant, "c3", first_name="Ada", last_name="Byron", email="ada@x.org")
+        assign_customer(segment, john, mixins={"tier": "gold", "score": 7}, version=3)
+        assign_customer(segment, jane, assignment_type=AssignmentType.AUTOMATIC)
+        assign_customer(segment, jane, company, mixins={"tier": "silver"})
+        assign_customer(segment, ada, metadata_mixins={"tier": "https://x/tier.json"})
+        return segment
+
+    def ids(self, response) -> list[tuple[str, str | None]]:
+        assert response.status_code == 200, response.content
+        return [(a["customer"]["id"], a.get("legalEntity", {}).get("id")) for a in response.json()]
+
+    @pytest.mark.parametrize(
+        ("q", "expected"),
+        [
+            ("assignmentType:AUTOMATIC", [("c2", None)]),
+            ("assignmentType:MANUAL", [("c1", None), ("c2", "le1"), ("c3", None)]),
+            ("customer.id:c2", [("c2", None), ("c2", "le1")]),
+            ("customer.id:(c1,c3)", [("c1", None), ("c3", None)]),
+            ("legalEntity.id:le1", [("c2", "le1")]),
+            ("legalEntity.id:null", [("c1", None), ("c2", None), ("c3", None)]),
+            ("legalEntity.id:exists", [("c2", "le1")]),
+            ("customer.email:~john", [("c1", None)]),
+            ("mixins.tier:gold", [("c1", None)]),
+            ("mixins.score:>5", [("c1", None)]),
+            ("mixins.tier:missing", [("c2", None), ("c3", None)]),
+            ("metadata.version:>=2", [("c1", None)]),
+            ("metadata.mixins.tier:exists", [("c3", None)]),
+            ("customer.id:c2 assignmentType:MANUAL", [("c2", "le1")]),
+            ("segmentId:seg1 customer.id:c3", [("c3", None)]),
+        ],
+    )
+    def test_q_filters_the_list(self, rows, read_client, q, expected):
+        assert self.ids(read_client.get(url("seg1"), {"q": q})) == expected
+
+    def test_q_in_the_search_body(self, rows, read_client):
+        response = read_client.post(
+            url("seg1", "search"), {"q": "assignmentType:MANUAL mixins.tier:silver"}, format="json"
+        )
+        assert self.ids(response) == [("c2", "le1")]
+
+    def test_sort_with_ties_broken_by_id(self, rows, read_client):
+        response = read_client.get(url("seg1"), {"sort": "customer.lastName:DESC"})
+        assert self.ids(response) == [("c2", None), ("c2", "le1"), ("c1", None), ("c3", None)]
+        response = read_client.get(url("seg1"), {"sort": "assignmentType"})
+        assert self.ids(response) == [("c2", None), ("c1", None), ("c2", "le1"), ("c3", None)]
+
+    def test_dates_in_q(self, rows, read_client):
+        response = read_client.get(
+            url("seg1"), {"q": 'metadata.createdAt:(>="2000-01-01T00:00:00Z" AND <"2100-01-01")'}
+        )
+        assert len(self.ids(response)) == 4
+        response = read_client.get(url("seg1"), {"q": 'metadata.createdAt:<"2000-01-01T00:00:00Z"'})
+        assert self.ids(response) == []
+
+    @pytest.mark.parametrize(
+        "q", ["nosuchfield:1", "assignmentType:SOMETIMES", "metadata.version:>x", "customer.id:(a"]
+    )
+    def test_bad_q_is_400_naming_the_problem(self, rows, read_client, q):
+        response = read_client.get(url("seg1"), {"q": q})
+        assert response.status_code == 400
+        assert response.json()["message"].startswith("Invalid query: ")
+
+    def test_a_customer_tokens_q_cannot_reach_other_customers(self, rows, make_client):
+        client = make_client("acme", READ, customer="c1")
+        assert self.ids(client.get(url("seg1"), {"q": "customer.id:c2"})) == []

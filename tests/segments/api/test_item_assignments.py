@@ -338,3 +338,64 @@ class TestTenantIsolation:
         response = manage_client.put(url("seg1", "PRODUCT", "theirs"))
         assert response.status_code == 400
         assert response.json()["message"] == "The product with id theirs does not exist."
+
+
+@pytest.mark.django_db
+class TestQuery:
+    @pytest.fixture
+    def rows(self, tenant, world):
+        segment, hammer, product_x, category_x = world
+        assign_product(segment, hammer, mixins={"promo": True, "rank": 2}, version=2)
+        assign_product(segment, product_x)
+        assign_category(segment, category_x, mixins={"rank": 9})
+        return segment
+
+    def ids(self, response) -> list[tuple[str, str]]:
+        assert response.status_code == 200, response.content
+        return [(a["type"], a["item"]["id"]) for a in response.json()]
+
+    @pytest.mark.parametrize(
+        ("q", "expected"),
+        [
+            ("type:PRODUCT", [("PRODUCT", "12468504"), ("PRODUCT", "x1")]),
+            ("type:CATEGORY", [("CATEGORY", "x1")]),
+            ("item.id:x1", [("CATEGORY", "x1"), ("PRODUCT", "x1")]),
+            ("item.id:(12468504,nope)", [("PRODUCT", "12468504")]),
+            ("item.code:~^P", [("PRODUCT", "x1")]),
+            ("item.name.en:Hammer", [("PRODUCT", "12468504")]),
+            ("item.name.de:~DE", [("PRODUCT", "12468504")]),
+            ("item.name:~(Category X)", [("CATEGORY", "x1")]),
+            ("segmentId:seg1 type:CATEGORY", [("CATEGORY", "x1")]),
+            ("segmentId:other", []),
+            ("mixins.promo:true", [("PRODUCT", "12468504")]),
+            ("mixins.rank:>=2", [("CATEGORY", "x1"), ("PRODUCT", "12468504")]),
+            ("mixins.rank:missing", [("PRODUCT", "x1")]),
+            ("metadata.version:2", [("PRODUCT", "12468504")]),
+        ],
+    )
+    def test_q_filters_the_list(self, rows, read_client, q, expected):
+        assert self.ids(read_client.get(url("seg1"), {"q": q})) == expected
+
+    def test_q_in_the_search_body(self, rows, read_client):
+        response = read_client.post(url("seg1", "search"), {"q": "type:PRODUCT"}, format="json")
+        assert self.ids(response) == [("PRODUCT", "12468504"), ("PRODUCT", "x1")]
+
+    def test_sort_by_item_fields(self, rows, read_client):
+        response = read_client.get(url("seg1"), {"sort": "item.name.en:desc"})
+        assert self.ids(response) == [
+            ("PRODUCT", "x1"),
+            ("PRODUCT", "12468504"),
+            ("CATEGORY", "x1"),
+        ]
+        response = read_client.get(url("seg1"), {"sort": "item.code"})
+        assert self.ids(response) == [
+            ("PRODUCT", "12468504"),
+            ("CATEGORY", "x1"),
+            ("PRODUCT", "x1"),
+        ]
+
+    @pytest.mark.parametrize("q", ["item:1", "type:BRAND", "item.id:(a", "metadata.version:two"])
+    def test_bad_q_is_400(self, rows, read_client, q):
+        response = read_client.get(url("seg1"), {"q": q})
+        assert response.status_code == 400
+        assert response.json()["message"].startswith("Invalid query: ")

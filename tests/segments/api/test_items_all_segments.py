@@ -187,3 +187,31 @@ def test_another_tenants_token_is_403_and_its_items_stay_apart(world, other_tena
     assign_product(theirs, make_product(other_tenant, "their-product"))
     response = make_client(other_tenant, READ).get("/customer-segment/globex/segments/items")
     assert pairs(response) == [("theirs", "PRODUCT", "their-product")]
+
+
+@pytest.mark.django_db
+class TestQuery:
+    def test_q_on_segment_and_item_fields(self, world, read_client):
+        assert pairs(read_client.get(URL, {"q": "segmentId:(a-active,f-other-site)"})) == [
+            ("a-active", "CATEGORY", "cat-a"),
+            ("a-active", "PRODUCT", "p-a-active"),
+            ("f-other-site", "PRODUCT", "p-f-other-site"),
+        ]
+        assert pairs(read_client.get(URL, {"q": "type:CATEGORY"})) == [
+            ("a-active", "CATEGORY", "cat-a")
+        ]
+        assert pairs(read_client.get(URL, {"q": "item.id:~expired"})) == [
+            ("c-expired", "PRODUCT", "p-c-expired")
+        ]
+
+    def test_a_customer_tokens_q_cannot_widen_its_view(self, world, make_client):
+        client = make_client("acme", READ_OWN, customer="me")
+        assert pairs(client.get(URL, {"q": "segmentId:(b-inactive,g-not-mine)"})) == []
+
+    def test_sort_then_the_stable_order(self, world, read_client):
+        response = read_client.get(URL, {"sort": "type:DESC", "pageSize": 3})
+        assert pairs(response) == [
+            ("a-active", "PRODUCT", "p-a-active"),
+            ("b-inactive", "PRODUCT", "p-b-inactive"),
+            ("c-expired", "PRODUCT", "p-c-expired"),
+        ]
