@@ -215,3 +215,43 @@ class TestOtherTenant:
             response = call(client, method, path, body)
             assert response.status_code == 403, name
             assert response.json()["code"] == 403
+
+
+@pytest.mark.django_db
+class TestSegmentLists:
+    """The segment reads, seen through the same matrix (SPEC §5: customerId, legalEntityId)."""
+
+    def ids(self, response) -> list[str]:
+        assert response.status_code == 200, response.content
+        return [s["id"] for s in response.json()]
+
+    def test_read_sees_all_and_customer_id_narrows(self, world, read_client):
+        assert self.ids(read_client.get(T)) == sorted(SEGMENTS)
+        assert self.ids(read_client.get(T, {"customerId": "me"})) == [
+            "inactive-mine",
+            "mine",
+            "mine-b2b",
+        ]
+        assert self.ids(read_client.get(T, {"customerId": "me", "legalEntityId": "le1"})) == [
+            "inactive-mine",
+            "mine-b2b",
+        ]
+
+    def test_a_customer_sees_its_effective_segments_whatever_it_asks(self, world, make_client):
+        me = make_client("acme", READ_OWN, customer="me")
+        assert self.ids(me.get(T)) == ["mine", "mine-b2b"]
+        assert self.ids(me.get(T, {"customerId": "someone"})) == ["mine", "mine-b2b"]
+        assert self.ids(me.post(f"{T}/search", {}, format="json")) == ["mine", "mine-b2b"]
+        assert me.get(f"{T}/mine").status_code == 200
+        assert me.get(f"{T}/others").status_code == 404
+        assert me.get(f"{T}/inactive-mine").status_code == 404
+
+    def test_a_customer_acting_for_a_legal_entity(self, world, make_client):
+        me = make_client("acme", READ_OWN, customer="me", legal_entity="le1")
+        assert self.ids(me.get(T)) == ["mine-b2b"]
+
+    def test_manage_alone_and_other_tenants_read_no_segments(
+        self, world, manage_client, other_tenant, make_client
+    ):
+        assert manage_client.get(T).status_code == 403
+        assert make_client(other_tenant, READ).get(T).status_code == 403
