@@ -148,6 +148,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "segmentservice.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_PAGINATION_CLASS": None,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -167,23 +168,6 @@ SPECTACULAR_SETTINGS = {
         "SegmentStatusEnum": "segments.choices.SegmentStatus",
         "ItemTypeEnum": "segments.choices.ItemType",
         "AssignmentTypeEnum": "segments.choices.AssignmentType",
-    },
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {
-            "OAuth2": {
-                "type": "oauth2",
-                "flows": {
-                    "clientCredentials": {
-                        "tokenUrl": "/oauth/token",
-                        "scopes": {
-                            "customersegment.segment_manage": "Create, change and delete segments and assignments; match.",
-                            "customersegment.segment_read": "Read segments and assignments.",
-                            "customersegment.segment_read_own": "A customer reads the active segments they are assigned to.",
-                        },
-                    }
-                },
-            }
-        }
     },
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -89,6 +90,7 @@ class SegmentViewSet(TenantViewSet):
             render=self.render,
         )
 
+    @action(detail=False, methods=["post"])
     def search(self, request: Request, tenant: str) -> Response:
         """POST /segments/search: the list, with `q` in the body."""
         return self.list_rows(
