@@ -439,6 +439,24 @@ class TestListAndSearch:
 
 
 @pytest.mark.django_db
+class TestRoutes:
+    @pytest.mark.parametrize(
+        ("method", "path"),
+        [
+            ("post", url("seg1", "c1")),
+            ("patch", url("seg1", "c1", "le1")),
+            ("post", url("seg1", "bulk")),
+            ("get", url("seg1", "search")),
+            ("post", url("seg1")),
+        ],
+    )
+    def test_unmapped_methods_are_405(self, world, read_client, method, path):
+        response = getattr(read_client, method)(path)
+        assert response.status_code == 405
+        assert response.json()["code"] == 405
+
+
+@pytest.mark.django_db
 class TestTenantIsolation:
     def test_another_tenants_token_is_403(self, world, other_tenant, make_client):
         client = make_client(other_tenant, READ, MANAGE)

@@ -318,6 +318,35 @@ class TestListAndSearch:
 
 
 @pytest.mark.django_db
+class TestRoutes:
+    @pytest.mark.parametrize(
+        ("method", "path", "allowed"),
+        [
+            ("post", url("seg1", "PRODUCT", "x1"), {"GET", "PUT", "DELETE"}),
+            ("post", url("seg1", "PRODUCT", "bulk"), {"PUT", "DELETE"}),
+            ("get", url("seg1", "search"), {"POST"}),
+            ("delete", url("seg1"), {"GET"}),
+            ("post", f"{BASE}/items", {"GET"}),
+            ("put", f"{BASE}/items/category-trees", {"GET"}),
+        ],
+    )
+    def test_unmapped_methods_are_405_with_allow(self, world, read_client, method, path, allowed):
+        response = getattr(read_client, method)(path)
+        assert response.status_code == 405
+        assert response.json()["code"] == 405
+        assert {m.strip() for m in response["Allow"].split(",")} >= allowed
+
+    def test_literal_paths_are_not_taken_for_ids(self, tenant, world, manage_client, read_client):
+        # A segment called "items" still has its own items; "bulk" is the bulk route.
+        segment = make_segment(tenant, "items")
+        assign_product(segment, world[1])
+        body = read_client.get(url("items")).json()
+        assert [a["segmentId"] for a in body] == ["items"]
+        response = manage_client.put(url("seg1", "PRODUCT", "bulk"), [{"id": "x1"}], format="json")
+        assert response.status_code == 207
+
+
+@pytest.mark.django_db
 class TestTenantIsolation:
     def test_another_tenants_token_is_403(self, world, other_tenant, make_client):
         segment, hammer, _, _ = world
