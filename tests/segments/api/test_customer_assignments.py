@@ -439,6 +439,23 @@ class TestListAndSearch:
 
 
 @pytest.mark.django_db
+class TestErrorBodies:
+    def test_errors_match_the_yaml_error_schema(self, world, manage_client, read_client):
+        segment, _, john, _ = world
+        assign_customer(segment, john, version=2)
+        for response in (
+            manage_client.put(url("nope", "c1")),
+            manage_client.put(url("seg1", "ghost")),
+            manage_client.put(url("seg1", "c1"), {"metadata": {"version": 1}}, format="json"),
+            manage_client.delete(url("seg1", "c2")),
+            read_client.get(url("seg1", "c1", "le1")),
+            read_client.put(url("seg1", "c1")),
+        ):
+            assert response.status_code in (400, 403, 404, 409)
+            assert_matches(response.json(), "Error")
+
+
+@pytest.mark.django_db
 class TestRoutes:
     @pytest.mark.parametrize(
         ("method", "path"),

@@ -318,6 +318,26 @@ class TestListAndSearch:
 
 
 @pytest.mark.django_db
+class TestErrorBodies:
+    def test_errors_match_the_yaml_error_schema(self, world, manage_client, read_client):
+        segment, hammer, _, _ = world
+        assign_product(segment, hammer, version=2)
+        for response in (
+            manage_client.put(url("nope", "PRODUCT", "x1")),
+            manage_client.put(url("seg1", "PRODUCT", "ghost")),
+            manage_client.put(url("seg1", "sku", "x1")),
+            manage_client.put(
+                url("seg1", "PRODUCT", "12468504"), {"metadata": {"version": 1}}, format="json"
+            ),
+            manage_client.delete(url("seg1", "CATEGORY", "x1")),
+            read_client.get(url("seg1", "PRODUCT", "x1")),
+            read_client.delete(url("seg1", "PRODUCT", "x1")),
+        ):
+            assert response.status_code in (400, 403, 404, 409)
+            assert_matches(response.json(), "Error")
+
+
+@pytest.mark.django_db
 class TestRoutes:
     @pytest.mark.parametrize(
         ("method", "path", "allowed"),
