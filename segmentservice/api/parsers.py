@@ -41,9 +41,13 @@ class StrictJSONParser(BaseParser):
         if not text.strip():
             raise exceptions.ParseError("The request body is empty; a JSON document is expected.")
         try:
-            return json.loads(text, parse_constant=_refuse_constant)
+            document = json.loads(text, parse_constant=_refuse_constant)
         except ValueError as exc:
             raise exceptions.ParseError(f"Malformed JSON in the request body: {exc}.") from exc
+        if "\\u0000" in text.lower() and _holds_nul(document):
+            # PostgreSQL can store NUL neither in text nor in jsonb.
+            raise exceptions.ParseError("The request body contains a NUL character (\\u0000).")
+        return document
 
 
 class JSONMergePatchParser(StrictJSONParser):
@@ -60,3 +64,19 @@ class JSONPatchParser(StrictJSONParser):
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether any string or key anywhere in a JSON document contains a NUL character."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False

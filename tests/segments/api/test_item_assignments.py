@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from segments.choices import EventType, ItemType
@@ -335,6 +337,52 @@ class TestErrorBodies:
         ):
             assert response.status_code in (400, 403, 404, 409)
             assert_matches(response.json(), "Error")
+
+
+@pytest.mark.django_db
+class TestNulCharacters:
+    """PostgreSQL cannot hold NUL in text or jsonb: such input is a 400, never a 500."""
+
+    @pytest.mark.parametrize(
+        "path",
+        [
+            f"{BASE}/seg%00/items",
+            f"{BASE}/seg1/items/PRODUCT/x%001",
+            f"{BASE}/items?siteCode=main%00",
+            f"{BASE}/seg1/items?q=item.id:x%00",
+        ],
+    )
+    def test_nul_in_the_path_or_query_is_400(self, world, read_client, path):
+        response = read_client.get(path)
+        assert response.status_code == 400
+        assert response.json()["message"] == (
+            "The path or query string contains a NUL character (%00)."
+        )
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            {"mixins": {"a": "x\u0000"}},
+            {"mixins": {"k\u0000": 1}},
+            {"metadata": {"mixins": {"a": ["\u0000"]}}},
+        ],
+    )
+    def test_nul_in_the_body_is_400(self, world, manage_client, body):
+        response = manage_client.put(
+            url("seg1", "PRODUCT", "x1"), json.dumps(body), content_type="application/json"
+        )
+        assert response.status_code == 400
+        assert response.json()["message"] == "The request body contains a NUL character (\\u0000)."
+        assert not ItemAssignment.objects.exists()
+
+    def test_an_escaped_backslash_u_is_just_text(self, world, manage_client):
+        response = manage_client.put(
+            url("seg1", "PRODUCT", "x1"),
+            '{"mixins": {"a": "C:\\\\u0000"}}',
+            content_type="application/json",
+        )
+        assert response.status_code == 201
+        assert ItemAssignment.objects.get().mixins == {"a": "C:\\u0000"}
 
 
 @pytest.mark.django_db
