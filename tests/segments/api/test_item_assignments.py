@@ -284,6 +284,16 @@ class TestListAndSearch:
         assert [a["item"]["id"] for a in response.json()] == ["p4"]
         assert response["X-Total-Count"] == "5"
 
+    def test_a_page_number_past_any_list_is_400_not_a_database_error(self, world, read_client):
+        response = read_client.get(url("seg1"), {"pageNumber": "99999999999999999999"})
+        assert response.status_code == 400
+        assert response.json()["message"] == (
+            "pageNumber must be at most 1000000000, not 99999999999999999999."
+        )
+        response = read_client.get(url("seg1"), {"pageNumber": "1000000000", "pageSize": "1000"})
+        assert response.status_code == 200
+        assert response.json() == []
+
     def test_list_localizes_with_accept_language(self, world, read_client):
         segment, hammer, _, _ = world
         assign_product(segment, hammer)
