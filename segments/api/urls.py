@@ -11,9 +11,15 @@ from segments.api.views.customer_assignments import CustomerAssignmentViewSet
 from segments.api.views.item_assignments import ItemAssignmentViewSet
 from segments.api.views.segments import SegmentViewSet
 
-segments_collection = SegmentViewSet.as_view({"get": "list"})
+segments_collection = SegmentViewSet.as_view({"get": "list", "post": "create"})
 segments_search = SegmentViewSet.as_view({"post": "search"})
-segment_detail = SegmentViewSet.as_view({"get": "retrieve"})
+segments_bulk = SegmentViewSet.as_view(
+    {"post": "bulk_create", "put": "bulk_upsert", "delete": "bulk_delete"}
+)
+segments_match = SegmentViewSet.as_view({"post": "match"})
+segment_detail = SegmentViewSet.as_view(
+    {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
+)
 
 items_all = ItemAssignmentViewSet.as_view({"get": "all_items"})
 items_category_trees = ItemAssignmentViewSet.as_view({"get": "category_trees"})
@@ -39,6 +45,8 @@ SEGMENT = "segments/<str:segment_id>"
 urlpatterns = [
     path("segments", segments_collection, name="segment-list"),
     path("segments/search", segments_search, name="segment-search"),
+    path("segments/bulk", segments_bulk, name="segment-bulk"),
+    path("segments/match", segments_match, name="segment-match"),
     path("segments/items", items_all, name="segment-items-all"),
     path("segments/items/category-trees", items_category_trees, name="segment-category-trees"),
     path(SEGMENT, segment_detail, name="segment-detail"),

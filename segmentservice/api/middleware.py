@@ -11,8 +11,7 @@ from segmentservice.api.errors import json_error
 
 
 class RequestSizeLimitMiddleware:
-    """Refuses a body larger than `MAX_REQUEST_BODY_BYTES` with 413, before reading it,
-    and a path or query string holding a NUL character (`%00`) with 400.
+    """Refuses a body larger than `MAX_REQUEST_BODY_BYTES` with 413, before reading it.
 
     DRF reads the request stream directly and so bypasses Django's own
     `DATA_UPLOAD_MAX_MEMORY_SIZE` check; this closes that gap for declared lengths.
@@ -34,10 +33,4 @@ class RequestSizeLimitMiddleware:
                 f"The request body is {declared} bytes; at most "
                 f"{settings.MAX_REQUEST_BODY_BYTES} bytes are accepted.",
             )
-        if "\x00" in request.path or any(
-            "\x00" in key or any("\x00" in value for value in values)
-            for key, values in request.GET.lists()
-        ):
-            # PostgreSQL cannot store or compare text holding NUL, so no id or query has one.
-            return json_error(400, "The path or query string contains a NUL character (%00).")
         return self.get_response(request)

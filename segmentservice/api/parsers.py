@@ -44,9 +44,9 @@ class StrictJSONParser(BaseParser):
             document = json.loads(text, parse_constant=_refuse_constant)
         except ValueError as exc:
             raise exceptions.ParseError(f"Malformed JSON in the request body: {exc}.") from exc
-        if "\\u0000" in text.lower() and _holds_nul(document):
-            # PostgreSQL can store NUL neither in text nor in jsonb.
-            raise exceptions.ParseError("The request body contains a NUL character (\\u0000).")
+        problem = unstorable_text(document)
+        if problem:
+            raise exceptions.ParseError(f"The request body contains {problem}.")
         return document
 
 
@@ -62,21 +62,30 @@ class JSONPatchParser(StrictJSONParser):
     media_type = "application/json-patch+json"
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+def unstorable_text(value: Any) -> str | None:
+    """What in a decoded JSON value no database column can hold, if anything.
 
-
-def _holds_nul(value: Any) -> bool:
-    """Whether any string or key anywhere in a JSON document contains a NUL character."""
+    JSON may spell a NUL character (\\u0000) or a lone UTF-16 surrogate (\\ud800), but
+    PostgreSQL stores neither and no text encoding can carry a surrogate: refused here,
+    they are a 400 rather than a database error.
+    """
     stack = [value]
     while stack:
         item = stack.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                return True
-        elif isinstance(item, dict):
+        if isinstance(item, dict):
             stack.extend(item.keys())
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
-    return False
+        elif isinstance(item, str):
+            if "\x00" in item:
+                return "a NUL character (\\u0000), which no field accepts"
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return "a lone UTF-16 surrogate escape, which is not a character"
+    return None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")

@@ -16,17 +16,17 @@ from typing import Any
 from rest_framework import serializers
 
 from segments.api.serializers.assignments import AssignmentUpsertInputSerializer
-from segments.api.serializers.segments import metadata_document
+from segments.api.serializers.segments import StrictCharField, StrictSerializer, metadata_document
 from segments.choices import AssignmentType
 from segments.models import CustomerAssignment
 from segments.services.customer_assignments import CustomerAssignmentInput
-from segmentservice.api.serializers import MetadataInputSerializer, MetadataResponseSerializer
+from segmentservice.api.serializers import MetadataResponseSerializer
 
 
 class CustomerAssignmentUpsertInputSerializer(AssignmentUpsertInputSerializer):
     """The body of `PUT .../customers/{customerId}[/{legalEntityId}]`."""
 
-    echo_fields = frozenset({"customer", "legalEntity", "assignmentType"})
+    ignored_fields = ("customer", "legalEntity", "assignmentType")
 
     def assignment_input(
         self, customer_id: str, legal_entity_id: str | None
@@ -40,9 +40,13 @@ class CustomerAssignmentUpsertInputSerializer(AssignmentUpsertInputSerializer):
 class CustomerAssignmentBulkInputSerializer(CustomerAssignmentUpsertInputSerializer):
     """One element of `PUT .../customers/bulk`: the upsert body plus whose assignment it is."""
 
-    customerId = serializers.CharField(max_length=64)
-    legalEntityId = serializers.CharField(
-        max_length=64, required=False, allow_null=True, allow_blank=True
+    customerId = StrictCharField(max_length=64, help_text="The id of an existing customer.")
+    legalEntityId = StrictCharField(
+        max_length=64,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="The id of an existing legal entity; omitted (or null) for B2C.",
     )
 
     def bulk_input(self) -> CustomerAssignmentInput:
@@ -51,23 +55,20 @@ class CustomerAssignmentBulkInputSerializer(CustomerAssignmentUpsertInputSeriali
         return self.assignment_input(data["customerId"], data.get("legalEntityId") or None)
 
 
-class CustomerAssignmentKeyInputSerializer(serializers.Serializer):
+class CustomerAssignmentKeyInputSerializer(StrictSerializer):
     """One element of `DELETE .../customers/bulk`: `{"customerId", "legalEntityId"?}`."""
 
-    customerId = serializers.CharField(max_length=64)
-    legalEntityId = serializers.CharField(
+    customerId = StrictCharField(max_length=64)
+    legalEntityId = StrictCharField(
         max_length=64, required=False, allow_null=True, allow_blank=True
     )
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
-        """Refuse keys other than the two."""
+        """Say plainly when the element is not a JSON object."""
         if not isinstance(data, dict):
             raise serializers.ValidationError(
                 {"non_field_errors": ['Each element must be {"customerId", "legalEntityId"}.']}
             )
-        unknown = sorted(set(data) - {"customerId", "legalEntityId"})
-        if unknown:
-            raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
         return super().to_internal_value(data)
 
     def key(self) -> tuple[str, str | None]:
@@ -111,20 +112,6 @@ class CustomerAssignmentSerializer(CustomerAssignmentB2CSerializer):
     """A customer assignment as the API shows it; `legalEntity` on B2B ones."""
 
     legalEntity = LegalEntitySummarySerializer(read_only=True, required=False)
-
-
-class CustomerAssignmentUpsertDocSerializer(serializers.Serializer):
-    """The documented body of an assignment upsert."""
-
-    mixins = serializers.DictField(required=False)
-    metadata = MetadataInputSerializer(required=False)
-
-
-class CustomerAssignmentBulkDocSerializer(CustomerAssignmentUpsertDocSerializer):
-    """The documented element of a bulk customer upsert."""
-
-    customerId = serializers.CharField()
-    legalEntityId = serializers.CharField(required=False, help_text="Omitted for B2C.")
 
 
 def customer_assignment_document(row: CustomerAssignment) -> dict[str, Any]:

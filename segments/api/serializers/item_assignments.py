@@ -15,18 +15,18 @@ from typing import Any
 from rest_framework import serializers
 
 from segments.api.serializers.assignments import AssignmentUpsertInputSerializer
-from segments.api.serializers.segments import metadata_document
+from segments.api.serializers.segments import StrictCharField, metadata_document
 from segments.choices import ItemType
 from segments.models import ItemAssignment
 from segments.services.item_assignments import ItemAssignmentInput
 from segmentservice.api.languages import localize
-from segmentservice.api.serializers import MetadataInputSerializer, MetadataResponseSerializer
+from segmentservice.api.serializers import MetadataResponseSerializer
 
 
 class ItemAssignmentUpsertInputSerializer(AssignmentUpsertInputSerializer):
     """The body of `PUT .../items/{type}/{itemId}`."""
 
-    echo_fields = frozenset({"segmentId", "item", "type"})
+    ignored_fields = ("segmentId", "item", "type")
 
     def assignment_input(self, item_id: str) -> ItemAssignmentInput:
         """The service's input for the item the path names."""
@@ -36,7 +36,7 @@ class ItemAssignmentUpsertInputSerializer(AssignmentUpsertInputSerializer):
 class ItemAssignmentBulkInputSerializer(ItemAssignmentUpsertInputSerializer):
     """One element of `PUT .../items/{type}/bulk`: the upsert body plus the item's id."""
 
-    id = serializers.CharField(max_length=64)
+    id = StrictCharField(max_length=64, help_text="The id of an existing product or category.")
 
     def bulk_input(self) -> ItemAssignmentInput:
         """The service's input for this element."""
@@ -79,19 +79,6 @@ class ItemAssignmentSerializer(serializers.Serializer):
             languages=self.context.get("languages"),
             default_language=self.context.get("default_language", "en"),
         )
-
-
-class ItemAssignmentUpsertDocSerializer(serializers.Serializer):
-    """The documented body of an item assignment upsert."""
-
-    mixins = serializers.DictField(required=False)
-    metadata = MetadataInputSerializer(required=False)
-
-
-class ItemAssignmentBulkDocSerializer(ItemAssignmentUpsertDocSerializer):
-    """The documented element of a bulk item upsert."""
-
-    id = serializers.CharField(help_text="The id of an existing product or category.")
 
 
 def item_assignment_document(

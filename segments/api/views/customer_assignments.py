@@ -10,11 +10,9 @@ from rest_framework.response import Response
 from segments.api.serializers.assignments import element_input
 from segments.api.serializers.customer_assignments import (
     CustomerAssignmentB2CSerializer,
-    CustomerAssignmentBulkDocSerializer,
     CustomerAssignmentBulkInputSerializer,
     CustomerAssignmentKeyInputSerializer,
     CustomerAssignmentSerializer,
-    CustomerAssignmentUpsertDocSerializer,
     CustomerAssignmentUpsertInputSerializer,
     customer_assignment_document,
 )
@@ -164,7 +162,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         tags=TAGS,
         summary="[B2C] Updating a customer assignment for a customer segment",
         operation_id="PUT-customer-segment-update-customer-by-customerId",
-        request=CustomerAssignmentUpsertDocSerializer,
+        request=CustomerAssignmentUpsertInputSerializer,
         responses=UPSERT_RESPONSES,
     )
     def upsert_b2c(
@@ -211,7 +209,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         tags=TAGS,
         summary="[B2B] Updating a customer assignment for a customer segment",
         operation_id="PUT-customer-segment-update-customer",
-        request=CustomerAssignmentUpsertDocSerializer,
+        request=CustomerAssignmentUpsertInputSerializer,
         responses=UPSERT_RESPONSES,
     )
     def upsert_b2b(
@@ -253,7 +251,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         tags=TAGS,
         summary="Updating customer assignments for a customer segment in bulk",
         operation_id="PUT-customer-segment-update-customers-bulk",
-        request=CustomerAssignmentBulkDocSerializer(many=True),
+        request=CustomerAssignmentBulkInputSerializer(many=True),
         responses=BULK_RESPONSES,
     )
     def bulk_upsert(self, request: Request, tenant: str, segment_id: str) -> Response:

@@ -18,10 +18,8 @@ from segments.api.serializers.categories import (
     category_tree_document,
 )
 from segments.api.serializers.item_assignments import (
-    ItemAssignmentBulkDocSerializer,
     ItemAssignmentBulkInputSerializer,
     ItemAssignmentSerializer,
-    ItemAssignmentUpsertDocSerializer,
     ItemAssignmentUpsertInputSerializer,
     item_assignment_document,
     item_id_input,
@@ -199,7 +197,7 @@ class ItemAssignmentViewSet(SegmentChildViewSet):
         summary="Updating an item assignment",
         operation_id="PUT-customer-segment-update-item",
         parameters=[TYPE],
-        request=ItemAssignmentUpsertDocSerializer,
+        request=ItemAssignmentUpsertInputSerializer,
         responses={
             201: OpenApiResponse(description="A new item assignment was created (no body)."),
             204: OpenApiResponse(description="The item assignment was updated."),
@@ -246,7 +244,7 @@ class ItemAssignmentViewSet(SegmentChildViewSet):
         summary="Updating item assignments to a customer segment in bulk",
         operation_id="PUT-customer-segment-update-items-bulk",
         parameters=[TYPE],
-        request=ItemAssignmentBulkDocSerializer(many=True),
+        request=ItemAssignmentBulkInputSerializer(many=True),
         responses=BULK_RESPONSES,
     )
     def bulk_upsert(self, request: Request, tenant: str, segment_id: str, type: str) -> Response:

@@ -109,6 +109,23 @@ class TestBulkUpsert:
             ]
         )
 
+    def test_types_are_not_coerced(self, world, manage_client):
+        response = manage_client.put(
+            URL,
+            [
+                {"customerId": 98029737},
+                {"customerId": "c1", "metadata": {"version": "1"}},
+                {"customerId": "c1", "legalEntityId": 5},
+            ],
+            format="json",
+        )
+        assert [(e["code"], e["message"]) for e in response.json()] == [
+            (400, "customerId: Not a valid string."),
+            (400, "metadata.version: A valid integer is required."),
+            (400, "legalEntityId: Not a valid string."),
+        ]
+        assert not CustomerAssignment.objects.exists()
+
     def test_a_stale_version_is_a_409_entry_and_leaves_that_row_alone(self, world, manage_client):
         segment, company, _, john, jane = world
         assign_customer(segment, john)
