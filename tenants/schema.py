@@ -32,9 +32,9 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
             },
         }
 
-    def get_security_requirement(self, auto_schema: Any) -> dict[str, list[str]]:
-        """The scopes this operation accepts (any one suffices)."""
+    def get_security_requirement(self, auto_schema: Any) -> list[dict[str, list[str]]]:
+        """One requirement per accepted scope: OpenAPI reads separate entries as "either"."""
         view = auto_schema.view
         action = getattr(view, "action", None) or auto_schema.method.lower()
         scopes = getattr(view, "required_scopes", {}).get(action, ())
-        return {self.name: list(scopes)}
+        return [{self.name: [scope]} for scope in scopes] or [{self.name: []}]

@@ -100,7 +100,17 @@ class TestCreate:
         assert body["code"] == 400 and body["status"] == "Bad Request"
         assert "name: This field is required." in body["message"]
         assert "siteCode: This field is required." in body["message"]
-        assert {d["field"] for d in body["details"]} == {"name", "siteCode"}
+        assert "details" not in body
+
+    def test_a_single_field_problem_comes_with_details(self, client):
+        response = client.post(URL, {"name": {"en": "Gold"}}, format="json")
+        assert response.status_code == 400
+        assert response.json()["details"] == {
+            "field": "siteCode",
+            "type": "required",
+            "message": "This field is required.",
+        }
+        assert_matches(response.json(), "Error")
 
     def test_unknown_fields_are_refused_by_name(self, client):
         response = client.post(URL, {**GOLDEN, "colour": "gold", "tier": 1}, format="json")
