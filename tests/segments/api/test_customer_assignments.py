@@ -450,9 +450,19 @@ class TestErrorBodies:
             manage_client.delete(url("seg1", "c2")),
             read_client.get(url("seg1", "c1", "le1")),
             read_client.put(url("seg1", "c1")),
+            manage_client.put(url("seg1", "c1"), {"mixins": 3}, format="json"),
+            manage_client.put(url("seg1", "c1"), {"mixins": 3, "x": 1}, format="json"),
         ):
             assert response.status_code in (400, 403, 404, 409)
             assert_matches(response.json(), "Error")
+
+    def test_a_single_field_problem_comes_with_details(self, world, manage_client):
+        response = manage_client.put(url("seg1", "c1"), {"mixins": 3}, format="json")
+        assert response.json()["details"] == {
+            "field": "mixins",
+            "type": "not_a_dict",
+            "message": 'Expected a dictionary of items but got type "int".',
+        }
 
 
 @pytest.mark.django_db
