@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from segments.choices import ItemType
@@ -42,27 +43,42 @@ def category_trees(*, tenant: Tenant, segments: QuerySet[Segment]) -> list[Categ
     )
     assigned_sql, assigned_params = assigned.query.sql_with_params()
     table = Category._meta.db_table
+    if connection.vendor == "postgresql":
+        # Each step of the walks is a LATERAL subquery fenced with OFFSET 0, so PostgreSQL
+        # looks children up by (tenant, parent) and parents by id, touching only the rows
+        # of the trees; joined plainly, it hashes the whole category table at every step.
+        step_down = f"""SELECT child.id FROM below b CROSS JOIN LATERAL (
+              SELECT c.id FROM {table} c
+              WHERE c.tenant_id = %s AND c.parent_id = b.id OFFSET 0) child"""
+        step_up = f"""SELECT up.id, up.parent_id FROM above a CROSS JOIN LATERAL (
+              SELECT c.id, c.parent_id FROM {table} c
+              WHERE c.tenant_id = %s AND c.id = a.parent_id OFFSET 0) up"""
+        rows_of_needed = f"""CROSS JOIN LATERAL (
+              SELECT * FROM {table} c WHERE c.tenant_id = %s AND c.id = needed.id OFFSET 0) c"""
+    else:
+        step_down = f"""SELECT c.id FROM {table} c JOIN below b ON c.parent_id = b.id
+            WHERE c.tenant_id = %s"""
+        step_up = f"""SELECT c.id, c.parent_id FROM {table} c JOIN above a ON c.id = a.parent_id
+            WHERE c.tenant_id = %s"""
+        rows_of_needed = f"JOIN {table} c ON c.id = needed.id AND c.tenant_id = %s"
     sql = f"""
         WITH RECURSIVE
           assigned(id) AS ({assigned_sql}),
           below(id) AS (
             SELECT id FROM assigned
             UNION
-            SELECT c.id FROM {table} c JOIN below b ON c.parent_id = b.id
-            WHERE c.tenant_id = %s
+            {step_down}
           ),
           above(id, parent_id) AS (
             SELECT c.id, c.parent_id FROM {table} c
             WHERE c.tenant_id = %s AND c.id IN (SELECT id FROM assigned)
             UNION
-            SELECT c.id, c.parent_id FROM {table} c JOIN above a ON c.id = a.parent_id
-            WHERE c.tenant_id = %s
+            {step_up}
           )
-        SELECT c.*, CASE WHEN b.id IS NULL THEN 0 ELSE 1 END AS in_subtree
+        SELECT c.*, CASE WHEN EXISTS (SELECT 1 FROM below b WHERE b.id = c.id)
+                    THEN 1 ELSE 0 END AS in_subtree
         FROM (SELECT id FROM below UNION SELECT id FROM above) needed
-        JOIN {table} c ON c.id = needed.id
-        LEFT JOIN below b ON b.id = c.id
-        WHERE c.tenant_id = %s
+        {rows_of_needed}
     """  # Only the table name is interpolated; every value is a parameter.
     params = [*assigned_params, tenant.pk, tenant.pk, tenant.pk, tenant.pk]
     rows = list(Category.objects.raw(sql, params))
