@@ -42,6 +42,7 @@ from segments.services.assignments import (
 )
 from segments.services.events import events_record
 from segmentservice.bulk import BulkItemResult
+from segmentservice.db import rows_update
 from segmentservice.exceptions import ServiceError
 from tenants.models import Tenant
 
@@ -186,7 +187,7 @@ def _upsert(
         events.append((event_type, _resource_id(segment, element.key), _payload(segment, row)))
 
     CustomerAssignment.objects.bulk_create(to_create)
-    CustomerAssignment.objects.bulk_update(
+    rows_update(
         to_update, ["mixins", "metadata_mixins", "version", "modified_at", "assignment_type"]
     )
     events_record(tenant=tenant, events=events)

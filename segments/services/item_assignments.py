@@ -31,6 +31,7 @@ from segments.services.assignments import (
 )
 from segments.services.events import events_record
 from segmentservice.bulk import BulkItemResult
+from segmentservice.db import rows_update
 from segmentservice.exceptions import ServiceError
 from tenants.models import Tenant
 
@@ -194,9 +195,7 @@ def _upsert(
         )
 
     ItemAssignment.objects.bulk_create(to_create)
-    ItemAssignment.objects.bulk_update(
-        to_update, ["mixins", "metadata_mixins", "version", "modified_at"]
-    )
+    rows_update(to_update, ["mixins", "metadata_mixins", "version", "modified_at"])
     events_record(tenant=tenant, events=events)
     return outcomes
 
