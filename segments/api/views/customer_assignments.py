@@ -7,7 +7,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from segments.api.serializers.assignments import element_input
+from segments.api.serializers.assignments import elements_input
 from segments.api.serializers.customer_assignments import (
     CustomerAssignmentB2CSerializer,
     CustomerAssignmentBulkInputSerializer,
@@ -256,10 +256,11 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
     )
     def bulk_upsert(self, request: Request, tenant: str, segment_id: str) -> Response:
         """PUT /segments/{segmentId}/customers/bulk: 207, one entry per element."""
-        elements = [
-            element_input(CustomerAssignmentBulkInputSerializer, element, lambda s: s.bulk_input())
-            for element in bulk_elements(request.data)
-        ]
+        elements = elements_input(
+            CustomerAssignmentBulkInputSerializer,
+            bulk_elements(request.data),
+            lambda s: s.bulk_input(),
+        )
         results = customer_assignments_bulk_upsert(
             tenant=self.tenant, segment_id=segment_id, elements=elements
         )
@@ -274,10 +275,9 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
     )
     def bulk_destroy(self, request: Request, tenant: str, segment_id: str) -> Response:
         """DELETE /segments/{segmentId}/customers/bulk: `[{"customerId", "legalEntityId"?}]`."""
-        keys = [
-            element_input(CustomerAssignmentKeyInputSerializer, element, lambda s: s.key())
-            for element in bulk_elements(request.data)
-        ]
+        keys = elements_input(
+            CustomerAssignmentKeyInputSerializer, bulk_elements(request.data), lambda s: s.key()
+        )
         results = customer_assignments_bulk_delete(
             tenant=self.tenant, segment_id=segment_id, keys=keys
         )

@@ -12,7 +12,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from segments.api.serializers.assignments import element_input
+from segments.api.serializers.assignments import elements_input
 from segments.api.serializers.categories import (
     CategoryTreeNodeSerializer,
     category_tree_document,
@@ -250,10 +250,9 @@ class ItemAssignmentViewSet(SegmentChildViewSet):
     def bulk_upsert(self, request: Request, tenant: str, segment_id: str, type: str) -> Response:
         """PUT /segments/{segmentId}/items/{type}/bulk: `[{"id", "mixins", "metadata"}]`."""
         item_type = item_type_parse(type)
-        elements = [
-            element_input(ItemAssignmentBulkInputSerializer, element, lambda s: s.bulk_input())
-            for element in bulk_elements(request.data)
-        ]
+        elements = elements_input(
+            ItemAssignmentBulkInputSerializer, bulk_elements(request.data), lambda s: s.bulk_input()
+        )
         results = item_assignments_bulk_upsert(
             tenant=self.tenant, segment_id=segment_id, type=item_type, elements=elements
         )
