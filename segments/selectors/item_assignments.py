@@ -32,17 +32,21 @@ def item_assignment_list(
     site_code: str | None = None,
     only_effective: bool = False,
 ) -> QuerySet[ItemAssignment]:
-    """Item assignments with their segment and item joined in, and the item's columns annotated.
+    """Item assignments with their segment's id and their item's columns annotated.
 
     `segment` keeps one segment's items; `segments` keeps those of a set of segments (a
     customer's own); `site_code` those of that site's segments; `only_effective` those of
-    effective segments. `item_external_id`, `item_code` and `item_name` are the product's
-    or the category's, whichever the row holds, so `q` and `sort` can address `item.*`.
+    effective segments. `segment_external_id` is the segment's id; `item_external_id`,
+    `item_code` and `item_name` are the product's or the category's, whichever the row
+    holds, so `q` and `sort` can address `item.*`.
     """
     queryset = (
         ItemAssignment.objects.filter(tenant=tenant)
-        .select_related("segment", "product", "category")
+        # The document needs only these few joined columns: annotating them instead of
+        # select_related("segment", "product", "category") builds one model per row, not
+        # four, and decodes two JSON columns per row, not eleven.
         .annotate(
+            segment_external_id=F("segment__external_id"),
             item_external_id=Coalesce(
                 F("product__external_id"), F("category__external_id"), output_field=CharField()
             ),

@@ -84,14 +84,24 @@ class ItemAssignmentSerializer(serializers.Serializer):
 def item_assignment_document(
     row: ItemAssignment, *, languages: list[str] | None, default_language: str
 ) -> dict[str, Any]:
-    """The wire form of an item assignment (segment and item already joined)."""
-    source = row.product if row.type == ItemType.PRODUCT else row.category
-    item: dict[str, Any] = {"id": source.external_id, "code": source.code}
-    name = localize(source.name, languages, default_language)
+    """The wire form of an item assignment.
+
+    Rows of `item_assignment_list` carry the segment's and the item's columns as
+    annotations; other rows (fresh from a write) have them as related objects.
+    """
+    if hasattr(row, "item_external_id"):
+        item_id, code, item_name = row.item_external_id, row.item_code, row.item_name
+        segment_id = row.segment_external_id
+    else:
+        source = row.product if row.type == ItemType.PRODUCT else row.category
+        item_id, code, item_name = source.external_id, source.code, source.name
+        segment_id = row.segment.external_id
+    item: dict[str, Any] = {"id": item_id, "code": code}
+    name = localize(item_name, languages, default_language)
     if name is not None:
         item["name"] = name
     document: dict[str, Any] = {
-        "segmentId": row.segment.external_id,
+        "segmentId": segment_id,
         "item": item,
         "type": row.type,
     }
