@@ -93,8 +93,9 @@ def report_write(out: Path, *, command: str) -> None:
         lines += [
             "## Growth: large against small",
             "",
-            "| hot path | p50 small ms | p50 large ms | growth | within 1.3x | queries small / large |",
-            "|---|---:|---:|---:|:---:|---:|",
+            "| hot path | p50 small ms | p50 large ms | growth | within 1.3x | queries small / large "
+            "| response bytes small / large |",
+            "|---|---:|---:|---:|:---:|---:|---:|",
         ]
         for s in runs["large"]["scenarios"]:
             base = small.get(s["name"])
@@ -103,7 +104,8 @@ def report_write(out: Path, *, command: str) -> None:
             growth = s["p50_ms"] / base["p50_ms"]
             lines.append(
                 f"| {s['label']} | {base['p50_ms']:.2f} | {s['p50_ms']:.2f} | {growth:.2f} | "
-                f"{_mark(growth <= TARGET_GROWTH)} | {base['queries']} / {s['queries']} |"
+                f"{_mark(growth <= TARGET_GROWTH)} | {base['queries']} / {s['queries']} | "
+                f"{base.get('response_bytes', '?')} / {s.get('response_bytes', '?')} |"
             )
         lines.append("")
     lines += [

@@ -100,6 +100,6 @@ def test_report_writes_tables_growth_and_chart(tmp_path):
     assert "`python -m benchmarks --size both`" in text
     assert "| get one segment | 2.00 | 3.00 | 400 | 2 | 1.50 | 1.00 | 2.00 | yes |" in text
     assert "| get one segment | 2.40 | 3.60 | 400 | 2 | 1.50 | 0.80 | 3.00 | **no** |" in text
-    assert "| get one segment | 2.00 | 2.40 | 1.20 | yes | [2] / [2] |" in text
+    assert "| get one segment | 2.00 | 2.40 | 1.20 | yes | [2] / [2] | ? / ? |" in text
     assert "| 1 | 78.1 MiB | 79.1 MiB | +1.0 MiB |" in text
     assert (tmp_path / "latency.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
