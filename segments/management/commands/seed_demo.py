@@ -1,4 +1,9 @@
-"""`manage.py seed_demo`: a demo tenant with realistic data, and a ready token.
+"""`manage.py seed_demo`: a demo tenant with realistic data; prints a ready token and the URLs.
+
+Customers, legal entities, categories and products are bulk-inserted (they are the
+directory the service reads, as `import_directory` would fill it). Segments and their
+assignments go through the API's bulk services, so they carry versions, timestamps and
+change events like any others. A few seconds on SQLite with the defaults.
 
 Idempotent: when the demo tenant already has segments it only prints a fresh token.
 """
@@ -6,24 +11,32 @@ Idempotent: when the demo tenant already has segments it only prints a fresh tok
 from __future__ import annotations
 
 import random
+from collections import defaultdict
 from datetime import timedelta
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from segments.choices import AssignmentType, ItemType, SegmentStatus
+from segments.choices import ItemType, SegmentStatus
+from segments.management.progress import add_progress_argument, progress_bar
 from segments.models import (
     Category,
     Customer,
-    CustomerAssignment,
     CustomerLegalEntity,
-    ItemAssignment,
     LegalEntity,
     Product,
     ProductCategory,
     Segment,
 )
+from segments.services.assignments import WriteFields
+from segments.services.customer_assignments import (
+    CustomerAssignmentInput,
+    customer_assignments_bulk_upsert,
+)
+from segments.services.item_assignments import ItemAssignmentInput, item_assignments_bulk_upsert
+from segments.services.segments import SegmentFields, SegmentWrite, segments_bulk_create
+from segmentservice.exceptions import ServiceError
 from tenants.models import Tenant
 from tenants.services import tenant_create
 from tenants.tokens import token_issue
@@ -41,6 +54,7 @@ LAST = [
     "Torvalds",
     "Perlman",
 ]
+COMPANY_SUFFIX = ["GmbH", "Ltd", "Inc", "AG"]
 TIERS = [
     ("Gold", "Gold"),
     ("Silver", "Silber"),
@@ -48,6 +62,13 @@ TIERS = [
     ("Platinum", "Platin"),
     ("Trade", "Handel"),
 ]
+AUDIENCES = [
+    ("customers", "Kunden"),
+    ("newsletter readers", "Newsletter-Leser"),
+    ("returning buyers", "Stammkäufer"),
+    ("early adopters", "Frühkäufer"),
+]
+REGIONS = ["Berlin", "Munich", "Hamburg", "Vienna", "Zurich", "London", "Paris", "Milan"]
 TOP = [
     ("Tools", "Werkzeuge"),
     ("Garden", "Garten"),
@@ -55,6 +76,7 @@ TOP = [
     ("Office", "Büro"),
     ("Outdoor", "Draußen"),
 ]
+SCOPES = ["customersegment.segment_manage", "customersegment.segment_read"]
 
 
 class Command(BaseCommand):
@@ -65,38 +87,101 @@ class Command(BaseCommand):
         parser.add_argument("--segments", type=int, default=300)
         parser.add_argument("--customers", type=int, default=3000)
         parser.add_argument("--products", type=int, default=3000)
+        parser.add_argument(
+            "--base-url", default="http://127.0.0.1:8000", help="Where the printed URLs point."
+        )
+        add_progress_argument(parser)
 
     def handle(self, *args, **options) -> None:
+        for option in ("segments", "customers", "products"):
+            if options[option] < 1:
+                raise CommandError(f"--{option} must be at least 1.")
         name = options["tenant"]
-        tenant = Tenant.objects.filter(name=name).first()
-        if tenant and Segment.objects.filter(tenant=tenant).exists():
-            self.stdout.write(f"Tenant {name} already has demo data.")
-        else:
-            tenant = tenant or tenant_create(
-                name=name, default_language="en", languages=["en", "de"]
-            )
-            counts = self._seed(tenant, options)
-            self.stdout.write(
-                f"Seeded tenant {name}: "
-                + ", ".join(f"{n} {what}" for what, n in counts.items())
-                + "."
-            )
-        token, _ = token_issue(
-            tenant=name,
-            scopes=["customersegment.segment_manage", "customersegment.segment_read"],
-            ttl_seconds=24 * 3600,
+        try:
+            tenant = Tenant.objects.filter(name=name).first()
+            if tenant and Segment.objects.filter(tenant=tenant).exists():
+                self.stdout.write(f"Tenant {name} already has demo data.")
+            else:
+                tenant = tenant or tenant_create(
+                    name=name, default_language="en", languages=["en", "de"]
+                )
+                counts = self._seed(tenant, options)
+                self.stdout.write(
+                    f"Seeded tenant {name}: "
+                    + ", ".join(f"{n} {what}" for what, n in counts.items())
+                    + "."
+                )
+        except ServiceError as exc:
+            raise CommandError(exc.message) from exc
+        token, _ = token_issue(tenant=name, scopes=SCOPES, ttl_seconds=24 * 3600)
+        base = options["base_url"].rstrip("/")
+        self.stdout.write(
+            f"  Admin:      {base}/admin/segments/segment/?tenant={name}\n"
+            f"  API:        {base}/customer-segment/{name}/segments\n"
+            f"  Swagger UI: {base}/api/docs/"
         )
         self.stdout.write(f"Token (manage + read, 24 h): {token}")
 
     @transaction.atomic
     def _seed(self, tenant: Tenant, options: dict) -> dict[str, int]:
         rng = random.Random(42)
-        now = timezone.now()
+        legal_entities, customers, memberships = self._customers(tenant, rng, options["customers"])
+        categories, products = self._catalogue(tenant, rng, options["products"])
+        segment_ids = self._segments(tenant, rng, options["segments"])
+
+        # Each customer in three segments (B2C); a third also in one segment for their company.
+        customer_elements: dict[str, list[CustomerAssignmentInput]] = defaultdict(list)
+        for customer in customers:
+            for segment_id in rng.sample(segment_ids, min(3, len(segment_ids))):
+                customer_elements[segment_id].append(_customer_input(customer.external_id, None))
+        for customer, legal_entity in memberships:
+            customer_elements[rng.choice(segment_ids)].append(
+                _customer_input(customer.external_id, legal_entity.external_id)
+            )
+        customer_count = item_count = 0
+        with progress_bar(self, options, total=len(segment_ids), unit="segments") as bar:
+            for segment_id in segment_ids:
+                elements = _unique(customer_elements[segment_id])
+                if elements:
+                    customer_count += _created(
+                        customer_assignments_bulk_upsert(
+                            tenant=tenant, segment_id=segment_id, elements=elements
+                        )
+                    )
+                picked = rng.sample(products, min(4, len(products)))
+                item_count += _created(
+                    item_assignments_bulk_upsert(
+                        tenant=tenant,
+                        segment_id=segment_id,
+                        type=ItemType.PRODUCT,
+                        elements=[_item_input(p.external_id) for p in picked],
+                    )
+                )
+                item_count += _created(
+                    item_assignments_bulk_upsert(
+                        tenant=tenant,
+                        segment_id=segment_id,
+                        type=ItemType.CATEGORY,
+                        elements=[_item_input(rng.choice(categories).external_id)],
+                    )
+                )
+                bar.update(1)
+        return {
+            "segments": len(segment_ids),
+            "customers": len(customers),
+            "legal entities": len(legal_entities),
+            "categories": len(categories),
+            "products": len(products),
+            "customer assignments": customer_count,
+            "item assignments": item_count,
+        }
+
+    def _customers(self, tenant: Tenant, rng: random.Random, count: int):
         legal_entities = LegalEntity.objects.bulk_create(
             LegalEntity(
                 tenant=tenant,
                 external_id=f"le{i:04d}",
-                name=f"{LAST[i % 10]} {['GmbH', 'Ltd', 'Inc', 'AG'][i % 4]} {i}",
+                name=f"{LAST[i % 10]} {rng.choice(REGIONS)} {COMPANY_SUFFIX[i % 4]}",
             )
             for i in range(60)
         )
@@ -109,13 +194,15 @@ class Command(BaseCommand):
                 email=f"{FIRST[i % 10].lower()}.{LAST[(i // 10) % 10].lower()}{i}@example.com",
                 attributes={"tier": rng.choice(["new", "regular", "vip"])},
             )
-            for i in range(options["customers"])
+            for i in range(count)
         )
-        memberships = [
-            CustomerLegalEntity(tenant=tenant, customer=c, legal_entity=rng.choice(legal_entities))
-            for c in customers[: len(customers) // 3]
-        ]
-        CustomerLegalEntity.objects.bulk_create(memberships)
+        memberships = [(c, rng.choice(legal_entities)) for c in customers[: len(customers) // 3]]
+        CustomerLegalEntity.objects.bulk_create(
+            CustomerLegalEntity(tenant=tenant, customer=c, legal_entity=le) for c, le in memberships
+        )
+        return legal_entities, customers, memberships
+
+    def _catalogue(self, tenant: Tenant, rng: random.Random, count: int):
         categories = self._categories(tenant)
         leaves = [c for c in categories if not any(o.parent_id == c.id for o in categories)]
         products = Product.objects.bulk_create(
@@ -123,75 +210,56 @@ class Command(BaseCommand):
                 tenant=tenant,
                 external_id=f"p{i:06d}",
                 code=f"SKU-{i:06d}",
-                name={"en": f"Product {i}", "de": f"Produkt {i}"},
+                name={"en": f"{TOP[i % 5][0]} product {i}", "de": f"{TOP[i % 5][1]}-Produkt {i}"},
             )
-            for i in range(options["products"])
+            for i in range(count)
         )
-        ProductCategory.objects.bulk_create(
-            ProductCategory(tenant=tenant, product=p, category=rng.choice(leaves)) for p in products
-        )
-        segments = []
-        for i in range(options["segments"]):
-            en, de = TIERS[i % len(TIERS)]
+        links = {}
+        for product in products:
+            for category in rng.sample(leaves, 2 if product.pk % 7 == 0 else 1):
+                links[(product.pk, category.pk)] = ProductCategory(
+                    tenant=tenant, product=product, category=category
+                )
+        ProductCategory.objects.bulk_create(links.values())
+        return categories, products
+
+    def _segments(self, tenant: Tenant, rng: random.Random, count: int) -> list[str]:
+        now = timezone.now()
+        writes = []
+        for i in range(count):
+            tier_en, tier_de = TIERS[i % len(TIERS)]
+            audience_en, audience_de = AUDIENCES[(i // len(TIERS)) % len(AUDIENCES)]
+            region = REGIONS[i % len(REGIONS)]
+            timed = i % 3 == 0
             starts = now - timedelta(days=rng.randint(0, 400))
-            segments.append(
-                Segment(
-                    tenant=tenant,
-                    external_id=f"seg{i:04d}",
-                    name={"en": f"{en} customers {i}", "de": f"{de}-Kunden {i}"},
-                    description={"en": f"{en} tier, cohort {i}"},
-                    status=SegmentStatus.ACTIVE if i % 4 else SegmentStatus.INACTIVE,
-                    site_code="main" if i % 5 else "b2b",
-                    valid_from=starts if i % 3 == 0 else None,
-                    valid_to=starts + timedelta(days=rng.randint(30, 800)) if i % 3 == 0 else None,
-                    mixins={
-                        "segmentAttributes": {"membershipStatus": en.upper(), "priority": i % 10}
-                    },
-                    created_at=now,
-                    modified_at=now,
+            writes.append(
+                SegmentWrite(
+                    index=i + 1,
+                    segment_id=f"seg{i:04d}",
+                    fields=SegmentFields(
+                        name={
+                            "en": f"{tier_en} {audience_en} {region} {i}",
+                            "de": f"{tier_de}-{audience_de} {region} {i}",
+                        },
+                        description={"en": f"{tier_en} tier, {region}, cohort {i}"},
+                        status=SegmentStatus.ACTIVE if i % 4 else SegmentStatus.INACTIVE,
+                        site_code="main" if i % 5 else "b2b",
+                        valid_from=starts if timed else None,
+                        valid_to=starts + timedelta(days=rng.randint(30, 800)) if timed else None,
+                        mixins={
+                            "segmentAttributes": {
+                                "membershipStatus": tier_en.upper(),
+                                "priority": i % 10,
+                            }
+                        },
+                    ),
                 )
             )
-        Segment.objects.bulk_create(segments)
-        assignments = {}
-        for customer in customers:
-            for segment in rng.sample(segments, 3):
-                assignments[(segment.id, customer.id)] = CustomerAssignment(
-                    tenant=tenant,
-                    segment=segment,
-                    customer=customer,
-                    assignment_type=AssignmentType.MANUAL,
-                )
-        for membership in memberships:
-            segment = rng.choice(segments)
-            assignments[(segment.id, membership.customer.id, membership.legal_entity.id)] = (
-                CustomerAssignment(
-                    tenant=tenant,
-                    segment=segment,
-                    customer=membership.customer,
-                    legal_entity=membership.legal_entity,
-                )
-            )
-        CustomerAssignment.objects.bulk_create(assignments.values())
-        items = {}
-        for segment in segments:
-            for product in rng.sample(products, 4):
-                items[(segment.id, "p", product.id)] = ItemAssignment(
-                    tenant=tenant, segment=segment, type=ItemType.PRODUCT, product=product
-                )
-            category = rng.choice(categories)
-            items[(segment.id, "c", category.id)] = ItemAssignment(
-                tenant=tenant, segment=segment, type=ItemType.CATEGORY, category=category
-            )
-        ItemAssignment.objects.bulk_create(items.values())
-        return {
-            "segments": len(segments),
-            "customers": len(customers),
-            "legal entities": len(legal_entities),
-            "categories": len(categories),
-            "products": len(products),
-            "customer assignments": len(assignments),
-            "item assignments": len(items),
-        }
+        results = segments_bulk_create(tenant=tenant, writes=writes)
+        failed = [r for r in results if r.code >= 300]
+        if failed:
+            raise CommandError(f"Could not create segment {failed[0].id}: {failed[0].message}")
+        return [w.segment_id for w in writes]
 
     def _categories(self, tenant: Tenant) -> list[Category]:
         created: list[Category] = []
@@ -205,8 +273,8 @@ class Command(BaseCommand):
                 position=t,
             )
             created.append(top)
-            for s in range(4):
-                sub = Category.objects.create(
+            subs = Category.objects.bulk_create(
+                Category(
                     tenant=tenant,
                     external_id=f"cat{t}-{s}",
                     code=f"{en.upper()}-{s}",
@@ -214,16 +282,42 @@ class Command(BaseCommand):
                     parent=top,
                     position=s,
                 )
-                created.append(sub)
-                for leaf in range(3):
-                    created.append(
-                        Category.objects.create(
-                            tenant=tenant,
-                            external_id=f"cat{t}-{s}-{leaf}",
-                            code=f"{en.upper()}-{s}-{leaf}",
-                            name={"en": f"{en} {s}.{leaf}", "de": f"{de} {s}.{leaf}"},
-                            parent=sub,
-                            position=leaf,
-                        )
+                for s in range(4)
+            )
+            created.extend(subs)
+            created.extend(
+                Category.objects.bulk_create(
+                    Category(
+                        tenant=tenant,
+                        external_id=f"cat{t}-{s}-{leaf}",
+                        code=f"{en.upper()}-{s}-{leaf}",
+                        name={"en": f"{en} {s}.{leaf}", "de": f"{de} {s}.{leaf}"},
+                        parent=sub,
+                        position=leaf,
                     )
+                    for s, sub in enumerate(subs)
+                    for leaf in range(3)
+                )
+            )
         return created
+
+
+def _customer_input(customer_id: str, legal_entity_id: str | None) -> CustomerAssignmentInput:
+    return CustomerAssignmentInput(
+        customer_id=customer_id, legal_entity_id=legal_entity_id, fields=WriteFields()
+    )
+
+
+def _item_input(item_id: str) -> ItemAssignmentInput:
+    return ItemAssignmentInput(item_id=item_id, fields=WriteFields())
+
+
+def _unique(elements: list[CustomerAssignmentInput]) -> list[CustomerAssignmentInput]:
+    return list({element.key: element for element in elements}.values())
+
+
+def _created(results) -> int:
+    failed = [r for r in results if r.code >= 300]
+    if failed:
+        raise CommandError(f"Seeding an assignment failed: {failed[0].message}")
+    return len(results)
