@@ -85,7 +85,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the dev server read while a command writes; the timeout waits out short locks.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            # Writers take the lock up front, so concurrent writes wait instead of failing.
+            "transaction_mode": "IMMEDIATE",
+        }
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -148,6 +153,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "segmentservice.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_PAGINATION_CLASS": None,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -167,23 +173,6 @@ SPECTACULAR_SETTINGS = {
         "SegmentStatusEnum": "segments.choices.SegmentStatus",
         "ItemTypeEnum": "segments.choices.ItemType",
         "AssignmentTypeEnum": "segments.choices.AssignmentType",
-    },
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {
-            "OAuth2": {
-                "type": "oauth2",
-                "flows": {
-                    "clientCredentials": {
-                        "tokenUrl": "/oauth/token",
-                        "scopes": {
-                            "customersegment.segment_manage": "Create, change and delete segments and assignments; match.",
-                            "customersegment.segment_read": "Read segments and assignments.",
-                            "customersegment.segment_read_own": "A customer reads the active segments they are assigned to.",
-                        },
-                    }
-                },
-            }
-        }
     },
 }
 

@@ -8,3 +8,7 @@ class TenantsConfig(AppConfig):
 
     name = "tenants"
     verbose_name = "Tenants and access"
+
+    def ready(self) -> None:
+        """Register the OpenAPI description of the bearer token."""
+        from tenants import schema  # noqa: F401

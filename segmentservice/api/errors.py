@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from segmentservice.exceptions import ServiceError
 
@@ -50,32 +51,43 @@ def json_error(status: int, message: str, **kwargs: Any) -> JsonResponse:
     return JsonResponse(error_body(status, message, **kwargs), status=status)
 
 
-def flatten_validation_errors(detail: Any, prefix: str = "") -> list[tuple[str, str]]:
-    """Turn DRF's nested error detail into (field path, message) pairs."""
-    pairs: list[tuple[str, str]] = []
+def flatten_validation_errors(detail: Any, prefix: str = "") -> list[tuple[str, str, str]]:
+    """Turn DRF's nested error detail into (field path, message, error code) triples."""
+    triples: list[tuple[str, str, str]] = []
     if isinstance(detail, dict):
         for key, value in detail.items():
-            if key in ("non_field_errors", drf_exceptions.api_settings.NON_FIELD_ERRORS_KEY):
-                pairs.extend(flatten_validation_errors(value, prefix))
+            if key in ("non_field_errors", api_settings.NON_FIELD_ERRORS_KEY):
+                triples.extend(flatten_validation_errors(value, prefix))
             else:
                 path = f"{prefix}.{key}" if prefix else str(key)
-                pairs.extend(flatten_validation_errors(value, path))
+                triples.extend(flatten_validation_errors(value, path))
     elif isinstance(detail, list):
         if all(not isinstance(item, (dict, list)) for item in detail):
-            pairs.extend((prefix, str(item)) for item in detail)
+            triples.extend((prefix, str(item), _code(item)) for item in detail)
         else:
             for index, item in enumerate(detail):
-                pairs.extend(flatten_validation_errors(item, f"{prefix}[{index}]"))
+                triples.extend(flatten_validation_errors(item, f"{prefix}[{index}]"))
     else:
-        pairs.append((prefix, str(detail)))
-    return pairs
+        triples.append((prefix, str(detail), _code(detail)))
+    return triples
 
 
-def validation_message(detail: Any) -> tuple[str, list[dict[str, str]]]:
-    """A one-line message naming every problem, and the per-field details."""
-    pairs = flatten_validation_errors(detail)
-    message = "; ".join(f"{field}: {text}" if field else text for field, text in pairs)
-    details = [{"field": field, "message": text} for field, text in pairs if field]
+def _code(item: Any) -> str:
+    return str(getattr(item, "code", None) or "invalid")
+
+
+def validation_message(detail: Any) -> tuple[str, dict[str, str] | None]:
+    """A one-line message naming every problem, and `details` for a single field problem.
+
+    The contract's `details` is one object (`field`, `type`, `message`), so it is given
+    when exactly one field is at fault; with several, the message names them all.
+    """
+    triples = flatten_validation_errors(detail)
+    message = "; ".join(f"{field}: {text}" if field else text for field, text, _ in triples)
+    details = None
+    if len(triples) == 1 and triples[0][0]:
+        field, text, code = triples[0]
+        details = {"field": field, "type": code, "message": text}
     return message or "Validation problem with request body.", details
 
 

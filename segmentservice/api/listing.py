@@ -20,6 +20,10 @@ from rest_framework.response import Response
 
 from segmentservice.exceptions import ValidationFailed
 
+# Far past any real list, and small enough that the row offset fits the databases' 64-bit
+# integers (a larger one made PostgreSQL and SQLite fail instead of answering a 400).
+PAGE_NUMBER_MAX = 1_000_000_000
+
 
 @dataclass(frozen=True)
 class ListParams:
@@ -64,7 +68,7 @@ class ListParams:
         return cls(
             q=q,
             sort=query.get("sort", "").strip(),
-            page_number=_positive_int(query.get("pageNumber"), "pageNumber", 1, None),
+            page_number=_positive_int(query.get("pageNumber"), "pageNumber", 1, PAGE_NUMBER_MAX),
             page_size=_positive_int(
                 query.get("pageSize"),
                 "pageSize",

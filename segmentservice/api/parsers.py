@@ -41,9 +41,13 @@ class StrictJSONParser(BaseParser):
         if not text.strip():
             raise exceptions.ParseError("The request body is empty; a JSON document is expected.")
         try:
-            return json.loads(text, parse_constant=_refuse_constant)
+            document = json.loads(text, parse_constant=_refuse_constant)
         except ValueError as exc:
             raise exceptions.ParseError(f"Malformed JSON in the request body: {exc}.") from exc
+        problem = unstorable_text(document)
+        if problem:
+            raise exceptions.ParseError(f"The request body contains {problem}.")
+        return document
 
 
 class JSONMergePatchParser(StrictJSONParser):
@@ -56,6 +60,31 @@ class JSONPatchParser(StrictJSONParser):
     """Parses `application/json-patch+json` (RFC 6902) bodies."""
 
     media_type = "application/json-patch+json"
+
+
+def unstorable_text(value: Any) -> str | None:
+    """What in a decoded JSON value no database column can hold, if anything.
+
+    JSON may spell a NUL character (\\u0000) or a lone UTF-16 surrogate (\\ud800), but
+    PostgreSQL stores neither and no text encoding can carry a surrogate: refused here,
+    they are a 400 rather than a database error.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                return "a NUL character (\\u0000), which no field accepts"
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return "a lone UTF-16 surrogate escape, which is not a character"
+    return None
 
 
 def _refuse_constant(name: str) -> Any:

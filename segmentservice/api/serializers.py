@@ -51,9 +51,10 @@ class IdResponseSerializer(serializers.Serializer):
 
 
 class ErrorDetailSerializer(serializers.Serializer):
-    """One field-level problem."""
+    """The field-level problem, when exactly one field is at fault."""
 
     field = serializers.CharField()
+    type = serializers.CharField()
     message = serializers.CharField()
 
 
@@ -64,7 +65,7 @@ class ErrorSerializer(serializers.Serializer):
     status = serializers.CharField()
     message = serializers.CharField()
     resourceId = serializers.CharField(required=False)
-    details = ErrorDetailSerializer(many=True, required=False)
+    details = ErrorDetailSerializer(required=False)
 
 
 class FaultDetailSerializer(serializers.Serializer):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from urllib.parse import urlencode
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -52,11 +53,14 @@ class TestCreateApiClient:
         assert lines["client_secret"] not in client.secret_hash
         response = anon_client.post(
             "/oauth/token",
-            {
-                "grant_type": "client_credentials",
-                "client_id": lines["client_id"],
-                "client_secret": lines["client_secret"],
-            },
+            urlencode(
+                {
+                    "grant_type": "client_credentials",
+                    "client_id": lines["client_id"],
+                    "client_secret": lines["client_secret"],
+                }
+            ),
+            content_type="application/x-www-form-urlencoded",
         )
         assert response.status_code == 200
 

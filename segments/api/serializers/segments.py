@@ -1,19 +1,58 @@
-"""Segment representation (and, later, input) serializers."""
+"""Segment serializers: the wire form of a segment, and the inputs of the segment operations.
+
+Inputs are strict: an unknown field is a 400 naming it, types are not coerced ("5" is not a
+version, 5 is not a siteCode). They produce the services' internal values
+(`SegmentFields`, `SegmentWrite`, `SegmentChange`), so the rules live in one place.
+
+A create or upsert body, with its localized fields as maps, or as plain strings in the
+`Content-Language` (default: the tenant's default language):
+
+    {"id": "gold", "name": {"en": "Gold"}, "description": {"en": "Best customers"},
+     "validity": {"from": "2024-04-17T08:00:00.000Z", "to": "2025-04-17T08:00:00.000Z"},
+     "status": "ACTIVE", "siteCode": "main", "mixins": {"tier": {"level": 3}},
+     "metadata": {"version": 2, "mixins": {"tier": "https://example.com/tier.json"}}}
+"""
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from typing import Any
 
+import jsonpatch
+import jsonpointer
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from segments.choices import SegmentStatus
 from segments.models import Segment
-from segmentservice.api.languages import localize
+from segments.services.segments import (
+    SegmentChange,
+    SegmentFields,
+    SegmentWrite,
+    segment_id_check,
+)
+from segmentservice.api.errors import validation_message
+from segmentservice.api.languages import localize, localized_input
 from segmentservice.api.serializers import (
     MetadataResponseSerializer,
     ValidityRepresentationSerializer,
 )
-from segmentservice.api.timestamps import format_instant
+from segmentservice.api.timestamps import InstantField, format_instant
+from segmentservice.bulk import BulkItemResult
+from segmentservice.exceptions import ValidationFailed, VersionConflict
+
+# What an input serializer is used for; see SegmentInputSerializer.
+CREATE, UPSERT, BULK_CREATE, BULK_UPSERT, PATCH = (
+    "create",
+    "upsert",
+    "bulk_create",
+    "bulk_upsert",
+    "patch",
+)
+PATCH_OPERATIONS = ("add", "remove", "replace", "test", "move", "copy")
+# A match names at most this many items and segments: one query must stay one query.
+MATCH_MAX_ITEMS = 1000
 
 
 def validity_document(valid_from, valid_to) -> dict[str, str] | None:
@@ -78,3 +117,418 @@ def segment_document(
         document["mixins"] = segment.mixins
     document["metadata"] = metadata_document(segment)
     return document
+
+
+# --- strict input fields -------------------------------------------------------------------------
+
+
+class StrictCharField(serializers.CharField):
+    """A string, and only a string: numbers and booleans are not turned into text."""
+
+    def to_internal_value(self, data: Any) -> str:
+        """Refuse anything but a JSON string."""
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer, not a string or a float that happens to hold one."""
+
+    def to_internal_value(self, data: Any) -> int:
+        """Refuse anything but a JSON integer."""
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "object", "additionalProperties": {"type": "string"}},
+            {"type": "string"},
+        ],
+        "description": "A map language → text, or a text in the Content-Language.",
+        "example": {"en": "Golden Segment"},
+    }
+)
+class LocalizedInputField(serializers.JSONField):
+    """A localized text: a map language → text, or a plain string (see Content-Language)."""
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses fields it does not know, naming them; `ignored_fields` are accepted and dropped."""
+
+    ignored_fields: tuple[str, ...] = ()
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        """Validate the known fields and report unknown ones in the same error."""
+        errors: dict[str, Any] = {}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            errors = dict(exc.detail) if isinstance(exc.detail, dict) else {"": exc.detail}
+            value = {}
+        if isinstance(data, dict):
+            for key in data:
+                if key not in self.fields and key not in self.ignored_fields:
+                    errors[str(key)] = ["Unknown field."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+
+class ValidityInputSerializer(StrictSerializer):
+    """`{"from", "to"}`: ISO 8601 instants, either optional; `from` before `to`."""
+
+    # `from` is a Python keyword, hence the rename in get_fields.
+    from_ = InstantField(required=False, allow_null=True)
+    to = InstantField(required=False, allow_null=True)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        """Expose `from_` as `from` on the wire."""
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """`from` must come before `to`."""
+        start, end = attrs.get("from"), attrs.get("to")
+        if start and end and start >= end:
+            raise serializers.ValidationError({"from": "must be before validity.to."})
+        return attrs
+
+
+class MetadataInputSerializer(StrictSerializer):
+    """`metadata` a client may send: the version it last saw, and mixin schema links.
+
+    `createdAt` and `modifiedAt` are accepted and ignored, so that a client may send back
+    what it read.
+    """
+
+    ignored_fields = ("createdAt", "modifiedAt")
+
+    version = StrictIntegerField(
+        required=False, allow_null=True, min_value=1, help_text="The version last read."
+    )
+    mixins = serializers.DictField(
+        child=StrictCharField(),
+        required=False,
+        allow_null=True,
+        help_text="Mixin name → URL of its JSON schema; stored as given.",
+    )
+
+
+class SegmentInputSerializer(StrictSerializer):
+    """The body of a segment create, upsert or bulk element; `to_write()` gives the service input.
+
+    Context: `tenant`, `content_language` (None for maps / the default language), `mode`
+    (create, upsert, bulk_create, bulk_upsert, patch) and, for upsert and patch, `path_id`.
+    """
+
+    id = StrictCharField(
+        required=False,
+        max_length=64,
+        help_text="Custom id, up to 64 characters; 24 hex characters are generated when absent.",
+    )
+    name = LocalizedInputField(help_text="Localized name (required).")
+    description = LocalizedInputField(required=False, allow_null=True)
+    validity = ValidityInputSerializer(required=False, allow_null=True)
+    status = serializers.ChoiceField(
+        choices=SegmentStatus.choices, required=False, help_text="Default INACTIVE."
+    )
+    siteCode = StrictCharField(max_length=64)
+    mixins = serializers.DictField(required=False, allow_null=True)
+    metadata = MetadataInputSerializer(required=False, allow_null=True)
+
+    def validate_id(self, value: str) -> str:
+        """A usable id; in a PUT or PATCH, the id of the path."""
+        try:
+            segment_id_check(value)
+        except ValidationFailed as exc:
+            raise serializers.ValidationError(exc.message.removeprefix("id ")) from None
+        path_id = self.context.get("path_id")
+        if path_id is not None and value != path_id:
+            raise serializers.ValidationError(f"must be the id in the path ({path_id}).")
+        return value
+
+    def validate_name(self, value: Any) -> Any:
+        """A localized text in the tenant's languages, in at least one language."""
+        value = self._localized(value, "name")
+        if not value.values:
+            raise serializers.ValidationError("give the name in at least one language.")
+        return value
+
+    def validate_description(self, value: Any) -> Any:
+        """A localized text in the tenant's languages, or nothing."""
+        return None if value is None else self._localized(value, "description")
+
+    def validate_siteCode(self, value: str) -> str:
+        """A non-blank site code."""
+        if not value.strip():
+            raise serializers.ValidationError("This field may not be blank.")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """A bulk upsert element names its segment."""
+        if self.context.get("mode") == BULK_UPSERT and not attrs.get("id"):
+            raise serializers.ValidationError({"id": "This field is required."})
+        return attrs
+
+    def _localized(self, value: Any, field: str):
+        tenant = self.context["tenant"]
+        try:
+            return localized_input(
+                value,
+                field=field,
+                language=self.context.get("content_language"),
+                allowed=tenant.languages,
+                default=tenant.default_language,
+            )
+        except ValidationFailed as exc:
+            raise serializers.ValidationError(exc.message.removeprefix(f"{field}: ")) from None
+
+    def to_write(self, index: int = 1) -> SegmentWrite:
+        """The validated body as the services take it."""
+        data = self.validated_data
+        validity = data.get("validity") or {}
+        metadata = data.get("metadata") or {}
+        name, description = data["name"], data.get("description")
+        merge = {"name"} if name.single_language else set()
+        if description is not None and description.single_language:
+            merge.add("description")
+        fields = SegmentFields(
+            name=name.values,
+            description=description.values if description is not None else {},
+            site_code=data["siteCode"],
+            status=data.get("status", SegmentStatus.INACTIVE),
+            valid_from=validity.get("from"),
+            valid_to=validity.get("to"),
+            mixins=data.get("mixins") or {},
+            metadata_mixins=metadata.get("mixins") or {},
+            merge_languages=frozenset(merge),
+        )
+        # A create has no version to check (MetadataCreate); ignore one sent along.
+        checks_version = self.context.get("mode") in (UPSERT, BULK_UPSERT, PATCH)
+        return SegmentWrite(
+            index=index,
+            segment_id=data.get("id") or self.context.get("path_id"),
+            fields=fields,
+            expected_version=metadata.get("version") if checks_version else None,
+        )
+
+
+def segment_input(data: Any, *, context: dict[str, Any]) -> SegmentWrite:
+    """Validate one segment body; raises ValidationFailed naming every problem."""
+    serializer = SegmentInputSerializer(data=data, context=context)
+    if not serializer.is_valid():
+        message, details = validation_message(serializer.errors)
+        raise ValidationFailed(message, details=details)
+    return serializer.to_write()
+
+
+def segment_writes(
+    elements: list[Any], *, context: dict[str, Any]
+) -> tuple[list[SegmentWrite], list[BulkItemResult]]:
+    """Validate bulk elements: the valid ones as writes, the others as 400 results."""
+    writes: list[SegmentWrite] = []
+    failures: list[BulkItemResult] = []
+    for index, element in enumerate(elements, start=1):
+        serializer = SegmentInputSerializer(data=element, context=context)
+        if serializer.is_valid():
+            writes.append(serializer.to_write(index))
+            continue
+        element_id = element.get("id") if isinstance(element, dict) else None
+        message, _ = validation_message(serializer.errors)
+        failures.append(
+            BulkItemResult(
+                index=index,
+                code=400,
+                id=element_id if isinstance(element_id, str) else None,
+                message=message,
+            )
+        )
+    return writes, failures
+
+
+# --- PATCH -------------------------------------------------------------------------------------
+
+
+class PatchOperationSerializer(serializers.Serializer):
+    """One RFC 6902 operation, e.g. `{"op": "replace", "path": "/status", "value": "ACTIVE"}`."""
+
+    op = serializers.ChoiceField(choices=PATCH_OPERATIONS)
+    path = serializers.CharField(help_text="A JSON pointer such as /name/en or /mixins/a/b.")
+    value = serializers.JSONField(required=False, help_text="For add, replace and test.")
+    from_ = serializers.CharField(required=False, help_text="For move and copy.")
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        """Expose `from_` as `from` on the wire."""
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+
+class SegmentMergePatchSerializer(serializers.Serializer):
+    """An RFC 7396 merge patch: the fields to change; `null` removes one."""
+
+    name = LocalizedInputField(required=False)
+    description = LocalizedInputField(required=False, allow_null=True)
+    validity = ValidityInputSerializer(required=False, allow_null=True)
+    status = serializers.ChoiceField(choices=SegmentStatus.choices, required=False)
+    siteCode = serializers.CharField(required=False)
+    mixins = serializers.DictField(required=False, allow_null=True)
+    metadata = MetadataInputSerializer(required=False, allow_null=True)
+
+
+def segment_patch_change(
+    body: Any, *, context: dict[str, Any]
+) -> Callable[[Segment], SegmentChange]:
+    """The change a PATCH body makes, for `segment_patch`.
+
+    An array is an RFC 6902 JSON Patch, an object an RFC 7396 JSON Merge Patch; either is
+    applied to the segment's JSON form (localized fields as maps) and the result is
+    validated like a PUT. `id` and the metadata timestamps cannot be changed. Setting
+    `/metadata/version` states the version the client expects; a failed `test` is a 409.
+    """
+    media_type = context.get("media_type", "application/json")
+    if isinstance(body, list) and "merge-patch" not in media_type:
+        _check_operations(body)
+        apply = _json_patch(body)
+    elif isinstance(body, dict) and "json-patch" not in media_type:
+
+        def apply(document: dict[str, Any]) -> Any:
+            return _merge_patch(document, body)
+
+    elif "json-patch" in media_type:
+        raise ValidationFailed("A JSON Patch body must be an array of operations.")
+    else:
+        raise ValidationFailed(
+            "The body must be a JSON Patch array of operations or a JSON Merge Patch object."
+        )
+
+    def change(segment: Segment) -> SegmentChange:
+        before = segment_document(segment, languages=None, default_language="")
+        after = apply(copy.deepcopy(before))
+        if not isinstance(after, dict):
+            raise ValidationFailed("The patched segment must be a JSON object.")
+        _check_unchanged(before, after)
+        write = segment_input(after, context={**context, "mode": PATCH})
+        return SegmentChange(fields=write.fields, expected_version=write.expected_version)
+
+    return change
+
+
+def _check_operations(operations: list[Any]) -> None:
+    if not operations:
+        raise ValidationFailed("The JSON Patch is empty; send at least one operation.")
+    problems = []
+    for number, operation in enumerate(operations):
+        where = f"[{number}]"
+        if not isinstance(operation, dict):
+            problems.append(f"{where}: an operation must be an object.")
+            continue
+        op = operation.get("op")
+        if op not in PATCH_OPERATIONS:
+            problems.append(f"{where}.op: must be one of {', '.join(PATCH_OPERATIONS)}.")
+        if not isinstance(operation.get("path"), str):
+            problems.append(f"{where}.path: a JSON pointer string is required.")
+        if op in ("add", "replace", "test") and "value" not in operation:
+            problems.append(f"{where}.value: required for {op}.")
+        if op in ("move", "copy") and not isinstance(operation.get("from"), str):
+            problems.append(f"{where}.from: required for {op}.")
+    if problems:
+        raise ValidationFailed(" ".join(problems))
+
+
+def _json_patch(operations: list[dict[str, Any]]) -> Callable[[dict[str, Any]], Any]:
+    try:
+        patch = jsonpatch.JsonPatch(operations)
+    except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
+        raise ValidationFailed(f"The JSON Patch is malformed: {exc}.") from None
+
+    def apply(document: dict[str, Any]) -> Any:
+        try:
+            return patch.apply(document)
+        except jsonpatch.JsonPatchTestFailed as exc:
+            raise VersionConflict(
+                f"The resource you are attempting to access has changed (test failed: {exc})."
+            ) from None
+        except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
+            raise ValidationFailed(f"The JSON Patch cannot be applied: {exc}.") from None
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise ValidationFailed(f"The JSON Patch cannot be applied: {exc!r}.") from None
+
+    return apply
+
+
+def _merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396: objects merge recursively, `null` removes a member, anything else replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = _merge_patch(result.get(key), value)
+    return result
+
+
+def _check_unchanged(before: dict[str, Any], after: dict[str, Any]) -> None:
+    problems = []
+    if after.get("id") != before["id"]:
+        problems.append("id cannot be patched.")
+    old_meta, new_meta = before["metadata"], after.get("metadata")
+    new_meta = new_meta if isinstance(new_meta, dict) else {}
+    for stamp in ("createdAt", "modifiedAt"):
+        if new_meta.get(stamp) != old_meta[stamp]:
+            problems.append(f"metadata.{stamp} cannot be patched.")
+    if problems:
+        raise ValidationFailed(" ".join(problems))
+
+
+# --- match -------------------------------------------------------------------------------------
+
+
+class MatchItemSerializer(serializers.Serializer):
+    """An item to check: a product id. Other members are ignored."""
+
+    id = StrictCharField(max_length=64)
+
+
+class MatchInputSerializer(StrictSerializer):
+    """The body of `/segments/match`.
+
+    `{"siteCode": "main", "items": [{"id": "p1"}, {"id": "p2"}], "segmentIds": ["s1", "s2"]}`
+    (`site` is accepted for `siteCode`, as the hosted service's schema names it).
+    """
+
+    siteCode = StrictCharField(required=False, max_length=64)
+    site = StrictCharField(required=False, max_length=64, help_text="Same as siteCode.")
+    items = serializers.ListField(child=MatchItemSerializer(), max_length=MATCH_MAX_ITEMS)
+    segmentIds = serializers.ListField(
+        child=StrictCharField(max_length=64), max_length=MATCH_MAX_ITEMS
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """One site, named siteCode or site."""
+        site_code, site = attrs.get("siteCode"), attrs.get("site")
+        if site_code is None and site is None:
+            raise serializers.ValidationError({"siteCode": "This field is required."})
+        if site_code is not None and site is not None and site_code != site:
+            raise serializers.ValidationError(
+                {"site": "siteCode and site name different sites; send one."}
+            )
+        attrs["site_code"] = site_code if site_code is not None else site
+        return attrs
+
+
+def match_input(data: Any) -> tuple[str, list[str], list[str]]:
+    """Validate a match body; returns (site code, product ids, segment ids)."""
+    serializer = MatchInputSerializer(data=data)
+    if not serializer.is_valid():
+        message, details = validation_message(serializer.errors)
+        raise ValidationFailed(message, details=details)
+    data = serializer.validated_data
+    return data["site_code"], [item["id"] for item in data["items"]], data["segmentIds"]

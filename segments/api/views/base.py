@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from segmentservice.api.languages import accept_languages, content_language
 from segmentservice.api.listing import ListParams, apply_query, list_response, paginate, project
-from segmentservice.exceptions import Forbidden
+from segmentservice.exceptions import Forbidden, ValidationFailed
 from tenants.api.mixins import TenantScopedMixin
 from tenants.choices import Scope
 
@@ -26,6 +26,13 @@ class TenantViewSet(TenantScopedMixin, viewsets.GenericViewSet):
     """A viewset under `/customer-segment/{tenant}/`; subclasses are configuration."""
 
     lookup_field = "external_id"
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        """Refuse path and query values no column can hold (NUL), before any query runs."""
+        super().initial(request, *args, **kwargs)
+        values = [*kwargs.values(), *request.query_params.values()]
+        if any(isinstance(value, str) and "\x00" in value for value in values):
+            raise ValidationFailed("The path or a query parameter contains a NUL character.")
 
     @property
     def languages(self) -> list[str] | None:
@@ -85,8 +92,6 @@ class TenantViewSet(TenantScopedMixin, viewsets.GenericViewSet):
 
 def query_flag(request: Request, name: str) -> bool:
     """A boolean query parameter: `true`/`false` in any case; anything else is a 400."""
-    from segmentservice.exceptions import ValidationFailed
-
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return False

@@ -1,0 +1,63 @@
+"""The input every assignment write shares: `{"mixins", "metadata": {"version", "mixins"}}`.
+
+Inputs are strict, as segment inputs are: an unknown field is a 400 naming it and types are
+not coerced. The fields of a GET response (`customer`, `item`, `metadata.createdAt`, ...)
+are accepted and ignored, so a client may send back what it read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rest_framework import serializers
+
+from segments.api.serializers.segments import MetadataInputSerializer, StrictSerializer
+from segments.services.assignments import WriteFields
+from segmentservice.api.errors import validation_message
+from segmentservice.exceptions import ValidationFailed
+
+
+class AssignmentUpsertInputSerializer(StrictSerializer):
+    """The body of an assignment upsert.
+
+    {"mixins": {"segmentAttributes": {"membershipStatus": "PREMIUM"}},
+     "metadata": {"version": 2, "mixins": {"segmentAttributes": "https://..."}}}
+    """
+
+    mixins = serializers.DictField(
+        required=False, allow_null=True, help_text="A key-value map of additional attributes."
+    )
+    metadata = MetadataInputSerializer(required=False, allow_null=True)
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        """Say plainly when the body (or bulk element) is not a JSON object."""
+        if not isinstance(data, dict):
+            what = "Each element" if self.context.get("element") else "The body"
+            raise serializers.ValidationError(
+                {"non_field_errors": [f"{what} must be a JSON object."]}
+            )
+        return super().to_internal_value(data)
+
+    def write_fields(self) -> WriteFields:
+        """The validated writable fields."""
+        data = self.validated_data
+        metadata = data.get("metadata") or {}
+        return WriteFields(
+            mixins=data.get("mixins") or {},
+            metadata_mixins=metadata.get("mixins") or {},
+            version=metadata.get("version"),
+        )
+
+
+def element_input(
+    serializer_class: type[serializers.Serializer],
+    element: Any,
+    build: Callable[[Any], Any],
+) -> Any:
+    """Validate one bulk element; its built input, or a ValidationFailed naming its problems."""
+    serializer = serializer_class(data=element, context={"element": True})
+    if not serializer.is_valid():
+        message, details = validation_message(serializer.errors)
+        return ValidationFailed(message, details=details)
+    return build(serializer)

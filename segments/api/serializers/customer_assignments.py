@@ -1,0 +1,138 @@
+"""Customer assignment inputs, and the assignment as the API shows it.
+
+    {"customer": {"id": "98029737", "firstName": "John", "lastName": "Doe",
+                  "email": "john.doe@email.com"},
+     "legalEntity": {"id": "660af2af69babe3cf6e40771", "name": "SomeCompany"},
+     "assignmentType": "MANUAL",
+     "metadata": {"createdAt": "...", "modifiedAt": "...", "version": 1}}
+
+`legalEntity` appears on B2B assignments only; `mixins` only when there are some.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from segments.api.serializers.assignments import AssignmentUpsertInputSerializer
+from segments.api.serializers.segments import StrictCharField, StrictSerializer, metadata_document
+from segments.choices import AssignmentType
+from segments.models import CustomerAssignment
+from segments.services.customer_assignments import CustomerAssignmentInput
+from segmentservice.api.serializers import MetadataResponseSerializer
+
+
+class CustomerAssignmentUpsertInputSerializer(AssignmentUpsertInputSerializer):
+    """The body of `PUT .../customers/{customerId}[/{legalEntityId}]`."""
+
+    ignored_fields = ("customer", "legalEntity", "assignmentType")
+
+    def assignment_input(
+        self, customer_id: str, legal_entity_id: str | None
+    ) -> CustomerAssignmentInput:
+        """The service's input for the assignment the path names."""
+        return CustomerAssignmentInput(
+            customer_id=customer_id, legal_entity_id=legal_entity_id, fields=self.write_fields()
+        )
+
+
+class CustomerAssignmentBulkInputSerializer(CustomerAssignmentUpsertInputSerializer):
+    """One element of `PUT .../customers/bulk`: the upsert body plus whose assignment it is."""
+
+    customerId = StrictCharField(max_length=64, help_text="The id of an existing customer.")
+    legalEntityId = StrictCharField(
+        max_length=64,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="The id of an existing legal entity; omitted (or null) for B2C.",
+    )
+
+    def bulk_input(self) -> CustomerAssignmentInput:
+        """The service's input for this element."""
+        data = self.validated_data
+        return self.assignment_input(data["customerId"], data.get("legalEntityId") or None)
+
+
+class CustomerAssignmentKeyInputSerializer(StrictSerializer):
+    """One element of `DELETE .../customers/bulk`: `{"customerId", "legalEntityId"?}`."""
+
+    customerId = StrictCharField(max_length=64)
+    legalEntityId = StrictCharField(
+        max_length=64, required=False, allow_null=True, allow_blank=True
+    )
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        """Say plainly when the element is not a JSON object."""
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(
+                {"non_field_errors": ['Each element must be {"customerId", "legalEntityId"}.']}
+            )
+        return super().to_internal_value(data)
+
+    def key(self) -> tuple[str, str | None]:
+        """(customer id, legal entity id or None for B2C)."""
+        return self.validated_data["customerId"], self.validated_data.get("legalEntityId") or None
+
+
+# --- Representation ---------------------------------------------------------------------------
+
+
+class CustomerSummarySerializer(serializers.Serializer):
+    """The assigned customer."""
+
+    id = serializers.CharField()
+    firstName = serializers.CharField(required=False)
+    lastName = serializers.CharField(required=False)
+    email = serializers.CharField(required=False)
+
+
+class LegalEntitySummarySerializer(serializers.Serializer):
+    """The legal entity a B2B customer is assigned for."""
+
+    id = serializers.CharField()
+    name = serializers.CharField(required=False)
+
+
+class CustomerAssignmentB2CSerializer(serializers.Serializer):
+    """A B2C customer assignment as the API shows it."""
+
+    customer = CustomerSummarySerializer(read_only=True)
+    assignmentType = serializers.ChoiceField(choices=AssignmentType.choices, read_only=True)
+    mixins = serializers.DictField(read_only=True, required=False)
+    metadata = MetadataResponseSerializer(read_only=True)
+
+    def to_representation(self, instance: CustomerAssignment) -> dict[str, Any]:
+        """Render directly, as lists do."""
+        return customer_assignment_document(instance)
+
+
+class CustomerAssignmentSerializer(CustomerAssignmentB2CSerializer):
+    """A customer assignment as the API shows it; `legalEntity` on B2B ones."""
+
+    legalEntity = LegalEntitySummarySerializer(read_only=True, required=False)
+
+
+def customer_assignment_document(row: CustomerAssignment) -> dict[str, Any]:
+    """The wire form of a customer assignment (customer and legal entity already joined)."""
+    customer = row.customer
+    customer_document: dict[str, Any] = {"id": customer.external_id}
+    for key, value in (
+        ("firstName", customer.first_name),
+        ("lastName", customer.last_name),
+        ("email", customer.email),
+    ):
+        if value:
+            customer_document[key] = value
+    document: dict[str, Any] = {"customer": customer_document}
+    if row.legal_entity is not None:
+        legal_entity: dict[str, Any] = {"id": row.legal_entity.external_id}
+        if row.legal_entity.name:
+            legal_entity["name"] = row.legal_entity.name
+        document["legalEntity"] = legal_entity
+    document["assignmentType"] = row.assignment_type
+    if row.mixins:
+        document["mixins"] = row.mixins
+    document["metadata"] = metadata_document(row)
+    return document

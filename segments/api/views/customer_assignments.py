@@ -1,0 +1,284 @@
+"""`/customer-segment/{tenant}/segments/{segmentId}/customers...`: the 10 customer operations."""
+
+from __future__ import annotations
+
+from django.db.models import F
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from segments.api.serializers.assignments import element_input
+from segments.api.serializers.customer_assignments import (
+    CustomerAssignmentB2CSerializer,
+    CustomerAssignmentBulkInputSerializer,
+    CustomerAssignmentKeyInputSerializer,
+    CustomerAssignmentSerializer,
+    CustomerAssignmentUpsertInputSerializer,
+    customer_assignment_document,
+)
+from segments.api.views.assignments import SegmentChildViewSet
+from segments.api.views.base import MANAGE, READ, READ_OR_OWN
+from segments.exceptions import AssignmentNotFound
+from segments.query.fields import CUSTOMER_ASSIGNMENT_FIELDS
+from segments.selectors.customer_assignments import (
+    assignment_missing_message,
+    customer_assignment_get,
+    customer_assignment_list,
+)
+from segments.services.customer_assignments import (
+    customer_assignment_delete,
+    customer_assignment_upsert,
+    customer_assignments_bulk_delete,
+    customer_assignments_bulk_upsert,
+)
+from segmentservice.api.bulk import bulk_elements, bulk_response
+from segmentservice.api.schema import LIST_PARAMETERS, SEARCH_PARAMETERS, errors
+from segmentservice.api.serializers import BulkAssignmentResultSerializer
+
+TAGS = ["Customers Assignments"]
+FIELDS = OpenApiParameter("fields", str, description="Only these fields.")
+LEGAL_ENTITY = OpenApiParameter(
+    "legalEntityId",
+    str,
+    description="For a customer token: act for this legal entity (when the token names none).",
+)
+# Without `sort`: by customer id, the B2C assignment before the B2B ones, then legal entity.
+TIEBREAK = (F("customer__external_id").asc(), F("legal_entity__external_id").asc(nulls_first=True))
+UPSERT_RESPONSES = {
+    201: OpenApiResponse(description="A new customer assignment was created (no body)."),
+    204: OpenApiResponse(description="The customer assignment was updated."),
+    **errors(400, 401, 403, 404, 409),
+}
+BULK_RESPONSES = {
+    207: OpenApiResponse(
+        BulkAssignmentResultSerializer(many=True), description="One entry per element, in order."
+    ),
+    **errors(400, 401, 403, 404),
+}
+DELETE_RESPONSES = {
+    204: OpenApiResponse(description="The customer assignment was removed."),
+    **errors(401, 403, 404),
+}
+
+
+class CustomerAssignmentViewSet(SegmentChildViewSet):
+    """Customers (B2C) and customers acting for a legal entity (B2B) in a segment."""
+
+    serializer_class = CustomerAssignmentSerializer
+    required_scopes = {
+        "list": READ_OR_OWN,
+        "search": READ,
+        "retrieve_b2c": READ,
+        "upsert_b2c": MANAGE,
+        "destroy_b2c": MANAGE,
+        "retrieve_b2b": READ,
+        "upsert_b2b": MANAGE,
+        "destroy_b2b": MANAGE,
+        "bulk_upsert": MANAGE,
+        "bulk_destroy": MANAGE,
+    }
+
+    def _list(self, segment_id: str, *, q_in_body: bool) -> Response:
+        segment = self.readable_segment(segment_id)
+        own = self.own_customer()
+        queryset = customer_assignment_list(
+            tenant=self.tenant,
+            segment=segment,
+            customer_id=own[0] if own else None,
+            legal_entity_id=own[1] if own else None,
+        )
+        return self.list_rows(
+            queryset,
+            field_map=CUSTOMER_ASSIGNMENT_FIELDS,
+            tiebreak=TIEBREAK,
+            render=customer_assignment_document,
+            q_in_body=q_in_body,
+        )
+
+    def _retrieve(self, segment_id: str, customer_id: str, legal_entity_id: str | None):
+        segment = self.readable_segment(segment_id)
+        own = self.own_customer()
+        if own is not None and own[0] != customer_id:
+            # A customer caller sees its own assignment only; another's simply is not there.
+            raise AssignmentNotFound(
+                assignment_missing_message(segment_id, customer_id, legal_entity_id),
+                resource_id=customer_id,
+            )
+        row = customer_assignment_get(
+            tenant=self.tenant,
+            segment=segment,
+            customer_id=customer_id,
+            legal_entity_id=legal_entity_id,
+        )
+        return self.one_row(row, customer_assignment_document)
+
+    def _upsert(self, request: Request, segment_id: str, customer_id: str, legal_entity_id):
+        serializer = CustomerAssignmentUpsertInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        outcome = customer_assignment_upsert(
+            tenant=self.tenant,
+            segment_id=segment_id,
+            data=serializer.assignment_input(customer_id, legal_entity_id),
+        )
+        return Response(status=201 if outcome.created else 204)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Retrieving all customer assignments for a customer segment",
+        operation_id="GET-customer-segment-retrieve-customers",
+        parameters=[*LIST_PARAMETERS, LEGAL_ENTITY],
+        responses={200: CustomerAssignmentSerializer(many=True), **errors(400, 401, 403, 404)},
+    )
+    def list(self, request: Request, tenant: str, segment_id: str) -> Response:
+        """GET /segments/{segmentId}/customers."""
+        return self._list(segment_id, q_in_body=False)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Searching with parameters for customer assignments",
+        operation_id="POST-customer-segment-search-customers",
+        parameters=[*SEARCH_PARAMETERS, LEGAL_ENTITY],
+        request={"application/json": {"type": "object", "properties": {"q": {"type": "string"}}}},
+        responses={200: CustomerAssignmentSerializer(many=True), **errors(400, 401, 403, 404)},
+    )
+    def search(self, request: Request, tenant: str, segment_id: str) -> Response:
+        """POST /segments/{segmentId}/customers/search: the list, with `q` in the body."""
+        return self._list(segment_id, q_in_body=True)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="[B2C] Retrieving a customer assignment for a customer segment",
+        operation_id="GET-customer-segment-retrieve-customer-by-customerId",
+        parameters=[FIELDS],
+        responses={200: CustomerAssignmentB2CSerializer, **errors(401, 403, 404)},
+    )
+    def retrieve_b2c(
+        self, request: Request, tenant: str, segment_id: str, customer_id: str
+    ) -> Response:
+        """GET /segments/{segmentId}/customers/{customerId}."""
+        return self._retrieve(segment_id, customer_id, None)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="[B2C] Updating a customer assignment for a customer segment",
+        operation_id="PUT-customer-segment-update-customer-by-customerId",
+        request=CustomerAssignmentUpsertInputSerializer,
+        responses=UPSERT_RESPONSES,
+    )
+    def upsert_b2c(
+        self, request: Request, tenant: str, segment_id: str, customer_id: str
+    ) -> Response:
+        """PUT /segments/{segmentId}/customers/{customerId}: 201 created, 204 updated."""
+        return self._upsert(request, segment_id, customer_id, None)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="[B2C] Removing a customer from customer segment",
+        operation_id="DELETE-customer-segment-remove-customer-by-customerId",
+        request=None,
+        responses=DELETE_RESPONSES,
+    )
+    def destroy_b2c(
+        self, request: Request, tenant: str, segment_id: str, customer_id: str
+    ) -> Response:
+        """DELETE /segments/{segmentId}/customers/{customerId}."""
+        customer_assignment_delete(
+            tenant=self.tenant, segment_id=segment_id, customer_id=customer_id
+        )
+        return Response(status=204)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="[B2B] Retrieving a customer assignment for a customer segment",
+        operation_id="GET-customer-segment-retrieve-customer",
+        parameters=[FIELDS],
+        responses={200: CustomerAssignmentSerializer, **errors(401, 403, 404)},
+    )
+    def retrieve_b2b(
+        self,
+        request: Request,
+        tenant: str,
+        segment_id: str,
+        customer_id: str,
+        legal_entity_id: str,
+    ) -> Response:
+        """GET /segments/{segmentId}/customers/{customerId}/{legalEntityId}."""
+        return self._retrieve(segment_id, customer_id, legal_entity_id)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="[B2B] Updating a customer assignment for a customer segment",
+        operation_id="PUT-customer-segment-update-customer",
+        request=CustomerAssignmentUpsertInputSerializer,
+        responses=UPSERT_RESPONSES,
+    )
+    def upsert_b2b(
+        self,
+        request: Request,
+        tenant: str,
+        segment_id: str,
+        customer_id: str,
+        legal_entity_id: str,
+    ) -> Response:
+        """PUT /segments/{segmentId}/customers/{customerId}/{legalEntityId}."""
+        return self._upsert(request, segment_id, customer_id, legal_entity_id)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="[B2B] Removing a customer from customer segment",
+        operation_id="DELETE-customer-segment-remove-customer",
+        request=None,
+        responses=DELETE_RESPONSES,
+    )
+    def destroy_b2b(
+        self,
+        request: Request,
+        tenant: str,
+        segment_id: str,
+        customer_id: str,
+        legal_entity_id: str,
+    ) -> Response:
+        """DELETE /segments/{segmentId}/customers/{customerId}/{legalEntityId}."""
+        customer_assignment_delete(
+            tenant=self.tenant,
+            segment_id=segment_id,
+            customer_id=customer_id,
+            legal_entity_id=legal_entity_id,
+        )
+        return Response(status=204)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Updating customer assignments for a customer segment in bulk",
+        operation_id="PUT-customer-segment-update-customers-bulk",
+        request=CustomerAssignmentBulkInputSerializer(many=True),
+        responses=BULK_RESPONSES,
+    )
+    def bulk_upsert(self, request: Request, tenant: str, segment_id: str) -> Response:
+        """PUT /segments/{segmentId}/customers/bulk: 207, one entry per element."""
+        elements = [
+            element_input(CustomerAssignmentBulkInputSerializer, element, lambda s: s.bulk_input())
+            for element in bulk_elements(request.data)
+        ]
+        results = customer_assignments_bulk_upsert(
+            tenant=self.tenant, segment_id=segment_id, elements=elements
+        )
+        return bulk_response(results, with_id=False)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Removing customers from customer segment in bulk",
+        operation_id="DELETE-customer-segment-remove-customers-bulk",
+        request=CustomerAssignmentKeyInputSerializer(many=True),
+        responses=BULK_RESPONSES,
+    )
+    def bulk_destroy(self, request: Request, tenant: str, segment_id: str) -> Response:
+        """DELETE /segments/{segmentId}/customers/bulk: `[{"customerId", "legalEntityId"?}]`."""
+        keys = [
+            element_input(CustomerAssignmentKeyInputSerializer, element, lambda s: s.key())
+            for element in bulk_elements(request.data)
+        ]
+        results = customer_assignments_bulk_delete(
+            tenant=self.tenant, segment_id=segment_id, keys=keys
+        )
+        return bulk_response(results, with_id=False)

@@ -1,0 +1,70 @@
+"""Reads of customer assignments: who is in a segment, B2C or for a legal entity (B2B)."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from segments.exceptions import AssignmentNotFound
+from segments.models import CustomerAssignment, Segment
+from tenants.models import Tenant
+
+
+def customer_assignment_list(
+    *,
+    tenant: Tenant,
+    segment: Segment,
+    customer_id: str | None = None,
+    legal_entity_id: str | None = None,
+) -> QuerySet[CustomerAssignment]:
+    """A segment's customer assignments, with the customer and legal entity joined in.
+
+    `customer_id` keeps only that customer's assignments (a customer reading its own);
+    `legal_entity_id` then keeps only those for that legal entity.
+    """
+    queryset = CustomerAssignment.objects.filter(tenant=tenant, segment=segment).select_related(
+        "customer", "legal_entity"
+    )
+    if customer_id is not None:
+        queryset = queryset.filter(customer__external_id=customer_id)
+        if legal_entity_id is not None:
+            queryset = queryset.filter(legal_entity__external_id=legal_entity_id)
+    return queryset
+
+
+def customer_assignment_get(
+    *,
+    tenant: Tenant,
+    segment: Segment,
+    customer_id: str,
+    legal_entity_id: str | None = None,
+) -> CustomerAssignment:
+    """The B2C assignment (no `legal_entity_id`) or the B2B one; raises AssignmentNotFound."""
+    queryset = customer_assignment_list(tenant=tenant, segment=segment).filter(
+        customer__external_id=customer_id
+    )
+    if legal_entity_id is None:
+        queryset = queryset.filter(legal_entity__isnull=True)
+    else:
+        queryset = queryset.filter(legal_entity__external_id=legal_entity_id)
+    assignment = queryset.first()
+    if assignment is None:
+        raise AssignmentNotFound(
+            assignment_missing_message(segment.external_id, customer_id, legal_entity_id),
+            resource_id=customer_id,
+        )
+    return assignment
+
+
+def assignment_missing_message(
+    segment_id: str, customer_id: str, legal_entity_id: str | None
+) -> str:
+    """The 404 message for a customer assignment that does not exist."""
+    if legal_entity_id is None:
+        return (
+            f"The customer with id {customer_id} is not assigned to the segment with id "
+            f"{segment_id} (B2C)."
+        )
+    return (
+        f"The customer with id {customer_id} for the legal entity with id {legal_entity_id} "
+        f"is not assigned to the segment with id {segment_id}."
+    )

@@ -1,0 +1,311 @@
+"""Customer assignments in bulk: PUT and DELETE `/segments/{segmentId}/customers/bulk`."""
+
+from __future__ import annotations
+
+import pytest
+
+from segments.choices import AssignmentType, EventType
+from segments.models import CustomerAssignment, Event
+from tests.conftest import READ
+from tests.factories import assign_customer, make_customer, make_legal_entity, make_segment
+from tests.schema import assert_matches
+
+URL = "/customer-segment/acme/segments/seg1/customers/bulk"
+
+
+@pytest.fixture
+def world(tenant):
+    segment = make_segment(tenant, "seg1")
+    company = make_legal_entity(tenant, "le1")
+    other_company = make_legal_entity(tenant, "le2")
+    john = make_customer(tenant, "c1")
+    jane = make_customer(tenant, "c2", legal_entities=[company])
+    return segment, company, other_company, john, jane
+
+
+def keys() -> set[tuple[str, str | None]]:
+    return {
+        (row.customer.external_id, row.legal_entity.external_id if row.legal_entity else None)
+        for row in CustomerAssignment.objects.select_related("customer", "legal_entity")
+    }
+
+
+@pytest.mark.django_db
+class TestBulkUpsert:
+    def test_every_element_gets_its_own_result_and_bad_ones_block_nothing(
+        self, world, manage_client
+    ):
+        segment, company, _, john, jane = world
+        assign_customer(segment, jane, company, version=2, assignment_type=AssignmentType.AUTOMATIC)
+        response = manage_client.put(
+            URL,
+            [
+                {"customerId": "c1", "mixins": {"a": 1}},  # B2C, new
+                {"customerId": "c2", "legalEntityId": "le1", "metadata": {"version": 2}},
+                {"customerId": "ghost"},
+                {"customerId": "c1", "legalEntityId": "le2"},  # not a member of le2
+                {"legalEntityId": "le1"},
+                {"customerId": "c1"},  # the same as the first element
+                {"customerId": "c2", "legalEntityId": "", "metadata": {"version": 5}},  # new B2C
+                "not an object",
+                {"customerId": "c2", "legalEntityId": "nocompany"},
+            ],
+            format="json",
+        )
+        assert response.status_code == 207
+        body = response.json()
+        assert body == [
+            {"index": 1, "code": 201, "status": "Created"},
+            {"index": 2, "code": 204, "status": "OK"},
+            {
+                "index": 3,
+                "code": 400,
+                "status": "Bad Request",
+                "message": "The customer with id ghost does not exist.",
+            },
+            {
+                "index": 4,
+                "code": 400,
+                "status": "Bad Request",
+                "message": "The customer with id c1 does not belong to the legal entity with id le2.",
+            },
+            {
+                "index": 5,
+                "code": 400,
+                "status": "Bad Request",
+                "message": "customerId: This field is required.",
+            },
+            {
+                "index": 6,
+                "code": 409,
+                "status": "Conflict",
+                "message": "The assignment of customer c1 (B2C) appears more than once in this "
+                "request; only the first counts.",
+            },
+            {"index": 7, "code": 201, "status": "Created"},
+            {
+                "index": 8,
+                "code": 400,
+                "status": "Bad Request",
+                "message": "Each element must be a JSON object.",
+            },
+            {
+                "index": 9,
+                "code": 400,
+                "status": "Bad Request",
+                "message": "The legal entity with id nocompany does not exist.",
+            },
+        ]
+        assert_matches(body, "BulkAssignmentResponse", array=True)
+        assert keys() == {("c1", None), ("c2", "le1"), ("c2", None)}
+        updated = CustomerAssignment.objects.get(customer=jane, legal_entity=company)
+        assert (updated.version, updated.assignment_type) == (3, AssignmentType.MANUAL)
+        assert CustomerAssignment.objects.get(customer=john).mixins == {"a": 1}
+        assert sorted(Event.objects.values_list("type", "resource_id")) == sorted(
+            [
+                (EventType.CUSTOMER_ASSIGNMENT_CREATED, "seg1/c1"),
+                (EventType.CUSTOMER_ASSIGNMENT_UPDATED, "seg1/c2/le1"),
+                (EventType.CUSTOMER_ASSIGNMENT_CREATED, "seg1/c2"),
+            ]
+        )
+
+    def test_types_are_not_coerced(self, world, manage_client):
+        response = manage_client.put(
+            URL,
+            [
+                {"customerId": 98029737},
+                {"customerId": "c1", "metadata": {"version": "1"}},
+                {"customerId": "c1", "legalEntityId": 5},
+            ],
+            format="json",
+        )
+        assert [(e["code"], e["message"]) for e in response.json()] == [
+            (400, "customerId: Not a valid string."),
+            (400, "metadata.version: A valid integer is required."),
+            (400, "legalEntityId: Not a valid string."),
+        ]
+        assert not CustomerAssignment.objects.exists()
+
+    def test_a_stale_version_is_a_409_entry_and_leaves_that_row_alone(self, world, manage_client):
+        segment, company, _, john, jane = world
+        assign_customer(segment, john)
+        assign_customer(segment, jane, company)
+        response = manage_client.put(
+            URL,
+            [
+                {"customerId": "c1", "mixins": {"x": 1}, "metadata": {"version": 9}},
+                {"customerId": "c2", "legalEntityId": "le1", "mixins": {"y": 1}},
+            ],
+            format="json",
+        )
+        assert response.json() == [
+            {
+                "index": 1,
+                "code": 409,
+                "status": "Conflict",
+                "message": "The resource you are attempting to access has changed: the "
+                "assignment of customer c1 (B2C) is at version 1, not 9.",
+            },
+            {"index": 2, "code": 204, "status": "OK"},
+        ]
+        assert CustomerAssignment.objects.get(customer=john).mixins == {}
+        assert CustomerAssignment.objects.get(customer=jane).mixins == {"y": 1}
+
+    @pytest.mark.parametrize(
+        ("body", "message"),
+        [
+            ({"customerId": "c1"}, "The request body must be a JSON array."),
+            ([], "The request body is an empty array; send 1 to 200 elements."),
+            (
+                [{"customerId": "c1"}] * 201,
+                "The request has 201 elements; at most 200 are allowed.",
+            ),
+        ],
+    )
+    def test_whole_request_problems_are_400(self, world, manage_client, body, message):
+        response = manage_client.put(URL, body, format="json")
+        assert response.status_code == 400
+        assert response.json() == {"code": 400, "status": "Bad Request", "message": message}
+        assert not CustomerAssignment.objects.exists()
+
+    def test_two_hundred_elements_are_fine(self, tenant, world, manage_client):
+        for n in range(200):
+            make_customer(tenant, f"bulk{n:03d}")
+        body = [{"customerId": f"bulk{n:03d}"} for n in range(200)]
+        response = manage_client.put(URL, body, format="json")
+        assert response.status_code == 207
+        assert {entry["code"] for entry in response.json()} == {201}
+        assert CustomerAssignment.objects.count() == 200
+        assert Event.objects.count() == 200
+
+    def test_unknown_segment_is_404(self, world, manage_client):
+        response = manage_client.put(
+            "/customer-segment/acme/segments/nope/customers/bulk",
+            [{"customerId": "c1"}],
+            format="json",
+        )
+        assert response.status_code == 404
+        assert response.json()["message"] == "The segment with id nope has not been found."
+
+    def test_read_scope_is_403(self, world, read_client):
+        assert read_client.put(URL, [{"customerId": "c1"}], format="json").status_code == 403
+
+    def test_query_count_does_not_grow_with_the_batch(
+        self, tenant, world, manage_client, django_assert_max_num_queries
+    ):
+        segment, company, _, _, _ = world
+        for n in range(60):
+            customer = make_customer(tenant, f"b{n:02d}", legal_entities=[company])
+            if n % 3 == 0:
+                assign_customer(segment, customer, company)
+        one = [{"customerId": "b00", "legalEntityId": "le1"}]
+        many = [
+            {"customerId": f"b{n:02d}", "legalEntityId": "le1" if n % 2 == 0 else None}
+            for n in range(60)
+        ]
+        # Tenant, savepoints, segment lock, customers, legal entities, memberships, existing
+        # rows, INSERT, UPDATE, events.
+        with django_assert_max_num_queries(11):
+            assert manage_client.put(URL, one, format="json").status_code == 207
+        with django_assert_max_num_queries(11):
+            response = manage_client.put(URL, many, format="json")
+        assert {e["code"] for e in response.json()} == {201, 204}
+
+
+@pytest.mark.django_db
+class TestBulkDelete:
+    def test_every_element_gets_its_own_result(self, world, manage_client):
+        segment, company, _, john, jane = world
+        assign_customer(segment, john)
+        assign_customer(segment, jane)
+        assign_customer(segment, jane, company)
+        response = manage_client.delete(
+            URL,
+            [
+                {"customerId": "c2", "legalEntityId": "le1"},
+                {"customerId": "c1"},
+                {"customerId": "c1", "legalEntityId": None},
+                {"customerId": "ghost"},
+                {"legalEntityId": "le1"},
+                {"customerId": "c1", "extra": 1},
+                {"customerId": "c1", "legalEntityId": "le1"},
+            ],
+            format="json",
+        )
+        assert response.status_code == 207
+        body = response.json()
+        assert body == [
+            {"index": 1, "code": 204, "status": "OK"},
+            {"index": 2, "code": 204, "status": "OK"},
+            {
+                "index": 3,
+                "code": 409,
+                "status": "Conflict",
+                "message": "The assignment of customer c1 (B2C) appears more than once in this "
+                "request; only the first counts.",
+            },
+            {
+                "index": 4,
+                "code": 404,
+                "status": "Not Found",
+                "message": "The customer with id ghost is not assigned to the segment with id "
+                "seg1 (B2C).",
+            },
+            {
+                "index": 5,
+                "code": 400,
+                "status": "Bad Request",
+                "message": "customerId: This field is required.",
+            },
+            {"index": 6, "code": 400, "status": "Bad Request", "message": "extra: Unknown field."},
+            {
+                "index": 7,
+                "code": 404,
+                "status": "Not Found",
+                "message": "The customer with id c1 for the legal entity with id le1 is not "
+                "assigned to the segment with id seg1.",
+            },
+        ]
+        assert_matches(body, "BulkAssignmentResponse", array=True)
+        assert keys() == {("c2", None)}
+        assert sorted(Event.objects.values_list("type", "resource_id")) == [
+            (EventType.CUSTOMER_ASSIGNMENT_DELETED, "seg1/c1"),
+            (EventType.CUSTOMER_ASSIGNMENT_DELETED, "seg1/c2/le1"),
+        ]
+
+    def test_over_two_hundred_is_400_and_deletes_nothing(self, world, manage_client):
+        segment, _, _, john, _ = world
+        assign_customer(segment, john)
+        response = manage_client.delete(URL, [{"customerId": "c1"}] * 201, format="json")
+        assert response.status_code == 400
+        assert CustomerAssignment.objects.count() == 1
+
+    def test_unknown_segment_is_404(self, world, manage_client):
+        response = manage_client.delete(
+            "/customer-segment/acme/segments/nope/customers/bulk",
+            [{"customerId": "c1"}],
+            format="json",
+        )
+        assert response.status_code == 404
+
+    def test_another_tenant_is_403(self, world, other_tenant, make_client):
+        segment, _, _, john, _ = world
+        assign_customer(segment, john)
+        client = make_client(other_tenant, READ)
+        assert client.delete(URL, [{"customerId": "c1"}], format="json").status_code == 403
+        assert CustomerAssignment.objects.count() == 1
+
+    def test_query_count_does_not_grow_with_the_batch(
+        self, tenant, world, manage_client, django_assert_max_num_queries
+    ):
+        segment = world[0]
+        for n in range(60):
+            assign_customer(segment, make_customer(tenant, f"d{n:02d}"))
+        with django_assert_max_num_queries(7):
+            manage_client.delete(URL, [{"customerId": "d00"}], format="json")
+        with django_assert_max_num_queries(7):
+            response = manage_client.delete(
+                URL, [{"customerId": f"d{n:02d}"} for n in range(1, 60)], format="json"
+            )
+        assert {e["code"] for e in response.json()} == {204}
+        assert not CustomerAssignment.objects.exists()
