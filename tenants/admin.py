@@ -23,6 +23,12 @@ from tenants.services import api_client_create, api_client_revoke, tenant_create
 
 User = get_user_model()
 
+admin.site.site_header = "Customer Segment Service"
+admin.site.site_title = "Customer segments"
+admin.site.index_title = "Segments, customers, catalogue and access"
+# The changelists are wide (names, validity, counts); the sidebar would squeeze them.
+admin.site.enable_nav_sidebar = False
+
 
 def copy_saved(target, saved) -> None:
     """Make the admin's unsaved `target` the row a service saved (the admin goes on with it)."""

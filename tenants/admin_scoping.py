@@ -81,6 +81,11 @@ def requested_tenant_name(request: HttpRequest) -> str | None:
     return filters.get(TENANT_PARAM) or filters.get("tenant__name__exact") or None
 
 
+def _holds_a_tenant(request: HttpRequest) -> bool:
+    names = allowed_tenant_names(request)
+    return names is None or bool(names)
+
+
 def _has_tenant(model: type[Model]) -> bool:
     return any(field.name == "tenant" for field in model._meta.concrete_fields)
 
@@ -159,8 +164,23 @@ class TenantScopedAdminMixin:
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         """Hide the model from staff users who hold no tenant at all."""
-        names = allowed_tenant_names(request)
-        return super().has_module_permission(request) and (names is None or bool(names))
+        return _holds_a_tenant(request) and super().has_module_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        """Nothing to see for a staff user who holds no tenant."""
+        return _holds_a_tenant(request) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        """Nothing to add for a staff user who holds no tenant."""
+        return _holds_a_tenant(request) and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        """Nothing to change for a staff user who holds no tenant."""
+        return _holds_a_tenant(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        """Nothing to delete for a staff user who holds no tenant."""
+        return _holds_a_tenant(request) and super().has_delete_permission(request, obj)
 
     # --- forms ------------------------------------------------------------------------------
 

@@ -28,6 +28,9 @@ class TenantOwnedAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     list_per_page = 50
     show_full_result_count = False  # the filtered count is enough; skips a full-table COUNT
 
+    class Media:
+        css = {"all": ["segments/admin.css"]}
+
     def get_list_filter(self, request: HttpRequest) -> list[Any]:
         """The tenant filter, then the class's own."""
         return [TenantListFilter, *self.list_filter]
@@ -40,7 +43,7 @@ class TenantOwnedAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs):
         """The form, with one input per language of the form's tenant for localized fields."""
         if isinstance(self.form, type) and issubclass(self.form, LocalizedFormMixin):
-            kwargs["form"] = localized_form(self.form, form_tenant(request))
+            kwargs["form"] = localized_form(self.form, form_tenant(request), obj)
         return super().get_form(request, obj, change, **kwargs)
 
     def base_fieldsets(self, request: HttpRequest, obj=None) -> list[Any] | None:
@@ -53,7 +56,7 @@ class TenantOwnedAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
         if not fieldsets:
             return super().get_fieldsets(request, obj)
         names = (
-            localized_field_names(self.form, form_tenant(request))
+            localized_field_names(self.form, form_tenant(request), obj)
             if issubclass(self.form, LocalizedFormMixin)
             else []
         )

@@ -45,8 +45,8 @@ class LocalizedFormMixin:
     """A form editing JSON language → text maps as one input per allowed language.
 
     Subclasses list `localized = {"name": ("Name", forms.TextInput)}`; `localized_form`
-    adds one field per language of the tenant. Texts in languages the tenant no longer
-    allows are kept as they were.
+    adds one field per language of the tenant (and per language the row still has texts
+    in); an emptied input removes that language's text.
     """
 
     localized: dict[str, tuple[str, type[forms.Widget]]] = {}
@@ -94,24 +94,48 @@ class LocalizedFormMixin:
         return cleaned
 
 
-def localized_form(base: type[forms.BaseForm], tenant: Tenant | None) -> type[forms.BaseForm]:
+def form_languages(
+    base: type[forms.BaseForm], tenant: Tenant | None, obj: Model | None
+) -> tuple[list[str], list[str]]:
+    """The tenant's languages, and those the row has texts in that the tenant no longer allows.
+
+    The latter are shown too, so that no text is lost unseen: the merchandiser clears them
+    (the API refuses languages a tenant does not allow, and so does the admin).
+    """
+    allowed = tenant_languages(tenant)
+    stored = set()
+    for field in getattr(base, "localized", {}):
+        stored.update((getattr(obj, field, None) or {}) if obj is not None else {})
+    return allowed, sorted(stored - set(allowed))
+
+
+def localized_form(
+    base: type[forms.BaseForm], tenant: Tenant | None, obj: Model | None = None
+) -> type[forms.BaseForm]:
     """`base` (a LocalizedFormMixin form) with one field per language of `tenant`."""
-    languages = tenant_languages(tenant)
-    attrs: dict[str, Any] = {"languages": languages, "__module__": base.__module__}
+    allowed, retired = form_languages(base, tenant, obj)
+    attrs: dict[str, Any] = {"languages": allowed + retired, "__module__": base.__module__}
     for field, (label, widget) in base.localized.items():
-        for language in languages:
+        for language in allowed + retired:
             attrs[localized_name(field, language)] = forms.CharField(
                 label=f"{label} ({language})",
                 required=False,
                 widget=widget(attrs={"lang": language, **_widget_size(widget)}),
+                help_text=(
+                    f"{language} is no longer one of the tenant's languages; clear this to save."
+                    if language in retired
+                    else ""
+                ),
             )
     return type(base.__name__, (base,), attrs)
 
 
-def localized_field_names(base: type[forms.BaseForm], tenant: Tenant | None) -> list[str]:
+def localized_field_names(
+    base: type[forms.BaseForm], tenant: Tenant | None, obj: Model | None = None
+) -> list[str]:
     """The names `localized_form` adds, in display order (field by field, language by language)."""
-    languages = tenant_languages(tenant)
-    return [localized_name(field, lang) for field in base.localized for lang in languages]
+    allowed, retired = form_languages(base, tenant, obj)
+    return [localized_name(field, lang) for field in base.localized for lang in allowed + retired]
 
 
 def _widget_size(widget: type[forms.Widget]) -> dict[str, str]:

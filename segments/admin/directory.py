@@ -53,7 +53,7 @@ CRUMB = " \u203a "  # the breadcrumb separator, a single right-pointing angle qu
 class LegalEntityAdmin(TenantOwnedAdmin):
     """Companies that B2B customers act for."""
 
-    list_display = ["external_id", "name", "tenant_name", "customers"]
+    list_display = ["external_id", "name", "tenant_name", "customer_total"]
     search_fields = ["external_id", "name"]
     ordering = ["tenant_id", "external_id"]
     fields = ["tenant", "external_id", "name"]
@@ -66,7 +66,7 @@ class LegalEntityAdmin(TenantOwnedAdmin):
         return ["external_id"] if obj else []
 
     @admin.display(description="customers", ordering="customer_count")
-    def customers(self, entity: LegalEntity) -> str:
+    def customer_total(self, entity: LegalEntity) -> str:
         """How many customers act for it."""
         return str(getattr(entity, "customer_count", 0))
 
@@ -109,8 +109,8 @@ class CustomerAdmin(TenantOwnedAdmin):
         "full_name",
         "email",
         "tenant_name",
-        "legal_entities",
-        "segments",
+        "legal_entity_total",
+        "segment_total",
     ]
     search_fields = ["external_id", "first_name", "last_name", "email"]
     ordering = ["tenant_id", "external_id"]
@@ -129,12 +129,12 @@ class CustomerAdmin(TenantOwnedAdmin):
         return f"{customer.first_name} {customer.last_name}".strip()
 
     @admin.display(description="legal entities", ordering="legal_entity_count")
-    def legal_entities(self, customer: Customer) -> int:
+    def legal_entity_total(self, customer: Customer) -> int:
         """How many legal entities the customer acts for."""
         return getattr(customer, "legal_entity_count", 0)
 
     @admin.display(description="segments", ordering="segment_count")
-    def segments(self, customer: Customer) -> str:
+    def segment_total(self, customer: Customer) -> str:
         """How many segment assignments, linking to them."""
         count = getattr(customer, "segment_count", 0)
         return changelist_link(CustomerAssignment, count, customer=customer.pk)
@@ -181,7 +181,14 @@ class ProductAdmin(TenantOwnedAdmin):
 
     form = ProductForm
     fieldsets = [(None, {"fields": ["tenant", "external_id", "code", LOCALIZED]})]
-    list_display = ["external_id", "code", "product_name", "tenant_name", "categories", "segments"]
+    list_display = [
+        "external_id",
+        "code",
+        "product_name",
+        "tenant_name",
+        "category_total",
+        "segment_total",
+    ]
     search_fields = ["external_id", "code", "name"]
     ordering = ["tenant_id", "external_id"]
     list_select_related = ["tenant"]
@@ -200,12 +207,12 @@ class ProductAdmin(TenantOwnedAdmin):
         return text_in(product.name, product.tenant.default_language)
 
     @admin.display(description="categories", ordering="category_count")
-    def categories(self, product: Product) -> int:
+    def category_total(self, product: Product) -> int:
         """How many categories the product is in."""
         return getattr(product, "category_count", 0)
 
     @admin.display(description="segments", ordering="segment_count")
-    def segments(self, product: Product) -> str:
+    def segment_total(self, product: Product) -> str:
         """How many segments hold the product directly, linking to them."""
         count = getattr(product, "segment_count", 0)
         return changelist_link(ItemAssignment, count, product=product.pk)
@@ -301,8 +308,8 @@ class CategoryAdmin(TenantOwnedAdmin):
         "external_id",
         "code",
         "tenant_name",
-        "products",
-        "subcategories",
+        "product_total",
+        "subcategory_total",
         "published",
         "position",
     ]
@@ -329,7 +336,7 @@ class CategoryAdmin(TenantOwnedAdmin):
 
     @admin.display(description="category")
     def tree_name(self, category: Category) -> str:
-        """`Root > Parent > This`, indented by depth, ancestors linking to their children."""
+        """The name indented by depth, then its path from the root, ancestors as links."""
         language = category.tenant.default_language
         path = getattr(category, "tree_path", [])
         crumbs = format_html_join(
@@ -342,22 +349,23 @@ class CategoryAdmin(TenantOwnedAdmin):
         )
         name = text_in(category.name, language) or category.code or category.external_id
         return format_html(
-            '<span class="category-path" style="padding-left:{}em" data-depth="{}">'
-            "{}{}<strong>{}</strong></span>",
+            '<span class="category-tree" style="padding-left:{}em" data-depth="{}">'
+            '<span class="tree-branch">{}</span><strong>{}</strong>'
+            '<span class="category-path">{}</span></span>',
             1.5 * len(path),
             len(path),
-            crumbs,
-            CRUMB if path else "",
+            "\u2514 " if path else "",
             name,
+            crumbs,
         )
 
     @admin.display(description="products", ordering="product_count")
-    def products(self, category: Category) -> int:
+    def product_total(self, category: Category) -> int:
         """How many products sit directly in the category."""
         return getattr(category, "product_count", 0)
 
     @admin.display(description="subcategories", ordering="child_count")
-    def subcategories(self, category: Category) -> str:
+    def subcategory_total(self, category: Category) -> str:
         """How many children, linking to them."""
         count = getattr(category, "child_count", 0)
         if not count:

@@ -35,6 +35,7 @@ class EventAdmin(TenantOwnedAdmin):
 class WebhookEndpointForm(forms.ModelForm):
     """An endpoint: where to send which events, and the secret that signs them."""
 
+    url = forms.URLField(max_length=500, assume_scheme="https")
     event_types = forms.MultipleChoiceField(
         choices=EventType.choices,
         required=False,

@@ -27,6 +27,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.text import smart_split, unescape_string_literal
 
 from segments.admin.base import LOCALIZED, TenantOwnedAdmin
@@ -196,18 +197,18 @@ class SegmentAdmin(ServiceFormAdminMixin, TenantOwnedAdmin):
     form = SegmentForm
     save_as = False
     list_display = [
-        "external_id",
+        "segment_id",
         "segment_name",
         "site_code",
         "status",
         "effective",
         "validity",
-        "customers",
-        "items",
-        "modified_at",
+        "customer_total",
+        "item_total",
+        "modified",
         "tenant_name",
     ]
-    list_display_links = ["external_id", "segment_name"]
+    list_display_links = ["segment_id", "segment_name"]
     list_filter = ["status", SiteFilter, EffectiveFilter]
     list_select_related = ["tenant"]
     search_fields = ["external_id"]  # and the name in each language; see get_search_results
@@ -264,6 +265,11 @@ class SegmentAdmin(ServiceFormAdminMixin, TenantOwnedAdmin):
 
     # --- columns -----------------------------------------------------------------------------
 
+    @admin.display(description="id", ordering="external_id")
+    def segment_id(self, segment: Segment) -> str:
+        """The segment's API id."""
+        return segment.external_id
+
     @admin.display(description="name")
     def segment_name(self, segment: Segment) -> str:
         """The name in the tenant's default language."""
@@ -279,19 +285,24 @@ class SegmentAdmin(ServiceFormAdminMixin, TenantOwnedAdmin):
         """`from - to`, open ends shown as such."""
         if segment.valid_from is None and segment.valid_to is None:
             return "always"
-        start = segment.valid_from.strftime("%Y-%m-%d %H:%M") if segment.valid_from else "…"
-        end = segment.valid_to.strftime("%Y-%m-%d %H:%M") if segment.valid_to else "…"
+        start = segment.valid_from.strftime("%Y-%m-%d") if segment.valid_from else "…"
+        end = segment.valid_to.strftime("%Y-%m-%d") if segment.valid_to else "…"
         return f"{start} \u2013 {end}"
 
     @admin.display(description="customers", ordering="customer_count")
-    def customers(self, segment: Segment) -> str:
+    def customer_total(self, segment: Segment) -> str:
         """How many customers, linking to them."""
         return _link("customerassignment", segment.customer_count, segment=segment.pk)
 
     @admin.display(description="items", ordering="item_count")
-    def items(self, segment: Segment) -> str:
+    def item_total(self, segment: Segment) -> str:
         """How many products and categories, linking to them."""
         return _link("itemassignment", segment.item_count, segment=segment.pk)
+
+    @admin.display(description="modified (UTC)", ordering="modified_at")
+    def modified(self, segment: Segment) -> str:
+        """When it last changed."""
+        return segment.modified_at.strftime("%Y-%m-%d %H:%M")
 
     @admin.display(description="version")
     def current_version(self, segment: Segment) -> int:
@@ -315,24 +326,25 @@ class SegmentAdmin(ServiceFormAdminMixin, TenantOwnedAdmin):
                 tenant_id=segment.tenant_id, segment=segment
             ).count()
         rows = [
-            ("customers", customers, "customerassignment", "customer", {}),
-            ("products", items["products"], "itemassignment", "product", {"type": "PRODUCT"}),
-            ("categories", items["categories"], "itemassignment", "category", {"type": "CATEGORY"}),
+            ("customer", "customers", customers, "customerassignment", {}),
+            ("product", "products", items["products"], "itemassignment", {"type": "PRODUCT"}),
+            ("category", "categories", items["categories"], "itemassignment", {"type": "CATEGORY"}),
         ]
         parts = []
-        for label, count, model, singular, extra in rows:
+        for singular, plural, count, model, extra in rows:
             list_filter = {f"{key}__exact": value for key, value in extra.items()}
             parts.append(
                 format_html(
                     '<li class="assignment-{}"><strong>{}</strong> {} &middot; {} &middot; {}</li>',
-                    label,
+                    plural,
                     f"{count:,}",
-                    label,
+                    singular if count == 1 else plural,
                     _link(model, "view", segment=segment.pk, **list_filter),
                     _link(model, f"add {singular}", add=True, segment=segment.pk, **extra),
                 )
             )
-        return format_html('<ul class="segment-assignments">{}</ul>', format_html("".join(parts)))
+        # Each part is already escaped by format_html.
+        return format_html('<ul class="segment-assignments">{}</ul>', mark_safe("".join(parts)))
 
     # --- actions ---------------------------------------------------------------------------
 
