@@ -12,6 +12,7 @@ results of such a form come from that tenant only.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -156,6 +157,15 @@ class TenantScopedAdminMixin:
             queryset = queryset.filter(**{self.tenant_lookup: tenant})
         return queryset, may_have_duplicates
 
+    def get_list_display(self, request: HttpRequest):
+        """Without the tenant column when the user sees one tenant, or filtered to one."""
+        columns = list(super().get_list_display(request))
+        if "tenant_name" in columns and (
+            request.GET.get(TENANT_PARAM) or len(visible_tenant_list(request)) == 1
+        ):
+            columns.remove("tenant_name")
+        return columns
+
     def scoped_related(self, request: HttpRequest, model: type[Model]) -> QuerySet:
         """Rows of another tenant-owned model that the user may see."""
         names = allowed_tenant_names(request)
@@ -289,20 +299,21 @@ class TenantScopedAdminMixin:
         super().save_model(request, obj, form, change)
 
 
-def fix_tenant_field(form: type[forms.BaseForm], tenant: Tenant | None, *, hidden=False) -> None:
-    """Make a form's `tenant` field show `tenant`, fixed: posted values are ignored.
+def fix_tenant_field(form: type[forms.BaseForm], tenant: Tenant | None) -> None:
+    """Fix a form's `tenant` field to `tenant`, hidden: posted values are ignored.
 
     The field stays in the form (rather than being excluded) so that the model's unique
     constraints, which all start with the tenant, are still checked by form validation.
+    The change form names the tenant in a banner instead.
     """
-    field = form.base_fields.get("tenant")
-    if field is None or tenant is None:
+    if "tenant" not in form.base_fields or tenant is None:
         return
-    field.widget = forms.HiddenInput() if hidden else forms.Select()
+    # A copy: a declared field would be shared by every form class made from the same form.
+    field = form.base_fields["tenant"] = copy.deepcopy(form.base_fields["tenant"])
+    field.widget = forms.HiddenInput()
     field.queryset = Tenant.objects.filter(name=tenant.name)
     field.initial = tenant.name
     field.disabled = True
-    field.help_text = "" if hidden else "Rows belong to one tenant; it cannot be changed here."
 
 
 class TenantScopedInlineMixin(TenantScopedAdminMixin):
@@ -311,5 +322,5 @@ class TenantScopedInlineMixin(TenantScopedAdminMixin):
     def get_formset(self, request: HttpRequest, obj=None, **kwargs):
         """The inline formset, its hidden `tenant` field fixed to the parent's tenant."""
         formset = super().get_formset(request, obj, **kwargs)
-        fix_tenant_field(formset.form, form_tenant(request), hidden=True)
+        fix_tenant_field(formset.form, form_tenant(request))
         return formset

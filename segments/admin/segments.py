@@ -12,6 +12,7 @@ reached through links with counts, never rendered inline.
 
 from __future__ import annotations
 
+import copy
 import csv
 from collections import defaultdict
 from typing import Any
@@ -242,8 +243,11 @@ class SegmentAdmin(ServiceFormAdminMixin, TenantOwnedAdmin):
         """The id is fixed once created."""
         form = super().get_form(request, obj, change, **kwargs)
         if obj is not None and "external_id" in form.base_fields:
-            form.base_fields["external_id"].disabled = True
-            form.base_fields["external_id"].help_text = "The segment's id cannot change."
+            # A copy: declared fields are shared by every form class made from SegmentForm.
+            field = copy.deepcopy(form.base_fields["external_id"])
+            field.disabled = True
+            field.help_text = "The segment's id cannot change."
+            form.base_fields["external_id"] = field
         return form
 
     def get_queryset(self, request: HttpRequest):

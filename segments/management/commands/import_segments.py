@@ -29,16 +29,16 @@ class Command(BaseCommand):
         add_progress_argument(parser)
 
     def handle(self, *args, **options) -> None:
-        try:
-            tenant = tenant_get(name=options["tenant"])
-        except ServiceError as exc:
-            raise CommandError(exc.message) from exc
         name = options["file"]
         document = self._read(name)
         try:
             records = import_records(document)
         except ServiceError as exc:
             raise CommandError(f"{name}: {exc.message}") from exc
+        try:
+            tenant = tenant_get(name=options["tenant"])
+        except ServiceError as exc:
+            raise CommandError(exc.message) from exc
         with progress_bar(self, options, total=len(records), unit="segments") as bar:
             report = segments_import(tenant=tenant, records=records, progress=bar.update)
         for position, segment_id, message in report.skipped:
