@@ -18,7 +18,11 @@ from urllib.parse import parse_qsl, urlencode
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
+from django.contrib.admin.widgets import (
+    AutocompleteSelect,
+    AutocompleteSelectMultiple,
+    RelatedFieldWidgetWrapper,
+)
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -266,6 +270,15 @@ class TenantScopedAdminMixin:
             names = allowed_tenant_names(request)
             return queryset if names is None else queryset.filter(tenant__in=names)
         return queryset
+
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
+        """Foreign keys without add/change/delete pop-ups; viewing the chosen row stays."""
+        # A row made in a pop-up could belong to another tenant than the form's.
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        widget = getattr(formfield, "widget", None)
+        if isinstance(widget, RelatedFieldWidgetWrapper):
+            widget.can_add_related = widget.can_change_related = widget.can_delete_related = False
+        return formfield
 
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
         """Autocompletes narrowed to the form's tenant."""

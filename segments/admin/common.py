@@ -150,6 +150,12 @@ class JSONObjectField(forms.JSONField):
         kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 4, "cols": 60}))
         super().__init__(*args, **kwargs)
 
+    def prepare_value(self, value: Any) -> Any:
+        """An empty object (or none) shows as an empty box, not `{}` or `null`."""
+        if value in (None, {}):
+            return ""
+        return super().prepare_value(value)
+
     def to_python(self, value: Any) -> Any:
         """Parse, then insist on an object; empty input is `{}`."""
         if value in self.empty_values:
