@@ -71,7 +71,7 @@ class TenantForm(forms.ModelForm):
 
 @admin.register(Tenant)
 class TenantAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
-    """Tenants with their languages; only superusers add or delete them."""
+    """Tenants with their languages; staff users see theirs, only superusers change them."""
 
     form = TenantForm
     tenant_lookup = "name"
@@ -96,6 +96,10 @@ class TenantAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         """Only superusers delete tenants (and with them all their data)."""
         return request.user.is_superuser
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        """Only superusers change a tenant's languages (the API validates against them)."""
+        return request.user.is_superuser and super().has_change_permission(request, obj)
 
     def save_model(self, request: HttpRequest, obj: Tenant, form, change: bool) -> None:
         """New tenants go through `tenant_create`, like `manage.py create_tenant`."""

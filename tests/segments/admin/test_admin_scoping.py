@@ -139,10 +139,12 @@ class TestStaffLimitedToATenant:
         assert response.status_code == 302, response.context["adminform"].form.errors
         assert Customer.objects.get(external_id="new").tenant_id == "acme"
 
-    def test_they_do_not_manage_users_or_create_tenants(self, staff_client, two_tenants):
+    def test_they_do_not_manage_users_or_change_tenants(self, staff_client, two_tenants):
         assert staff_client.get("/admin/auth/user/").status_code == 403
         assert staff_client.get("/admin/tenants/tenant/add/").status_code == 403
-        assert staff_client.get("/admin/tenants/tenant/acme/change/").status_code == 200
+        own = staff_client.get("/admin/tenants/tenant/acme/change/")
+        assert own.status_code == 200
+        assert own.context["has_change_permission"] is False  # view only
         assert staff_client.get("/admin/tenants/tenant/globex/change/").status_code == 302
 
 
