@@ -1,10 +1,10 @@
 """`manage.py seed_demo`: a demo tenant with realistic data; prints a ready token and the URLs.
 
-Customers, legal entities, categories and products are bulk-inserted (they are the
-directory the service reads, as `import_directory` would fill it), and so are the ten
-thousand customer assignments (see `_customer_assignments`). Segments and item
-assignments go through the API's bulk services, so they carry versions, timestamps and
-change events like any others. About three seconds on SQLite with the defaults.
+Customers, legal entities, categories and products go through `directory_import` (the
+service behind `import_directory`); segments and item assignments through the API's bulk
+services, so they carry versions, timestamps and change events like any others. Only the
+ten thousand customer assignments are bulk-inserted (see `_customer_assignments`).
+About three seconds on SQLite with the defaults.
 
 Idempotent: when the demo tenant already has segments it only prints a fresh token.
 """
@@ -25,12 +25,11 @@ from segments.models import (
     Customer,
     CustomerAssignment,
     CustomerLegalEntity,
-    LegalEntity,
     Product,
-    ProductCategory,
     Segment,
 )
 from segments.services.assignments import WriteFields
+from segments.services.directory import DirectoryRecord, directory_import
 from segments.services.item_assignments import ItemAssignmentInput, item_assignments_bulk_upsert
 from segments.services.segments import SegmentFields, SegmentWrite, segments_bulk_create
 from segmentservice.exceptions import ServiceError
@@ -73,6 +72,7 @@ TOP = [
     ("Office", "Büro"),
     ("Outdoor", "Draußen"),
 ]
+LEGAL_ENTITIES = 60
 SCOPES = ["customersegment.segment_manage", "customersegment.segment_read"]
 
 
@@ -122,8 +122,16 @@ class Command(BaseCommand):
     @transaction.atomic
     def _seed(self, tenant: Tenant, options: dict) -> dict[str, int]:
         rng = random.Random(42)
-        legal_entities, customers, memberships = self._customers(tenant, rng, options["customers"])
-        categories, products = self._catalogue(tenant, rng, options["products"])
+        self._directory(tenant, rng, options)
+        customers = list(Customer.objects.filter(tenant=tenant).order_by("external_id"))
+        memberships = [
+            (m.customer, m.legal_entity)
+            for m in CustomerLegalEntity.objects.filter(tenant=tenant)
+            .select_related("customer", "legal_entity")
+            .order_by("customer__external_id")
+        ]
+        products = list(Product.objects.filter(tenant=tenant).order_by("external_id"))
+        categories = list(Category.objects.filter(tenant=tenant).order_by("external_id"))
         segment_ids = self._segments(tenant, rng, options["segments"])
 
         customer_count = self._customer_assignments(
@@ -153,7 +161,7 @@ class Command(BaseCommand):
         return {
             "segments": len(segment_ids),
             "customers": len(customers),
-            "legal entities": len(legal_entities),
+            "legal entities": LEGAL_ENTITIES,
             "categories": len(categories),
             "products": len(products),
             "customer assignments": customer_count,
@@ -186,52 +194,83 @@ class Command(BaseCommand):
         CustomerAssignment.objects.bulk_create(rows.values(), batch_size=2000)
         return len(rows)
 
-    def _customers(self, tenant: Tenant, rng: random.Random, count: int):
-        legal_entities = LegalEntity.objects.bulk_create(
-            LegalEntity(
-                tenant=tenant,
-                external_id=f"le{i:04d}",
-                name=f"{LAST[i % 10]} {rng.choice(REGIONS)} {COMPANY_SUFFIX[i % 4]}",
-            )
-            for i in range(60)
-        )
-        customers = Customer.objects.bulk_create(
-            Customer(
-                tenant=tenant,
-                external_id=f"c{i:06d}",
-                first_name=FIRST[i % 10],
-                last_name=LAST[(i // 10) % 10],
-                email=f"{FIRST[i % 10].lower()}.{LAST[(i // 10) % 10].lower()}{i}@example.com",
-                attributes={"tier": rng.choice(["new", "regular", "vip"])},
-            )
-            for i in range(count)
-        )
-        memberships = [(c, rng.choice(legal_entities)) for c in customers[: len(customers) // 3]]
-        CustomerLegalEntity.objects.bulk_create(
-            CustomerLegalEntity(tenant=tenant, customer=c, legal_entity=le) for c, le in memberships
-        )
-        return legal_entities, customers, memberships
+    def _directory(self, tenant: Tenant, rng: random.Random, options: dict) -> None:
+        """Legal entities, customers, the category tree and products, through `directory_import`."""
+        records: list[DirectoryRecord] = []
 
-    def _catalogue(self, tenant: Tenant, rng: random.Random, count: int):
-        categories = self._categories(tenant)
-        leaves = [c for c in categories if not any(o.parent_id == c.id for o in categories)]
-        products = Product.objects.bulk_create(
-            Product(
-                tenant=tenant,
-                external_id=f"p{i:06d}",
-                code=f"SKU-{i:06d}",
-                name={"en": f"{TOP[i % 5][0]} product {i}", "de": f"{TOP[i % 5][1]}-Produkt {i}"},
+        def add(kind: str, data: dict) -> None:
+            index = len(records)
+            records.append(
+                DirectoryRecord(kind=kind, position=f"{kind}[{index}]", data=data, index=index)
             )
-            for i in range(count)
-        )
-        links = {}
-        for product in products:
-            for category in rng.sample(leaves, 2 if product.pk % 7 == 0 else 1):
-                links[(product.pk, category.pk)] = ProductCategory(
-                    tenant=tenant, product=product, category=category
+
+        for i in range(LEGAL_ENTITIES):
+            name = f"{LAST[i % 10]} {rng.choice(REGIONS)} {COMPANY_SUFFIX[i % 4]}"
+            add("legalEntities", {"id": f"le{i:04d}", "name": name})
+        count = options["customers"]
+        for i in range(count):
+            first, last = FIRST[i % 10], LAST[(i // 10) % 10]
+            customer = {
+                "id": f"c{i:06d}",
+                "firstName": first,
+                "lastName": last,
+                "email": f"{first.lower()}.{last.lower()}{i}@example.com",
+                "attributes": {"tier": rng.choice(["new", "regular", "vip"])},
+            }
+            if i < count // 3:  # a third of the customers also buy for a company
+                customer["legalEntities"] = [f"le{rng.randrange(LEGAL_ENTITIES):04d}"]
+            add("customers", customer)
+        leaves = []
+        for t, (en, de) in enumerate(TOP):
+            add(
+                "categories",
+                {
+                    "id": f"cat{t}",
+                    "code": en.upper(),
+                    "name": {"en": en, "de": de},
+                    "slug": {"en": en.lower(), "de": de.lower()},
+                    "position": t,
+                },
+            )
+            for s in range(4):
+                add(
+                    "categories",
+                    {
+                        "id": f"cat{t}-{s}",
+                        "code": f"{en.upper()}-{s}",
+                        "name": {"en": f"{en} {s}", "de": f"{de} {s}"},
+                        "parentId": f"cat{t}",
+                        "position": s,
+                    },
                 )
-        ProductCategory.objects.bulk_create(links.values())
-        return categories, products
+                for leaf in range(3):
+                    leaves.append(f"cat{t}-{s}-{leaf}")
+                    add(
+                        "categories",
+                        {
+                            "id": leaves[-1],
+                            "code": f"{en.upper()}-{s}-{leaf}",
+                            "name": {"en": f"{en} {s}.{leaf}", "de": f"{de} {s}.{leaf}"},
+                            "parentId": f"cat{t}-{s}",
+                            "position": leaf,
+                        },
+                    )
+        for i in range(options["products"]):
+            en, de = TOP[i % len(TOP)]
+            add(
+                "products",
+                {
+                    "id": f"p{i:06d}",
+                    "code": f"SKU-{i:06d}",
+                    "name": {"en": f"{en} product {i}", "de": f"{de}-Produkt {i}"},
+                    "categories": rng.sample(leaves, 2 if i % 7 == 0 else 1),
+                },
+            )
+        with progress_bar(self, options, total=len(records), unit="records") as bar:
+            report = directory_import(tenant=tenant, records=records, progress=bar.update)
+        if report.skipped:
+            where, why = report.skipped[0]
+            raise CommandError(f"Seeding the directory failed at {where}: {why}")
 
     def _segments(self, tenant: Tenant, rng: random.Random, count: int) -> list[str]:
         now = timezone.now()
@@ -270,46 +309,6 @@ class Command(BaseCommand):
         if failed:
             raise CommandError(f"Could not create segment {failed[0].id}: {failed[0].message}")
         return [w.segment_id for w in writes]
-
-    def _categories(self, tenant: Tenant) -> list[Category]:
-        created: list[Category] = []
-        for t, (en, de) in enumerate(TOP):
-            top = Category.objects.create(
-                tenant=tenant,
-                external_id=f"cat{t}",
-                code=en.upper(),
-                name={"en": en, "de": de},
-                slug={"en": en.lower()},
-                position=t,
-            )
-            created.append(top)
-            subs = Category.objects.bulk_create(
-                Category(
-                    tenant=tenant,
-                    external_id=f"cat{t}-{s}",
-                    code=f"{en.upper()}-{s}",
-                    name={"en": f"{en} {s}", "de": f"{de} {s}"},
-                    parent=top,
-                    position=s,
-                )
-                for s in range(4)
-            )
-            created.extend(subs)
-            created.extend(
-                Category.objects.bulk_create(
-                    Category(
-                        tenant=tenant,
-                        external_id=f"cat{t}-{s}-{leaf}",
-                        code=f"{en.upper()}-{s}-{leaf}",
-                        name={"en": f"{en} {s}.{leaf}", "de": f"{de} {s}.{leaf}"},
-                        parent=sub,
-                        position=leaf,
-                    )
-                    for s, sub in enumerate(subs)
-                    for leaf in range(3)
-                )
-            )
-        return created
 
 
 def _item_input(item_id: str) -> ItemAssignmentInput:
