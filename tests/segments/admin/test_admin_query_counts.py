@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -23,7 +24,7 @@ from segments.models import (
     WebhookEndpoint,
 )
 from segments.services.segments import segments_set_status
-from tenants.models import Tenant
+from tenants.models import StaffTenantAccess, Tenant
 from tenants.services import api_client_create
 from tests.conftest import READ
 from tests.factories import (
@@ -121,6 +122,14 @@ def grow_tenants(world: World, n: int) -> None:
         Tenant.objects.create(name=f"tenant{Tenant.objects.count():02d}", languages=["en"])
 
 
+def grow_staff(world: World, n: int) -> None:
+    for _ in range(n):
+        user = get_user_model().objects.create_user(
+            f"staff{get_user_model().objects.count()}", is_staff=True
+        )
+        StaffTenantAccess.objects.create(user=user, tenant=world.tenant)
+
+
 def grow_memberships(world: World, n: int) -> None:
     for _ in range(n):
         CustomerLegalEntity.objects.create(
@@ -205,6 +214,7 @@ PAGES: list[tuple[str, Callable[[World], str], Callable[[World, int], None], int
         grow_categories,
         4,
     ),
+    ("user list", lambda w: "/admin/auth/user/", grow_staff, 7),
     ("index", lambda w: "/admin/", grow_segments, 3),
 ]
 

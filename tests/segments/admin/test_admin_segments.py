@@ -488,6 +488,7 @@ def test_a_segment_with_100000_customers_opens_in_under_a_second(su_client, tena
         response = su_client.get(change_url(segment))
         elapsed = time.perf_counter() - started
 
+    print(f"segment form with 100,000 customers: {elapsed * 1000:.0f} ms, {len(queries)} queries")
     assert response.status_code == 200
     assert "<strong>100,000</strong> customers" in response.content.decode()
     assert elapsed < 1.0, f"took {elapsed:.2f} s"
