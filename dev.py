@@ -71,7 +71,8 @@ def serve(argv: list[str]) -> int:
     ensure_venv()
     ensure_env_file()
     manage("migrate", "--no-input", "-v", "0")
-    manage("seed_demo")
+    # seed_demo prints its own URLs and token too; the block below says it all once.
+    print(manage("seed_demo", "--no-progress", capture=True).splitlines()[0], flush=True)
     password = secrets.token_urlsafe(9)
     manage("set_admin_password", "--username", ADMIN_USER, "--password", password, capture=True)
     token = manage(
@@ -91,6 +92,7 @@ def serve(argv: list[str]) -> int:
         f"  Swagger UI:   {base}/api/docs/\n"
         f"  ReDoc:        {base}/api/redoc/\n"
         f"  Admin:        {base}/admin/   (user {ADMIN_USER}, password {password})\n"
+        f"  Segments:     {base}/admin/segments/segment/?tenant=demo\n"
         f"  Health:       {base}/healthz\n"
         "\n"
         "  A token for tenant 'demo' (manage + read, valid 24 h):\n\n"

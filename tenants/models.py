@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -90,3 +91,27 @@ class ApiClient(models.Model):
     def is_active(self) -> bool:
         """Whether the client may still obtain tokens."""
         return self.revoked_at is None
+
+
+class StaffTenantAccess(models.Model):
+    """A staff user's right to see and change one tenant's data in the admin.
+
+    Superusers see every tenant. A staff user sees exactly the tenants they hold a row for,
+    so a new staff user sees nothing until granted. Like `ApiClient`, a control-plane table.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="staff_access")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tenant_access"
+    )
+
+    class Meta:
+        verbose_name = "tenant access"
+        verbose_name_plural = "tenant access"
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "user"], name="staffaccess_tenant_user_uniq")
+        ]
+        indexes = [models.Index(fields=["user", "tenant"], name="staffaccess_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.tenant_id}"

@@ -1,0 +1,402 @@
+"""Admin of customer and item assignments: filtered lists reached from a segment.
+
+A segment may hold 100,000 customers, so its form links to filtered lists instead of
+rendering inlines. Assignments made here are `MANUAL` and go through the API's services
+(versions, timestamps, reference checks and events alike); customers, legal entities,
+products and categories are picked with autocompletes bound to the segment's tenant.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.http import HttpRequest
+
+from segments.admin.base import TenantOwnedAdmin
+from segments.admin.common import (
+    ChosenObjectFilter,
+    JSONObjectField,
+    change_link,
+    changelist_param,
+    text_in,
+)
+from segments.admin.forms import ServiceForm, ServiceFormAdminMixin
+from segments.choices import ItemType
+from segments.models import (
+    Category,
+    Customer,
+    CustomerAssignment,
+    ItemAssignment,
+    Product,
+    Segment,
+)
+from segments.services.assignments import WriteFields
+from segments.services.customer_assignments import (
+    CustomerAssignmentInput,
+    customer_assignment_delete,
+    customer_assignment_upsert,
+    customer_assignments_bulk_delete,
+)
+from segments.services.item_assignments import (
+    ItemAssignmentInput,
+    item_assignment_delete,
+    item_assignment_upsert,
+    item_assignments_bulk_delete,
+)
+from tenants.admin_scoping import may_see_tenant
+
+
+class SegmentFilter(ChosenObjectFilter):
+    """Assignments of one segment (the segment form links here)."""
+
+    title = "segment"
+    parameter_name = "segment"
+    related_model = Segment
+    field = "segment"
+
+
+class CustomerFilter(ChosenObjectFilter):
+    """Assignments of one customer (the customer list links here)."""
+
+    title = "customer"
+    parameter_name = "customer"
+    related_model = Customer
+    field = "customer"
+
+
+class ProductFilter(ChosenObjectFilter):
+    """Assignments of one product."""
+
+    title = "product"
+    parameter_name = "product"
+    related_model = Product
+    field = "product"
+
+
+class CategoryFilter(ChosenObjectFilter):
+    """Assignments of one category."""
+
+    title = "category"
+    parameter_name = "category"
+    related_model = Category
+    field = "category"
+
+
+class AssignmentAdmin(ServiceFormAdminMixin, TenantOwnedAdmin):
+    """What both assignment admins share: reached from a segment, written by services."""
+
+    save_as = False
+    list_per_page = 100
+
+    def resolve_add_tenant(self, request: HttpRequest):
+        """An add form opened from a segment belongs to the segment's tenant."""
+        segment = self.requested_segment(request)
+        if segment is not None:
+            return segment.tenant
+        return super().resolve_add_tenant(request)
+
+    def requested_segment(self, request: HttpRequest) -> Segment | None:
+        """The segment named by `?segment=` (or the changelist filter we came from)."""
+        value = changelist_param(request, "segment")
+        if not value or not str(value).isdigit():
+            return None
+        segment = Segment.objects.select_related("tenant").filter(pk=value).first()
+        if segment is None or not may_see_tenant(request, segment.tenant_id):
+            return None
+        return segment
+
+    def get_changeform_initial_data(self, request: HttpRequest):
+        """The segment (and item type) the add link came with."""
+        initial = super().get_changeform_initial_data(request)
+        segment = changelist_param(request, "segment")
+        if segment:
+            initial["segment"] = segment
+        return initial
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        """What identifies an assignment cannot change; only its mixins can."""
+        return self.identity_fields if obj else []
+
+    @admin.display(description="segment", ordering="segment__external_id")
+    def segment_link(self, row) -> str:
+        """The segment, linking to its form."""
+        return change_link(row.segment, row.segment.external_id)
+
+    def get_actions(self, request: HttpRequest):
+        """Deletion goes through the services (one event per assignment)."""
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+
+class CustomerAssignmentForm(ServiceForm):
+    """A customer (and, for B2B, the legal entity they act for) in a segment."""
+
+    mixins = JSONObjectField(help_text="A JSON object of additional attributes.")
+    metadata_mixins = JSONObjectField(
+        label="Mixin schemas", help_text="Mixin name → schema URL, stored as given."
+    )
+
+    class Meta:
+        model = CustomerAssignment
+        fields = ["tenant", "segment", "customer", "legal_entity", "mixins", "metadata_mixins"]
+
+    def save_through_service(self) -> CustomerAssignment:
+        """`customer_assignment_upsert`, as `PUT .../customers/{id}[/{legalEntityId}]` does."""
+        data = self.cleaned_data
+        instance = self.instance
+        segment = instance.segment if instance.pk else data["segment"]
+        customer = instance.customer if instance.pk else data["customer"]
+        legal_entity = instance.legal_entity if instance.pk else data.get("legal_entity")
+        outcome = customer_assignment_upsert(
+            tenant=segment.tenant,
+            segment_id=segment.external_id,
+            data=CustomerAssignmentInput(
+                customer_id=customer.external_id,
+                legal_entity_id=legal_entity.external_id if legal_entity else None,
+                fields=WriteFields(
+                    mixins=data.get("mixins") or {},
+                    metadata_mixins=data.get("metadata_mixins") or {},
+                    version=data.get("version"),
+                ),
+            ),
+        )
+        return outcome.assignment
+
+
+@admin.register(CustomerAssignment)
+class CustomerAssignmentAdmin(AssignmentAdmin):
+    """Customers in segments."""
+
+    form = CustomerAssignmentForm
+    identity_fields = ["segment", "customer", "legal_entity", "assignment_type"]
+    list_display = [
+        "customer_link",
+        "customer_name",
+        "legal_entity",
+        "segment_link",
+        "assignment_type",
+        "modified_at",
+        "tenant_name",
+    ]
+    list_select_related = ["segment", "customer", "legal_entity"]
+    list_filter = [
+        SegmentFilter,
+        CustomerFilter,
+        "assignment_type",
+        ("legal_entity", admin.EmptyFieldListFilter),
+    ]
+    search_fields = [
+        "=customer__external_id",
+        "customer__email",
+        "customer__last_name",
+        "=segment__external_id",
+    ]
+    ordering = ["tenant_id", "segment_id", "customer_id", "id"]
+    autocomplete_fields = ["segment", "customer", "legal_entity"]
+    fields = [
+        "tenant",
+        "segment",
+        "customer",
+        "legal_entity",
+        "assignment_type",
+        "mixins",
+        "metadata_mixins",
+        "version",
+    ]
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        """The type is shown once the assignment exists (admin-made ones are MANUAL)."""
+        fields = list(self.fields)
+        return fields if obj else [f for f in fields if f != "assignment_type"]
+
+    @admin.display(description="customer", ordering="customer__external_id")
+    def customer_link(self, row: CustomerAssignment) -> str:
+        """The customer's id, linking to the assignment."""
+        return row.customer.external_id
+
+    @admin.display(description="name")
+    def customer_name(self, row: CustomerAssignment) -> str:
+        """The customer's name and e-mail."""
+        customer = row.customer
+        name = f"{customer.first_name} {customer.last_name}".strip()
+        return f"{name} <{customer.email}>" if customer.email else name
+
+    def delete_model(self, request: HttpRequest, obj: CustomerAssignment) -> None:
+        """`customer_assignment_delete`, recording its event."""
+        customer_assignment_delete(
+            tenant=obj.tenant,
+            segment_id=obj.segment.external_id,
+            customer_id=obj.customer.external_id,
+            legal_entity_id=obj.legal_entity.external_id if obj.legal_entity else None,
+        )
+
+    @admin.action(
+        description="Remove selected customers from their segments", permissions=["delete"]
+    )
+    def remove_selected(self, request: HttpRequest, queryset) -> None:
+        """`customer_assignments_bulk_delete`, one call per segment."""
+        keys = defaultdict(list)
+        rows = queryset.select_related("tenant", "segment", "customer", "legal_entity")
+        for row in rows:
+            keys[(row.tenant, row.segment.external_id)].append(
+                (
+                    row.customer.external_id,
+                    row.legal_entity.external_id if row.legal_entity else None,
+                )
+            )
+        removed = 0
+        with transaction.atomic():
+            for (tenant, segment_id), segment_keys in keys.items():
+                results = customer_assignments_bulk_delete(
+                    tenant=tenant, segment_id=segment_id, keys=segment_keys
+                )
+                removed += sum(1 for result in results if result.code < 300)
+        self.message_user(request, f"Removed {removed} customer assignment(s).", messages.SUCCESS)
+
+    actions = ["remove_selected"]
+
+
+class ItemAssignmentForm(ServiceForm):
+    """A product or a category in a segment."""
+
+    mixins = JSONObjectField(help_text="A JSON object of additional attributes.")
+    metadata_mixins = JSONObjectField(
+        label="Mixin schemas", help_text="Mixin name → schema URL, stored as given."
+    )
+
+    class Meta:
+        model = ItemAssignment
+        fields = ["tenant", "segment", "type", "product", "category", "mixins", "metadata_mixins"]
+
+    def clean(self):
+        """A product assignment names a product, a category assignment a category."""
+        cleaned = super().clean()
+        if self.instance.pk:
+            return cleaned
+        item_type = cleaned.get("type")
+        product, category = cleaned.get("product"), cleaned.get("category")
+        if item_type == ItemType.PRODUCT:
+            if product is None:
+                self.add_error("product", "Pick the product to assign.")
+            if category is not None:
+                self.add_error("category", "A product assignment names no category.")
+        elif item_type == ItemType.CATEGORY:
+            if category is None:
+                self.add_error("category", "Pick the category to assign.")
+            if product is not None:
+                self.add_error("product", "A category assignment names no product.")
+        return cleaned
+
+    def save_through_service(self) -> ItemAssignment:
+        """`item_assignment_upsert`, as `PUT .../items/{type}/{itemId}` does."""
+        data = self.cleaned_data
+        instance = self.instance
+        if instance.pk:
+            segment, item_type = instance.segment, instance.type
+            item = instance.product or instance.category
+        else:
+            segment, item_type = data["segment"], data["type"]
+            item = data["product"] if item_type == ItemType.PRODUCT else data["category"]
+        outcome = item_assignment_upsert(
+            tenant=segment.tenant,
+            segment_id=segment.external_id,
+            type=ItemType(item_type),
+            data=ItemAssignmentInput(
+                item_id=item.external_id,
+                fields=WriteFields(
+                    mixins=data.get("mixins") or {},
+                    metadata_mixins=data.get("metadata_mixins") or {},
+                    version=data.get("version"),
+                ),
+            ),
+        )
+        return outcome.assignment
+
+
+@admin.register(ItemAssignment)
+class ItemAssignmentAdmin(AssignmentAdmin):
+    """Products and categories in segments."""
+
+    form = ItemAssignmentForm
+    identity_fields = ["segment", "type", "product", "category"]
+    list_display = ["item_id", "item_name", "type", "segment_link", "modified_at", "tenant_name"]
+    list_select_related = ["segment", "product", "category", "tenant"]
+    list_filter = [SegmentFilter, ProductFilter, CategoryFilter, "type"]
+    search_fields = [
+        "=product__external_id",
+        "product__code",
+        "=category__external_id",
+        "category__code",
+        "=segment__external_id",
+    ]
+    ordering = ["tenant_id", "segment_id", "type", "id"]
+    autocomplete_fields = ["segment", "product", "category"]
+    radio_fields = {"type": admin.HORIZONTAL}
+    fields = [
+        "tenant",
+        "segment",
+        "type",
+        "product",
+        "category",
+        "mixins",
+        "metadata_mixins",
+        "version",
+    ]
+
+    def get_changeform_initial_data(self, request: HttpRequest):
+        """The item type the add link came with (`?type=CATEGORY`)."""
+        initial = super().get_changeform_initial_data(request)
+        item_type = changelist_param(request, "type") or changelist_param(request, "type__exact")
+        if item_type and item_type.upper() in ItemType.values:
+            initial["type"] = item_type.upper()
+        return initial
+
+    @admin.display(description="item", ordering="id")
+    def item_id(self, row: ItemAssignment) -> str:
+        """The product's or category's id."""
+        item = row.product if row.type == ItemType.PRODUCT else row.category
+        return item.external_id if item else "?"
+
+    @admin.display(description="name")
+    def item_name(self, row: ItemAssignment) -> str:
+        """The item's code and name in the tenant's default language."""
+        item = row.product if row.type == ItemType.PRODUCT else row.category
+        if item is None:
+            return ""
+        name = text_in(item.name, row.tenant.default_language)
+        return f"{item.code} · {name}" if item.code else name
+
+    def delete_model(self, request: HttpRequest, obj: ItemAssignment) -> None:
+        """`item_assignment_delete`, recording its event."""
+        item = obj.product if obj.type == ItemType.PRODUCT else obj.category
+        item_assignment_delete(
+            tenant=obj.tenant,
+            segment_id=obj.segment.external_id,
+            type=ItemType(obj.type),
+            item_id=item.external_id,
+        )
+
+    @admin.action(description="Remove selected items from their segments", permissions=["delete"])
+    def remove_selected(self, request: HttpRequest, queryset) -> None:
+        """`item_assignments_bulk_delete`, one call per segment and type."""
+        ids = defaultdict(list)
+        rows = queryset.select_related("tenant", "segment", "product", "category")
+        for row in rows:
+            item = row.product if row.type == ItemType.PRODUCT else row.category
+            ids[(row.tenant, row.segment.external_id, row.type)].append(item.external_id)
+        removed = 0
+        with transaction.atomic():
+            for (tenant, segment_id, item_type), item_ids in ids.items():
+                results = item_assignments_bulk_delete(
+                    tenant=tenant,
+                    segment_id=segment_id,
+                    type=ItemType(item_type),
+                    item_ids=item_ids,
+                )
+                removed += sum(1 for result in results if result.code < 300)
+        self.message_user(request, f"Removed {removed} item assignment(s).", messages.SUCCESS)
+
+    actions = ["remove_selected"]

@@ -1,0 +1,383 @@
+"""Admin of the records segments refer to: customers, legal entities, products, categories.
+
+Categories show as a tree: each row names its path from the root (breadcrumbs, indented by
+depth), its direct product count and a link to its subcategories.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.widgets import AdminSplitDateTime
+from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+
+from segments.admin.base import (
+    LOCALIZED,
+    ExistingRowsInline,
+    NewRowsInline,
+    TenantOwnedAdmin,
+)
+from segments.admin.common import (
+    JSONObjectField,
+    LocalizedFormMixin,
+    change_link,
+    changelist_link,
+    text_in,
+)
+from segments.models import (
+    Category,
+    Customer,
+    CustomerAssignment,
+    CustomerLegalEntity,
+    ItemAssignment,
+    LegalEntity,
+    Product,
+    ProductCategory,
+)
+from segments.selectors.admin import (
+    categories_annotated,
+    category_ancestors,
+    customers_annotated,
+    legal_entities_annotated,
+    products_annotated,
+)
+
+CRUMB = " \u203a "  # the breadcrumb separator, a single right-pointing angle quotation mark
+
+# --- legal entities and customers --------------------------------------------------------------
+
+
+@admin.register(LegalEntity)
+class LegalEntityAdmin(TenantOwnedAdmin):
+    """Companies that B2B customers act for."""
+
+    list_display = ["external_id", "name", "tenant_name", "customer_total"]
+    search_fields = ["external_id", "name"]
+    ordering = ["tenant_id", "external_id"]
+    fields = ["tenant", "external_id", "name"]
+
+    def get_queryset(self, request: HttpRequest):
+        return legal_entities_annotated(super().get_queryset(request))
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        """The id is what the API and assignments refer to: fixed once created."""
+        return ["external_id"] if obj else []
+
+    @admin.display(description="customers", ordering="customer_count")
+    def customer_total(self, entity: LegalEntity) -> str:
+        """How many customers act for it."""
+        return str(getattr(entity, "customer_count", 0))
+
+
+class CustomerForm(forms.ModelForm):
+    """A customer; `attributes` is a JSON object."""
+
+    attributes = JSONObjectField(help_text='A JSON object of attributes, e.g. {"tier": "vip"}.')
+
+    class Meta:
+        model = Customer
+        fields = ["tenant", "external_id", "first_name", "last_name", "email", "attributes"]
+
+
+class CustomerMembershipsInline(ExistingRowsInline):
+    """The legal entities a customer acts for."""
+
+    model = CustomerLegalEntity
+    related_field = "legal_entity"
+    verbose_name = "legal entity"
+    verbose_name_plural = "Legal entities this customer acts for"
+
+
+class NewCustomerMembershipInline(NewRowsInline):
+    """Add the customer to legal entities."""
+
+    model = CustomerLegalEntity
+    related_field = "legal_entity"
+    verbose_name = "legal entity"
+    verbose_name_plural = "Add to legal entities"
+
+
+@admin.register(Customer)
+class CustomerAdmin(TenantOwnedAdmin):
+    """Customers, with the segments they are in."""
+
+    form = CustomerForm
+    list_display = [
+        "external_id",
+        "full_name",
+        "email",
+        "tenant_name",
+        "legal_entity_total",
+        "segment_total",
+    ]
+    search_fields = ["external_id", "first_name", "last_name", "email"]
+    ordering = ["tenant_id", "external_id"]
+    inlines = [CustomerMembershipsInline, NewCustomerMembershipInline]
+
+    def get_queryset(self, request: HttpRequest):
+        return customers_annotated(super().get_queryset(request))
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        """The id is what the API and assignments refer to: fixed once created."""
+        return ["external_id"] if obj else []
+
+    @admin.display(description="name", ordering="last_name")
+    def full_name(self, customer: Customer) -> str:
+        """First and last name."""
+        return f"{customer.first_name} {customer.last_name}".strip()
+
+    @admin.display(description="legal entities", ordering="legal_entity_count")
+    def legal_entity_total(self, customer: Customer) -> int:
+        """How many legal entities the customer acts for."""
+        return getattr(customer, "legal_entity_count", 0)
+
+    @admin.display(description="segments", ordering="segment_count")
+    def segment_total(self, customer: Customer) -> str:
+        """How many segment assignments, linking to them."""
+        count = getattr(customer, "segment_count", 0)
+        return changelist_link(CustomerAssignment, count, customer=customer.pk)
+
+
+# --- products and categories ----------------------------------------------------------------
+
+
+class ProductForm(LocalizedFormMixin, forms.ModelForm):
+    """A product: code and localized name."""
+
+    localized = {"name": ("Name", forms.TextInput)}
+
+    class Meta:
+        model = Product
+        fields = ["tenant", "external_id", "code"]
+
+    def _post_clean(self) -> None:
+        self.instance.name = self.localized_map("name")
+        super()._post_clean()
+
+
+class ProductCategoriesInline(ExistingRowsInline):
+    """The categories a product sits in."""
+
+    model = ProductCategory
+    related_field = "category"
+    verbose_name = "category"
+    verbose_name_plural = "Categories this product is in"
+
+
+class NewProductCategoryInline(NewRowsInline):
+    """Put the product in more categories."""
+
+    model = ProductCategory
+    related_field = "category"
+    verbose_name = "category"
+    verbose_name_plural = "Add to categories"
+
+
+@admin.register(Product)
+class ProductAdmin(TenantOwnedAdmin):
+    """Products, with their categories and segments."""
+
+    form = ProductForm
+    fieldsets = [(None, {"fields": ["tenant", "external_id", "code", LOCALIZED]})]
+    list_display = [
+        "external_id",
+        "code",
+        "product_name",
+        "tenant_name",
+        "category_total",
+        "segment_total",
+    ]
+    search_fields = ["external_id", "code", "name"]
+    ordering = ["tenant_id", "external_id"]
+    list_select_related = ["tenant"]
+    inlines = [ProductCategoriesInline, NewProductCategoryInline]
+
+    def get_queryset(self, request: HttpRequest):
+        return products_annotated(super().get_queryset(request))
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        """The id is what the API and assignments refer to: fixed once created."""
+        return ["external_id"] if obj else []
+
+    @admin.display(description="name")
+    def product_name(self, product: Product) -> str:
+        """The name in the tenant's default language."""
+        return text_in(product.name, product.tenant.default_language)
+
+    @admin.display(description="categories", ordering="category_count")
+    def category_total(self, product: Product) -> int:
+        """How many categories the product is in."""
+        return getattr(product, "category_count", 0)
+
+    @admin.display(description="segments", ordering="segment_count")
+    def segment_total(self, product: Product) -> str:
+        """How many segments hold the product directly, linking to them."""
+        count = getattr(product, "segment_count", 0)
+        return changelist_link(ItemAssignment, count, product=product.pk)
+
+
+class CategoryForm(LocalizedFormMixin, forms.ModelForm):
+    """A category: localized name, description and slug; place in the tree; validity."""
+
+    localized = {
+        "name": ("Name", forms.TextInput),
+        "description": ("Description", forms.Textarea),
+        "slug": ("Slug", forms.TextInput),
+    }
+    ecn = forms.JSONField(
+        required=False,
+        label="ECNs",
+        help_text='A JSON list, e.g. ["123", "456"].',
+        widget=forms.TextInput(attrs={"size": 60}),
+    )
+    valid_from = forms.SplitDateTimeField(required=False, widget=AdminSplitDateTime)
+    valid_to = forms.SplitDateTimeField(required=False, widget=AdminSplitDateTime)
+
+    class Meta:
+        model = Category
+        fields = [
+            "tenant",
+            "external_id",
+            "code",
+            "parent",
+            "position",
+            "published",
+            "ecn",
+            "valid_from",
+            "valid_to",
+        ]
+
+    def clean_ecn(self):
+        """ECNs are a list."""
+        value = self.cleaned_data.get("ecn")
+        if value in (None, ""):
+            return []
+        if not isinstance(value, list):
+            raise forms.ValidationError('Enter a JSON list, like ["123"].')
+        return value
+
+    def clean(self):
+        """Validity ends follow their starts; a category is not its own ancestor."""
+        cleaned = super().clean()
+        start, end = cleaned.get("valid_from"), cleaned.get("valid_to")
+        if start and end and start >= end:
+            self.add_error("valid_to", "The end of validity must come after its start.")
+        parent = cleaned.get("parent")
+        if parent is not None and self.instance.pk:
+            chain = category_ancestors([parent.pk])
+            if self.instance.pk in chain:
+                self.add_error("parent", "A category cannot sit under itself or its descendants.")
+        return cleaned
+
+    def _post_clean(self) -> None:
+        for field in self.localized:
+            setattr(self.instance, field, self.localized_map(field))
+        super()._post_clean()
+
+
+class CategoryChangeList(ChangeList):
+    """Labels each category of the page with its path from the root (one query for all)."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        rows = list(self.result_list)  # evaluated once; the template reuses these instances
+        ancestry = category_ancestors([row.pk for row in rows])
+        for row in rows:
+            path, parent, seen = [], row.parent_id, {row.pk}
+            while parent is not None and parent in ancestry and parent not in seen:
+                seen.add(parent)
+                path.append((parent, *ancestry[parent][1:]))
+                parent = ancestry[parent][0]
+            row.tree_path = list(reversed(path))
+
+
+@admin.register(Category)
+class CategoryAdmin(TenantOwnedAdmin):
+    """The category tree: breadcrumbs from the root, product counts, subcategory links."""
+
+    form = CategoryForm
+    fieldsets = [
+        (None, {"fields": ["tenant", "external_id", "code", "parent", "position", "published"]}),
+        ("Texts", {"fields": [LOCALIZED]}),
+        ("More", {"fields": ["ecn", "valid_from", "valid_to"]}),
+    ]
+    list_display = [
+        "tree_name",
+        "external_id",
+        "code",
+        "tenant_name",
+        "product_total",
+        "subcategory_total",
+        "published",
+        "position",
+    ]
+    list_display_links = ["external_id"]
+    list_filter = ["published", ("parent", admin.EmptyFieldListFilter)]
+    list_select_related = ["tenant"]
+    search_fields = ["external_id", "code", "name"]
+    ordering = ["tenant_id", "external_id"]
+    autocomplete_fields = ["parent"]
+
+    def get_queryset(self, request: HttpRequest):
+        return categories_annotated(super().get_queryset(request))
+
+    def get_changelist(self, request: HttpRequest, **kwargs):
+        return CategoryChangeList
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        """The id is what the API and assignments refer to: fixed once created."""
+        return ["external_id"] if obj else []
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        """Allow the subcategory links' `parent__id__exact`."""
+        return lookup == "parent__id__exact" or super().lookup_allowed(lookup, value, request)
+
+    @admin.display(description="category")
+    def tree_name(self, category: Category) -> str:
+        """The name indented by depth, then its path from the root, ancestors as links."""
+        language = category.tenant.default_language
+        path = getattr(category, "tree_path", [])
+        crumbs = format_html_join(
+            CRUMB,
+            "{}",
+            (
+                (changelist_link(Category, text_in(name, language) or code, parent__id__exact=pk),)
+                for pk, name, code in path
+            ),
+        )
+        name = text_in(category.name, language) or category.code or category.external_id
+        return format_html(
+            '<span class="category-tree" style="padding-left:{}em" data-depth="{}">'
+            '<span class="tree-branch">{}</span><strong>{}</strong>'
+            '<span class="category-path">{}</span></span>',
+            1.5 * len(path),
+            len(path),
+            "\u2514 " if path else "",
+            name,
+            crumbs,
+        )
+
+    @admin.display(description="products", ordering="product_count")
+    def product_total(self, category: Category) -> int:
+        """How many products sit directly in the category."""
+        return getattr(category, "product_count", 0)
+
+    @admin.display(description="subcategories", ordering="child_count")
+    def subcategory_total(self, category: Category) -> str:
+        """How many children, linking to them."""
+        count = getattr(category, "child_count", 0)
+        if not count:
+            return "0"
+        return changelist_link(Category, count, parent__id__exact=category.pk)
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        """Titled with the parent when showing one category's children."""
+        parent_pk = request.GET.get("parent__id__exact")
+        if parent_pk and parent_pk.isdigit():
+            parent = self.get_queryset(request).filter(pk=parent_pk).first()
+            if parent is not None:
+                extra_context = {**(extra_context or {}), "title": f"Subcategories of {parent}"}
+                extra_context["subtitle"] = change_link(parent)
+        return super().changelist_view(request, extra_context)

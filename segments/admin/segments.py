@@ -1,0 +1,538 @@
+"""The segment admin: the list merchandisers find segments in, and the form they edit them with.
+
+The list shows each segment's name in its tenant's default language, whether it is in
+effect now, its validity and how many customers and items it holds, all from one query
+(counts are annotated). Actions activate, deactivate, force-delete (after a page saying
+how many assignments go with them) and export the selection as JSON or CSV.
+
+The form edits name and description per allowed language and saves through
+`segment_create` / `segment_upsert`, exactly as `POST` and `PUT` do. Assignments are
+reached through links with counts, never rendered inline.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+from collections import defaultdict
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.widgets import AdminSplitDateTime
+from django.db import transaction
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.text import smart_split, unescape_string_literal
+
+from segments.admin.base import LOCALIZED, TenantOwnedAdmin
+from segments.admin.common import (
+    JSONObjectField,
+    LocalizedFormMixin,
+    tenant_languages,
+    text_in,
+)
+from segments.admin.forms import ServiceForm, ServiceFormAdminMixin
+from segments.api.serializers.segments import CREATE, UPSERT, segment_input
+from segments.choices import ItemType, SegmentStatus
+from segments.models import CustomerAssignment, ItemAssignment, Segment
+from segments.selectors.admin import segments_annotated
+from segments.selectors.segments import effective_q
+from segments.services.segments import (
+    segment_create,
+    segment_upsert,
+    segments_force_delete,
+    segments_set_status,
+)
+from segments.services.transfer import export_json_chunks
+from segmentservice.api.timestamps import format_instant
+from tenants.admin_scoping import visible_tenant_list
+from tenants.models import Tenant
+
+# --- list filters --------------------------------------------------------------------------------
+
+
+class EffectiveFilter(admin.SimpleListFilter):
+    """Whether the segment is in effect now: ACTIVE and inside its validity."""
+
+    title = "effective now"
+    parameter_name = "effective"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request: HttpRequest, queryset):
+        if self.value() == "yes":
+            return queryset.filter(effective_q())
+        if self.value() == "no":
+            return queryset.exclude(effective_q())
+        return queryset
+
+
+class SiteFilter(admin.SimpleListFilter):
+    """The segment's site (the site codes in use, in one query)."""
+
+    title = "site"
+    parameter_name = "site"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        sites = (
+            model_admin.scoped_related(request, Segment)
+            .order_by("site_code")
+            .values_list("site_code", flat=True)
+            .distinct()
+        )
+        return [(site, site) for site in sites]
+
+    def queryset(self, request: HttpRequest, queryset):
+        return queryset.filter(site_code=self.value()) if self.value() else queryset
+
+
+# --- the form ------------------------------------------------------------------------------------
+
+
+class SegmentForm(LocalizedFormMixin, ServiceForm):
+    """A segment as the API's `SegmentUpsert`: texts per language, validity, mixins."""
+
+    localized = {
+        "name": ("Name", forms.TextInput),
+        "description": ("Description", forms.Textarea),
+    }
+    required_localized = ("name",)
+
+    external_id = forms.CharField(
+        label="ID",
+        required=False,
+        max_length=64,
+        help_text="Up to 64 characters, case-sensitive; leave empty to generate one.",
+    )
+    valid_from = forms.SplitDateTimeField(
+        label="Valid from", required=False, widget=AdminSplitDateTime, help_text="UTC; optional."
+    )
+    valid_to = forms.SplitDateTimeField(
+        label="Valid to", required=False, widget=AdminSplitDateTime, help_text="UTC; optional."
+    )
+    mixins = JSONObjectField(
+        help_text='A JSON object, e.g. {"segmentAttributes": {"membershipStatus": "GOLD"}}.'
+    )
+    metadata_mixins = JSONObjectField(
+        label="Mixin schemas", help_text="Mixin name → schema URL, stored as given."
+    )
+
+    class Meta:
+        model = Segment
+        fields = ["tenant", "external_id", "site_code", "status", "valid_from", "valid_to"]
+
+    def clean(self) -> dict[str, Any]:
+        """Validity ends after it starts (the service says so too; this names the field)."""
+        cleaned = super().clean()
+        start, end = cleaned.get("valid_from"), cleaned.get("valid_to")
+        if start and end and start >= end:
+            self.add_error("valid_to", "The end of validity must come after its start.")
+        return cleaned
+
+    def document(self) -> dict[str, Any]:
+        """The `SegmentUpsert` body this form describes."""
+        data = self.cleaned_data
+        body: dict[str, Any] = {
+            "name": self.localized_map("name"),
+            "status": data["status"],
+            "siteCode": data["site_code"],
+        }
+        description = self.localized_map("description")
+        if description:
+            body["description"] = description
+        validity = {}
+        if data.get("valid_from"):
+            validity["from"] = format_instant(data["valid_from"])
+        if data.get("valid_to"):
+            validity["to"] = format_instant(data["valid_to"])
+        if validity:
+            body["validity"] = validity
+        if data.get("mixins"):
+            body["mixins"] = data["mixins"]
+        metadata: dict[str, Any] = {}
+        if data.get("version") is not None:
+            metadata["version"] = data["version"]
+        if data.get("metadata_mixins"):
+            metadata["mixins"] = data["metadata_mixins"]
+        if metadata:
+            body["metadata"] = metadata
+        return body
+
+    def save_through_service(self) -> Segment:
+        """Validate as `POST`/`PUT` do, then `segment_create` or `segment_upsert` (with the version)."""
+        body = self.document()
+        if self.instance.pk:
+            tenant, segment_id = self.instance.tenant, self.instance.external_id
+            context = {"tenant": tenant, "content_language": None, "mode": UPSERT}
+            write = segment_input(body, context={**context, "path_id": segment_id})
+            return segment_upsert(
+                tenant=tenant,
+                segment_id=segment_id,
+                fields=write.fields,
+                expected_version=write.expected_version,
+            ).segment
+        tenant = self.cleaned_data["tenant"]
+        if self.cleaned_data.get("external_id"):
+            body["id"] = self.cleaned_data["external_id"]
+        write = segment_input(
+            body, context={"tenant": tenant, "content_language": None, "mode": CREATE}
+        )
+        return segment_create(tenant=tenant, fields=write.fields, segment_id=write.segment_id)
+
+
+# --- the admin -----------------------------------------------------------------------------------
+
+
+@admin.register(Segment)
+class SegmentAdmin(ServiceFormAdminMixin, TenantOwnedAdmin):
+    """Segments: find, curate and retire them."""
+
+    form = SegmentForm
+    save_as = False
+    list_display = [
+        "segment_id",
+        "segment_name",
+        "site_code",
+        "status",
+        "effective",
+        "validity",
+        "customer_total",
+        "item_total",
+        "modified",
+        "tenant_name",
+    ]
+    list_display_links = ["segment_id", "segment_name"]
+    list_filter = ["status", SiteFilter, EffectiveFilter]
+    list_select_related = ["tenant"]
+    search_fields = ["external_id"]  # and the name in each language; see get_search_results
+    search_help_text = "Search by id or by name (any language)."
+    ordering = ["tenant_id", "external_id"]
+    date_hierarchy = None
+    actions = ["activate", "deactivate", "force_delete", "export_json", "export_csv"]
+    readonly_fields = ["assignments", "created_at", "modified_at", "current_version"]
+
+    def base_fieldsets(self, request: HttpRequest, obj=None):
+        """Identity, texts per language, validity, mixins; on change also assignments."""
+        fieldsets = [
+            (None, {"fields": ["tenant", "external_id", "site_code", "status"]}),
+            ("Name and description", {"fields": [LOCALIZED]}),
+            ("Validity", {"fields": ["valid_from", "valid_to"]}),
+            ("Mixins", {"classes": ["collapse"], "fields": ["mixins", "metadata_mixins"]}),
+        ]
+        if obj is not None:
+            fieldsets.insert(1, ("Assignments", {"fields": ["assignments"]}))
+            fieldsets.append(
+                (
+                    "Metadata",
+                    {"fields": ["created_at", "modified_at", "current_version", "version"]},
+                )
+            )
+        else:
+            fieldsets[-1][1]["fields"].append("version")
+        return fieldsets
+
+    def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs):
+        """The id is fixed once created."""
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is not None and "external_id" in form.base_fields:
+            # A copy: declared fields are shared by every form class made from SegmentForm.
+            field = copy.deepcopy(form.base_fields["external_id"])
+            field.disabled = True
+            field.help_text = "The segment's id cannot change."
+            form.base_fields["external_id"] = field
+        return form
+
+    def get_queryset(self, request: HttpRequest):
+        """Segments with their counts and whether they are effective, for the user's tenants."""
+        return segments_annotated(super().get_queryset(request))
+
+    def get_search_results(self, request: HttpRequest, queryset, search_term: str):
+        """Each word must match the id, the site or the name in one of the tenants' languages."""
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, "")
+        languages = sorted({lang for t in visible_tenant_list(request) for lang in t.languages})
+        for bit in smart_split(search_term):
+            if bit.startswith(('"', "'")) and bit[0] == bit[-1]:
+                bit = unescape_string_literal(bit)
+            match = Q(external_id__icontains=bit) | Q(site_code__iexact=bit)
+            for language in languages:
+                match |= Q(**{f"name__{language}__icontains": bit})
+            queryset = queryset.filter(match)
+        return queryset, may_have_duplicates
+
+    # --- columns -----------------------------------------------------------------------------
+
+    @admin.display(description="id", ordering="external_id")
+    def segment_id(self, segment: Segment) -> str:
+        """The segment's API id."""
+        return segment.external_id
+
+    @admin.display(description="name")
+    def segment_name(self, segment: Segment) -> str:
+        """The name in the tenant's default language."""
+        return text_in(segment.name, segment.tenant.default_language)
+
+    @admin.display(description="effective now", boolean=True, ordering="effective_now")
+    def effective(self, segment: Segment) -> bool:
+        """ACTIVE and inside its validity now."""
+        return getattr(segment, "effective_now", segment.is_effective())
+
+    @admin.display(description="validity", ordering="valid_from")
+    def validity(self, segment: Segment) -> str:
+        """`from - to`, open ends shown as such."""
+        if segment.valid_from is None and segment.valid_to is None:
+            return "always"
+        start = segment.valid_from.strftime("%Y-%m-%d") if segment.valid_from else "…"
+        end = segment.valid_to.strftime("%Y-%m-%d") if segment.valid_to else "…"
+        return f"{start} \u2013 {end}"
+
+    @admin.display(description="customers", ordering="customer_count")
+    def customer_total(self, segment: Segment) -> str:
+        """How many customers, linking to them."""
+        return _link("customerassignment", segment.customer_count, segment=segment.pk)
+
+    @admin.display(description="items", ordering="item_count")
+    def item_total(self, segment: Segment) -> str:
+        """How many products and categories, linking to them."""
+        return _link("itemassignment", segment.item_count, segment=segment.pk)
+
+    @admin.display(description="modified (UTC)", ordering="modified_at")
+    def modified(self, segment: Segment) -> str:
+        """When it last changed."""
+        return segment.modified_at.strftime("%Y-%m-%d %H:%M")
+
+    @admin.display(description="version")
+    def current_version(self, segment: Segment) -> int:
+        """The stored version (each save counts one)."""
+        return segment.version
+
+    @admin.display(description="assignments")
+    def assignments(self, segment: Segment) -> str:
+        """Counts with links to the filtered lists and to add more (two count queries)."""
+        if segment is None or segment.pk is None:
+            return "—"
+        items = ItemAssignment.objects.filter(
+            tenant_id=segment.tenant_id, segment=segment
+        ).aggregate(
+            products=Count("pk", filter=Q(type=ItemType.PRODUCT)),
+            categories=Count("pk", filter=Q(type=ItemType.CATEGORY)),
+        )
+        customers = getattr(segment, "customer_count", None)
+        if customers is None:
+            customers = CustomerAssignment.objects.filter(
+                tenant_id=segment.tenant_id, segment=segment
+            ).count()
+        rows = [
+            ("customer", "customers", customers, "customerassignment", {}),
+            ("product", "products", items["products"], "itemassignment", {"type": "PRODUCT"}),
+            ("category", "categories", items["categories"], "itemassignment", {"type": "CATEGORY"}),
+        ]
+        parts = []
+        for singular, plural, count, model, extra in rows:
+            list_filter = {f"{key}__exact": value for key, value in extra.items()}
+            parts.append(
+                format_html(
+                    '<li class="assignment-{}"><strong>{}</strong> {} &middot; {} &middot; {}</li>',
+                    plural,
+                    f"{count:,}",
+                    singular if count == 1 else plural,
+                    _link(model, "view", segment=segment.pk, **list_filter),
+                    _link(model, f"add {singular}", add=True, segment=segment.pk, **extra),
+                )
+            )
+        # Each part is already escaped by format_html.
+        return format_html('<ul class="segment-assignments">{}</ul>', mark_safe("".join(parts)))
+
+    # --- actions ---------------------------------------------------------------------------
+
+    def get_actions(self, request: HttpRequest):
+        """No plain delete: it would skip the services and list every assignment."""
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.action(description="Activate selected segments", permissions=["change"])
+    def activate(self, request: HttpRequest, queryset) -> None:
+        """Status ACTIVE, through `segments_set_status`."""
+        self._set_status(request, queryset, SegmentStatus.ACTIVE)
+
+    @admin.action(description="Deactivate selected segments", permissions=["change"])
+    def deactivate(self, request: HttpRequest, queryset) -> None:
+        """Status INACTIVE, through `segments_set_status`."""
+        self._set_status(request, queryset, SegmentStatus.INACTIVE)
+
+    def _set_status(self, request: HttpRequest, queryset, status: SegmentStatus) -> None:
+        changed = 0
+        with transaction.atomic():
+            for tenant, ids in _ids_by_tenant(queryset).items():
+                changed += segments_set_status(tenant=tenant, segment_ids=ids, status=status)
+        self.message_user(
+            request, f"{changed} segment(s) set to {status.label.lower()}.", messages.SUCCESS
+        )
+
+    @admin.action(
+        description="Delete selected segments and their assignments", permissions=["delete"]
+    )
+    def force_delete(self, request: HttpRequest, queryset):
+        """After a confirmation naming how many assignments go, `segments_force_delete`."""
+        counts = _deletion_counts(queryset)
+        if request.POST.get("post") == "yes":
+            deleted = 0
+            with transaction.atomic():
+                for tenant, ids in _ids_by_tenant(queryset).items():
+                    deleted += segments_force_delete(tenant=tenant, segment_ids=ids)
+            self.message_user(
+                request,
+                f"Deleted {deleted} segment(s) with {counts['customers']:,} customer and "
+                f"{counts['items']:,} item assignment(s).",
+                messages.SUCCESS,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Delete segments and their assignments?",
+            "opts": self.model._meta,
+            "counts": counts,
+            "segments": list(queryset.values_list("tenant_id", "external_id")[:50]),
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "action": "force_delete",
+            "media": self.media,
+        }
+        return TemplateResponse(
+            request, "admin/segments/segment/force_delete_confirmation.html", context
+        )
+
+    @admin.action(description="Export selected segments as JSON (with assignments)")
+    def export_json(self, request: HttpRequest, queryset):
+        """The export_segments document for the selection (one tenant at a time)."""
+        tenant = _single_tenant(self, request, queryset)
+        if tenant is None:
+            return None
+        response = StreamingHttpResponse(
+            export_json_chunks(
+                tenant=tenant, queryset=Segment.objects.filter(pk__in=queryset.values("pk"))
+            ),
+            content_type="application/json; charset=utf-8",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{_file_name(tenant, "json")}"'
+        return response
+
+    @admin.action(description="Export selected segments as CSV")
+    def export_csv(self, request: HttpRequest, queryset):
+        """One row per segment: id, texts per language, status, site, validity, counts."""
+        tenants = {t.name: t for t in visible_tenant_list(request)}
+        rows = list(queryset.order_by("tenant_id", "external_id"))
+        languages: list[str] = []
+        for name in dict.fromkeys(row.tenant_id for row in rows):
+            for language in tenant_languages(tenants.get(name)):
+                if language not in languages:
+                    languages.append(language)
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{_file_name(None, "csv")}"'
+        writer = csv.writer(response)
+        writer.writerow(
+            [
+                "tenant",
+                "id",
+                *(f"name.{lang}" for lang in languages),
+                *(f"description.{lang}" for lang in languages),
+                "status",
+                "siteCode",
+                "validity.from",
+                "validity.to",
+                "effectiveNow",
+                "customers",
+                "items",
+                "createdAt",
+                "modifiedAt",
+                "version",
+            ]
+        )
+        for row in rows:
+            writer.writerow(
+                [
+                    row.tenant_id,
+                    row.external_id,
+                    *(row.name.get(lang, "") for lang in languages),
+                    *((row.description or {}).get(lang, "") for lang in languages),
+                    row.status,
+                    row.site_code,
+                    format_instant(row.valid_from) if row.valid_from else "",
+                    format_instant(row.valid_to) if row.valid_to else "",
+                    "true" if row.effective_now else "false",
+                    row.customer_count,
+                    row.item_count,
+                    format_instant(row.created_at),
+                    format_instant(row.modified_at),
+                    row.version,
+                ]
+            )
+        return response
+
+    # --- single deletion -------------------------------------------------------------------
+
+    def get_deleted_objects(self, objs, request: HttpRequest):
+        """A summary with counts instead of one line per assignment (there may be 100,000)."""
+        segments = list(objs)
+        counts = _deletion_counts(Segment.objects.filter(pk__in=[s.pk for s in segments]))
+        listed = [f"Segment: {s.external_id}" for s in segments]
+        summary = {
+            "segments": len(segments),
+            "customer assignments": counts["customers"],
+            "item assignments": counts["items"],
+        }
+        return listed, summary, set(), []
+
+    def delete_model(self, request: HttpRequest, obj: Segment) -> None:
+        """`segments_force_delete`: the segment and its assignments, with their events."""
+        segments_force_delete(tenant=obj.tenant, segment_ids=[obj.external_id])
+
+
+def _link(model_name: str, text: Any, add: bool = False, **params: Any) -> str:
+    view = "add" if add else "changelist"
+    url = reverse(f"admin:segments_{model_name}_{view}")
+    query = "&".join(f"{key}={value}" for key, value in params.items())
+    return format_html('<a href="{}?{}">{}</a>', url, query, text)
+
+
+def _ids_by_tenant(queryset) -> dict[Tenant, list[str]]:
+    ids: dict[str, list[str]] = defaultdict(list)
+    for tenant_id, external_id in queryset.order_by().values_list("tenant_id", "external_id"):
+        ids[tenant_id].append(external_id)
+    tenants = Tenant.objects.in_bulk(list(ids))
+    return {tenants[name]: segment_ids for name, segment_ids in ids.items()}
+
+
+def _deletion_counts(queryset) -> dict[str, int]:
+    pks = queryset.order_by().values("pk")
+    return {
+        "segments": queryset.count(),
+        "customers": CustomerAssignment.objects.filter(segment__in=pks).count(),
+        "items": ItemAssignment.objects.filter(segment__in=pks).count(),
+    }
+
+
+def _single_tenant(model_admin: SegmentAdmin, request: HttpRequest, queryset) -> Tenant | None:
+    names = list(queryset.order_by().values_list("tenant_id", flat=True).distinct()[:2])
+    if len(names) != 1:
+        model_admin.message_user(
+            request,
+            "Export one tenant at a time: filter the list by tenant first.",
+            messages.WARNING,
+        )
+        return None
+    return Tenant.objects.get(name=names[0])
+
+
+def _file_name(tenant: Tenant | None, extension: str) -> str:
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+    return f"segments-{tenant.name + '-' if tenant else ''}{stamp}.{extension}"
