@@ -1,8 +1,11 @@
 """The data model: segments, their assignments, and the records they refer to.
 
-Every table carries its tenant; every unique constraint and index starts with it, and
-no query crosses tenants (so the schema can later be distributed by tenant). Each row
-has a surrogate `id` for joins and an `external_id`, the id the API speaks of.
+Every table carries its tenant; every unique constraint and composite index starts with
+it, and no query crosses tenants (so the schema can later be distributed by tenant). The
+tenant foreign keys carry no index of their own, since those composites serve them. Each
+row has a surrogate `id` for joins and an `external_id`, the id the API speaks of; the
+single-column indexes Django keeps on the other foreign keys serve its cascading deletes,
+which look rows up by those ids alone.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ class Versioned(models.Model):
 class LegalEntity(models.Model):
     """A company that B2B customers act for."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
     external_id = models.CharField(max_length=EXTERNAL_ID_MAX)
     name = models.CharField(max_length=255, blank=True)
 
@@ -57,7 +60,7 @@ class LegalEntity(models.Model):
 class Customer(models.Model):
     """A customer of the tenant's shop, as its customer service knows them."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
     external_id = models.CharField(max_length=EXTERNAL_ID_MAX)
     first_name = models.CharField(max_length=255, blank=True)
     last_name = models.CharField(max_length=255, blank=True)
@@ -82,7 +85,7 @@ class Customer(models.Model):
 class CustomerLegalEntity(models.Model):
     """A customer's membership of a legal entity."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE)
     legal_entity = models.ForeignKey(LegalEntity, on_delete=models.CASCADE)
 
@@ -104,7 +107,7 @@ class CustomerLegalEntity(models.Model):
 class Category(models.Model):
     """A node of the tenant's category tree."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
     external_id = models.CharField(max_length=EXTERNAL_ID_MAX)
     code = models.CharField(max_length=255, blank=True)
     name = models.JSONField(default=dict, blank=True)
@@ -139,7 +142,7 @@ class Category(models.Model):
 class Product(models.Model):
     """A product of the tenant's catalogue."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
     external_id = models.CharField(max_length=EXTERNAL_ID_MAX)
     code = models.CharField(max_length=255, blank=True)
     name = models.JSONField(default=dict, blank=True)
@@ -161,7 +164,7 @@ class Product(models.Model):
 class ProductCategory(models.Model):
     """A product sitting in a category."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
     product = models.ForeignKey(Product, on_delete=models.CASCADE)
     category = models.ForeignKey(Category, on_delete=models.CASCADE)
 
@@ -187,7 +190,7 @@ class ProductCategory(models.Model):
 class Segment(Versioned):
     """A customer segment: a named, optionally time-boxed group for one site."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
     external_id = models.CharField(max_length=EXTERNAL_ID_MAX)
     name = models.JSONField(default=dict)
     description = models.JSONField(default=dict, blank=True)
@@ -230,7 +233,7 @@ class Segment(Versioned):
 class CustomerAssignment(Versioned):
     """A customer (B2C), or a customer acting for a legal entity (B2B), in a segment."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
     segment = models.ForeignKey(
         Segment, on_delete=models.CASCADE, related_name="customer_assignments"
     )
@@ -273,7 +276,7 @@ class CustomerAssignment(Versioned):
 class ItemAssignment(Versioned):
     """A product or a category assigned to a segment."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
     segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="item_assignments")
     type = models.CharField(max_length=8, choices=ItemType.choices)
     product = models.ForeignKey(
@@ -304,6 +307,7 @@ class ItemAssignment(Versioned):
             ),
         ]
         indexes = [
+            models.Index(fields=["tenant", "segment", "type"], name="itemassign_tenant_seg_idx"),
             models.Index(
                 fields=["tenant", "product", "segment"],
                 condition=Q(product__isnull=False),
@@ -327,7 +331,7 @@ class ItemAssignment(Versioned):
 class Event(models.Model):
     """One change to a segment or an assignment, recorded in the writing transaction."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
     type = models.CharField(max_length=64, choices=EventType.choices)
     resource_id = models.CharField(
         max_length=255,
@@ -346,7 +350,7 @@ class Event(models.Model):
 class WebhookEndpoint(models.Model):
     """A URL that receives the tenant's change events, signed with its secret, in order."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
     url = models.URLField(max_length=500)
     secret = models.CharField(max_length=128, help_text="Signs each delivery (HMAC-SHA256).")
     event_types = models.JSONField(

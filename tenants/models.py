@@ -60,7 +60,9 @@ class Tenant(models.Model):
 class ApiClient(models.Model):
     """A client-credentials identity of a tenant; its secret is stored hashed."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="api_clients")
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="api_clients", db_index=False
+    )
     name = models.CharField(max_length=100, blank=True)
     # Globally unique, since `/oauth/token` names no tenant. A control-plane table: in a
     # distributed database it is a reference table, not sharded by tenant.
@@ -100,7 +102,9 @@ class StaffTenantAccess(models.Model):
     so a new staff user sees nothing until granted. Like `ApiClient`, a control-plane table.
     """
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="staff_access")
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="staff_access", db_index=False
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tenant_access"
     )
