@@ -181,6 +181,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "segmentservice.api.schema.camel_case_path_parameters",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "SegmentStatusEnum": "segments.choices.SegmentStatus",
         "ItemTypeEnum": "segments.choices.ItemType",

@@ -30,6 +30,11 @@ def _document() -> dict[str, Any]:
     return yaml.load(REFERENCE.read_text(), Loader=Loader)
 
 
+def reference_document() -> dict[str, Any]:
+    """The reference OpenAPI document, parsed."""
+    return _document()
+
+
 def schema_for(component: str, *, array: bool = False) -> dict[str, Any]:
     """A JSON schema for a component (or an array of it) of the reference document."""
     ref = {"$ref": f"#/components/schemas/{component}"}

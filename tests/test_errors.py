@@ -121,6 +121,16 @@ class TestDocs:
         assert "cdn.jsdelivr" not in html and "unpkg.com" not in html
         assert "/static/drf_spectacular_sidecar/" in html
 
+    def test_every_path_of_the_reference_is_documented_with_its_parameter_names(self, client):
+        from tests.schema import reference_document
+
+        ours = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+        reference = reference_document()
+        for path, operations in reference["paths"].items():
+            assert path in ours["paths"], path
+            for method in operations.keys() - {"parameters"}:
+                assert method in ours["paths"][path], (method, path)
+
     def test_schema_validates_without_warnings(self):
         from django.core.management import call_command
 

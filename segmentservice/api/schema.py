@@ -78,3 +78,28 @@ CONTENT_LANGUAGE = OpenApiParameter(
     OpenApiParameter.HEADER,
     description="The language of plain-string localized values in the body; `*` for maps.",
 )
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def camel_case_path_parameters(result: dict, generator, request, public) -> dict:
+    """Name path parameters as the contract does (`{segmentId}`, not `{segment_id}`).
+
+    Python keeps snake_case URL keyword arguments; clients and the YAML see camelCase.
+    """
+    paths = {}
+    for path, operations in result.get("paths", {}).items():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "path":
+                    old = parameter["name"]
+                    parameter["name"] = _camel(old)
+                    path = path.replace("{" + old + "}", "{" + parameter["name"] + "}")
+        paths[path] = operations
+    result["paths"] = paths
+    return result
