@@ -8,7 +8,6 @@ from django.db.models.functions import Coalesce
 from segments.choices import ItemType
 from segments.exceptions import AssignmentNotFound
 from segments.models import ItemAssignment, Segment
-from segments.selectors.segments import effective_q
 from segmentservice.exceptions import ValidationFailed
 from tenants.models import Tenant
 
@@ -29,14 +28,12 @@ def item_assignment_list(
     tenant: Tenant,
     segment: Segment | None = None,
     segments: QuerySet[Segment] | None = None,
-    site_code: str | None = None,
-    only_effective: bool = False,
 ) -> QuerySet[ItemAssignment]:
     """Item assignments with their segment's id and their item's columns annotated.
 
     `segment` keeps one segment's items; `segments` keeps those of a set of segments (a
-    customer's own); `site_code` those of that site's segments; `only_effective` those of
-    effective segments. `segment_external_id` is the segment's id; `item_external_id`,
+    customer's own); `segments.filtersets.ItemAssignmentFilterSet` narrows by site and
+    effectiveness. `segment_external_id` is the segment's id; `item_external_id`,
     `item_code` and `item_name` are the product's or the category's, whichever the row
     holds, so `q` and `sort` can address `item.*`.
     """
@@ -58,10 +55,6 @@ def item_assignment_list(
         queryset = queryset.filter(segment=segment)
     if segments is not None:
         queryset = queryset.filter(segment__in=segments.values("id"))
-    if site_code is not None:
-        queryset = queryset.filter(segment__site_code=site_code)
-    if only_effective:
-        queryset = queryset.filter(effective_q(prefix="segment__"))
     return queryset
 
 

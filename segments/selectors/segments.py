@@ -30,22 +30,31 @@ def segment_list(
     legal_entity_id: str | None = None,
     only_effective: bool = False,
 ) -> QuerySet[Segment]:
-    """The tenant's segments, optionally only those a customer is assigned to.
-
-    `legal_entity_id` narrows a customer's assignments to that legal entity (B2B) when
-    given; without it, all of the customer's assignments (B2C and B2B) count.
-    """
+    """The tenant's segments, optionally only those a customer is assigned to."""
     queryset = Segment.objects.filter(tenant=tenant)
     if customer_id is not None:
-        assignments = CustomerAssignment.objects.filter(
-            tenant=tenant, customer__tenant=tenant, customer__external_id=customer_id
+        queryset = segments_of_customer(
+            queryset, tenant=tenant, customer_id=customer_id, legal_entity_id=legal_entity_id
         )
-        if legal_entity_id is not None:
-            assignments = assignments.filter(legal_entity__external_id=legal_entity_id)
-        queryset = queryset.filter(id__in=assignments.values("segment_id"))
     if only_effective:
         queryset = queryset.filter(effective_q())
     return queryset
+
+
+def segments_of_customer(
+    queryset: QuerySet[Segment], *, tenant: Tenant, customer_id: str, legal_entity_id: str | None
+) -> QuerySet[Segment]:
+    """Keep the segments a customer is assigned to.
+
+    `legal_entity_id` narrows the customer's assignments to that legal entity (B2B) when
+    given; without it, all of the customer's assignments (B2C and B2B) count.
+    """
+    assignments = CustomerAssignment.objects.filter(
+        tenant=tenant, customer__tenant=tenant, customer__external_id=customer_id
+    )
+    if legal_entity_id is not None:
+        assignments = assignments.filter(legal_entity__external_id=legal_entity_id)
+    return queryset.filter(id__in=assignments.values("segment_id"))
 
 
 def segment_get(

@@ -25,7 +25,8 @@ from segments.api.serializers.item_assignments import (
     item_id_input,
 )
 from segments.api.views.assignments import SegmentChildViewSet
-from segments.api.views.base import MANAGE, OWN, READ_OR_OWN, query_flag
+from segments.api.views.base import MANAGE, OWN, READ_OR_OWN
+from segments.filtersets import ItemAssignmentFilterSet, SiteFilterSet
 from segments.query.fields import ITEM_ASSIGNMENT_FIELDS
 from segments.selectors.categories import category_trees
 from segments.selectors.item_assignments import (
@@ -103,12 +104,6 @@ class ItemAssignmentViewSet(SegmentChildViewSet):
             q_in_body=q_in_body,
         )
 
-    def _site_code(self) -> str | None:
-        site_code = self.request.query_params.get("siteCode")
-        if site_code is not None and not site_code.strip():
-            raise ValidationFailed("siteCode must not be empty.")
-        return site_code
-
     @extend_schema(
         tags=TAGS,
         summary="Retrieving all items assignments for all customer segments",
@@ -119,12 +114,14 @@ class ItemAssignmentViewSet(SegmentChildViewSet):
     def all_items(self, request: Request, tenant: str) -> Response:
         """GET /segments/items: a customer sees only its own effective segments' items."""
         own_segments = self.own_segments()
-        queryset = item_assignment_list(
+        parameters = request.query_params.copy()
+        if own_segments is not None:
+            parameters["onlyActive"] = "true"  # always so for a customer token
+        queryset = ItemAssignmentFilterSet(
+            parameters,
+            item_assignment_list(tenant=self.tenant, segments=own_segments),
             tenant=self.tenant,
-            segments=own_segments,
-            site_code=self._site_code(),
-            only_effective=own_segments is not None or query_flag(request, "onlyActive"),
-        )
+        ).filtered()
         return self.list_rows(
             queryset, field_map=ITEM_ASSIGNMENT_FIELDS, tiebreak=ALL_TIEBREAK, render=self.render
         )
@@ -138,10 +135,9 @@ class ItemAssignmentViewSet(SegmentChildViewSet):
     )
     def category_trees(self, request: Request, tenant: str) -> Response:
         """GET /segments/items/category-trees: the customer's effective segments' categories."""
-        segments = self.own_segments()
-        site_code = self._site_code()
-        if site_code is not None:
-            segments = segments.filter(site_code=site_code)
+        segments = SiteFilterSet(
+            request.query_params, self.own_segments(), tenant=self.tenant
+        ).filtered()
         trees = category_trees(tenant=self.tenant, segments=segments)
         languages, default = self.languages, self.tenant.default_language
         return Response(

@@ -32,6 +32,7 @@ from segments.api.serializers.segments import (
     segment_writes,
 )
 from segments.api.views.base import MANAGE, READ_OR_OWN, TenantViewSet, query_flag
+from segments.filtersets import SegmentFilterSet
 from segments.query.fields import SEGMENT_FIELDS
 from segments.selectors.match import matching_product_ids
 from segments.selectors.segments import segment_get, segment_list
@@ -146,12 +147,9 @@ class SegmentViewSet(TenantViewSet):
                 legal_entity_id=legal_entity_id,
                 only_effective=True,
             )
-        customer_id = self.request.query_params.get("customerId")
-        return segment_list(
-            tenant=self.tenant,
-            customer_id=customer_id,
-            legal_entity_id=self.request.query_params.get("legalEntityId") if customer_id else None,
-        )
+        return SegmentFilterSet(
+            self.request.query_params, segment_list(tenant=self.tenant), tenant=self.tenant
+        ).filtered()
 
     def render(self, segment) -> dict:
         """The wire form of one segment for this request."""

@@ -1,0 +1,126 @@
+"""The named query parameters of the list endpoints, declared with django-filter.
+
+`q` covers conditions on fields; these are the parameters the contract adds on top:
+`customerId` and `legalEntityId` on segment lists, `siteCode` and `onlyActive` on the
+items of all segments, `siteCode` on category trees. A value that does not parse is a 400 naming the parameter.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db.models import QuerySet
+
+from segments.models import ItemAssignment, Segment
+from segments.selectors.segments import effective_q, segments_of_customer
+from segmentservice.exceptions import ValidationFailed
+from tenants.models import Tenant
+
+
+class StrictBooleanField(forms.Field):
+    """`true`/`false` (or `1`/`0`) in any case; anything else is an error, not ignored."""
+
+    def to_python(self, value: Any) -> bool | None:
+        """None when absent; the boolean otherwise."""
+        if value is None or value == "":
+            return None
+        lowered = str(value).strip().lower()
+        if lowered in ("true", "1"):
+            return True
+        if lowered in ("false", "0"):
+            return False
+        raise forms.ValidationError(f"must be true or false, not {value!r}.")
+
+
+class NonBlankCharField(forms.CharField):
+    """A text parameter that may be absent but not sent empty."""
+
+    def clean(self, value: Any) -> str | None:
+        """None when absent; an error when present but blank."""
+        if value is not None and not str(value).strip():
+            raise forms.ValidationError("must not be empty.")
+        return super().clean(value) or None
+
+
+class StrictBooleanFilter(django_filters.Filter):
+    """A boolean parameter that refuses values it does not understand."""
+
+    field_class = StrictBooleanField
+
+
+class NonBlankCharFilter(django_filters.CharFilter):
+    """A text parameter that refuses an empty value."""
+
+    field_class = NonBlankCharField
+
+
+class ContractFilterSet(django_filters.FilterSet):
+    """Filters one tenant's rows; raises ValidationFailed naming every bad parameter."""
+
+    def __init__(self, data: Any, queryset: QuerySet, *, tenant: Tenant) -> None:
+        super().__init__(data, queryset)
+        self.tenant = tenant
+
+    def filtered(self) -> QuerySet:
+        """The filtered queryset; raises ValidationFailed when a parameter is invalid."""
+        if not self.is_valid():
+            problems = [
+                f"{name} {message.rstrip('.')}"
+                for name, errors in self.errors.items()
+                for message in errors
+            ]
+            raise ValidationFailed("; ".join(problems) + ".")
+        return self.qs
+
+
+class SegmentFilterSet(ContractFilterSet):
+    """`customerId` keeps the segments that customer is assigned to; `legalEntityId`
+    narrows those to the customer's assignments for that legal entity."""
+
+    customerId = NonBlankCharFilter(method="filter_customer")
+    legalEntityId = NonBlankCharFilter(method="filter_nothing")
+
+    class Meta:
+        model = Segment
+        fields: list[str] = []
+
+    def filter_customer(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """Only the customer's segments (legalEntityId is read here, with it)."""
+        return segments_of_customer(
+            queryset,
+            tenant=self.tenant,
+            customer_id=value,
+            legal_entity_id=self.form.cleaned_data.get("legalEntityId"),
+        )
+
+    def filter_nothing(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """legalEntityId only qualifies customerId."""
+        return queryset
+
+
+class ItemAssignmentFilterSet(ContractFilterSet):
+    """`siteCode` keeps items of that site's segments; `onlyActive=true` those of
+    effective segments."""
+
+    siteCode = NonBlankCharFilter(field_name="segment__site_code")
+    onlyActive = StrictBooleanFilter(method="filter_only_active")
+
+    class Meta:
+        model = ItemAssignment
+        fields: list[str] = []
+
+    def filter_only_active(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        """Items of segments that are ACTIVE and inside their validity now."""
+        return queryset.filter(effective_q(prefix="segment__")) if value else queryset
+
+
+class SiteFilterSet(ContractFilterSet):
+    """`siteCode` keeps the segments of that site (the category trees' segments)."""
+
+    siteCode = NonBlankCharFilter(field_name="site_code")
+
+    class Meta:
+        model = Segment
+        fields: list[str] = []
