@@ -6,47 +6,16 @@ import json
 import threading
 from collections import Counter
 
-import pytest
-from django.conf import settings
 from django.db import connection, connections, transaction
 from rest_framework.test import APIClient
 
 from segments.models import Event, Segment
+from tests.concurrency import POSTGRES_RACE, THREADS, race
 from tests.conftest import MANAGE
 from tests.factories import make_segment
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        "postgresql" not in settings.DATABASES["default"]["ENGINE"],
-        reason="needs PostgreSQL row locks and concurrent connections",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = POSTGRES_RACE
 URL = "/customer-segment/acme/segments/gold"
-THREADS = 8
-
-
-def race(token: str, request) -> list:
-    """Run `request(client)` in THREADS threads released at the same moment."""
-    barrier = threading.Barrier(THREADS)
-    results: list = [None] * THREADS
-
-    def run(number: int) -> None:
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-        try:
-            barrier.wait()
-            results[number] = request(client, number)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def test_puts_carrying_the_same_version_have_exactly_one_winner(tenant, make_token):
