@@ -54,3 +54,36 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value
+
+
+def rows_insert(objs: Sequence[models.Model]) -> int:
+    """Insert `objs` (new rows of one model, ids not needed back) in one statement.
+
+    Django's `bulk_create` on PostgreSQL sends each column as a text array through
+    `UNNEST`, and psycopg escapes every element of a JSON column with `re.sub`: for 200
+    change events, about a third of a bulk upsert's CPU. On PostgreSQL this sends the rows
+    as one JSON document, `INSERT ... SELECT ... FROM jsonb_to_recordset(...)`, ordered by
+    position so ids follow the order of `objs` as with `bulk_create`; elsewhere it is
+    `bulk_create`. The instances' ids are not set. Returns the number of rows inserted.
+    """
+    if not objs:
+        return 0
+    model = type(objs[0])
+    if connection.vendor != "postgresql":
+        return len(model.objects.bulk_create(objs))
+    meta = model._meta
+    columns = [f for f in meta.concrete_fields if not f.primary_key]
+    qn = connection.ops.quote_name
+    document = json.dumps(
+        [{f.column: _json_value(getattr(obj, f.attname)) for f in columns} for obj in objs]
+    )
+    names = ", ".join(qn(f.column) for f in columns)
+    types = ", ".join(f"{qn(f.column)} {f.cast_db_type(connection)}" for f in columns)
+    sql = (
+        f"INSERT INTO {qn(meta.db_table)} ({names}) SELECT {names} "
+        f"FROM ROWS FROM (jsonb_to_recordset(%s::jsonb) AS ({types})) "
+        f"WITH ORDINALITY AS v ({names}, ord) ORDER BY v.ord"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [document])
+        return cursor.rowcount

@@ -12,6 +12,7 @@ from typing import Any
 
 from segments.choices import EventType
 from segments.models import Event
+from segmentservice.db import rows_insert
 from tenants.models import Tenant
 
 
@@ -24,10 +25,13 @@ def event_record(
 
 def events_record(
     *, tenant: Tenant, events: Iterable[tuple[EventType, str, dict[str, Any]]]
-) -> list[Event]:
-    """Record several change events with one INSERT; `events` are (type, resource_id, payload)."""
+) -> int:
+    """Record several change events with one INSERT, in order; returns how many.
+
+    `events` are (type, resource_id, payload).
+    """
     rows = [
         Event(tenant=tenant, type=type_, resource_id=resource_id, payload=payload)
         for type_, resource_id, payload in events
     ]
-    return Event.objects.bulk_create(rows) if rows else []
+    return rows_insert(rows)
