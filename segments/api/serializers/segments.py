@@ -290,112 +290,32 @@ class SegmentInputSerializer(StrictSerializer):
 
     def to_write(self, index: int = 1) -> SegmentWrite:
         """The validated body as the services take it."""
-        return _segment_write(self.validated_data, self.context, index)
-
-
-def _segment_write(data: dict[str, Any], context: dict[str, Any], index: int) -> SegmentWrite:
-    """A validated segment body (as `SegmentInputSerializer` leaves it) as a SegmentWrite."""
-    validity = data.get("validity") or {}
-    metadata = data.get("metadata") or {}
-    name, description = data["name"], data.get("description")
-    merge = {"name"} if name.single_language else set()
-    if description is not None and description.single_language:
-        merge.add("description")
-    fields = SegmentFields(
-        name=name.values,
-        description=description.values if description is not None else {},
-        site_code=data["siteCode"],
-        status=data.get("status", SegmentStatus.INACTIVE),
-        valid_from=validity.get("from"),
-        valid_to=validity.get("to"),
-        mixins=data.get("mixins") or {},
-        metadata_mixins=metadata.get("mixins") or {},
-        merge_languages=frozenset(merge),
-    )
-    # A create has no version to check (MetadataCreate); ignore one sent along.
-    checks_version = context.get("mode") in (UPSERT, BULK_UPSERT, PATCH)
-    return SegmentWrite(
-        index=index,
-        segment_id=data.get("id") or context.get("path_id"),
-        fields=fields,
-        expected_version=metadata.get("version") if checks_version else None,
-    )
-
-
-# The keys a bulk element may have for the quick check; anything else goes to the serializer.
-_PLAIN_KEYS = frozenset({"id", "name", "description", "status", "siteCode", "mixins"})
-_STATUSES = frozenset(value for value, _ in SegmentStatus.choices)
-
-
-def _plain_text(value: Any) -> bool:
-    """What a StrictCharField(max_length=64) keeps unchanged: no trimming, nothing refused."""
-    return (
-        isinstance(value, str)
-        and 0 < len(value) <= 64
-        and value.isascii()
-        and value.isprintable()
-        and value == value.strip()
-    )
-
-
-def _plain_element(element: Any, context: dict[str, Any]) -> dict[str, Any] | None:
-    """The validated data of a bulk element, if it is plainly valid; else None.
-
-    Validating 200 elements through DRF's field machinery was most of a bulk upsert's
-    CPU. The common element (an id, localized texts, status, site, mixins) is checked
-    here with the serializer's own rules and gives the same validated data; anything this
-    does not accept at a glance (validity, metadata, unusual text, any error) is None,
-    and goes through `SegmentInputSerializer`, so every error message is its.
-    """
-    if type(element) is not dict or not _PLAIN_KEYS.issuperset(element):
-        return None
-    data: dict[str, Any] = {}
-    tenant = context["tenant"]
-    language = context.get("content_language")
-    try:
-        if "id" in element:
-            segment_id = element["id"]
-            if not _plain_text(segment_id):
-                return None
-            segment_id_check(segment_id)
-            path_id = context.get("path_id")
-            if path_id is not None and segment_id != path_id:
-                return None
-            data["id"] = segment_id
-        elif context.get("mode") == BULK_UPSERT:
-            return None
-        for field in ("name", "description"):
-            if field not in element:
-                continue
-            value = element[field]
-            if value is None and field == "description":
-                data[field] = None
-                continue
-            data[field] = localized_input(
-                value,
-                field=field,
-                language=language,
-                allowed=tenant.languages,
-                default=tenant.default_language,
-            )
-    except ValidationFailed:
-        return None
-    if "name" not in data or not data["name"].values:
-        return None
-    if "status" in element:
-        if type(element["status"]) is not str or element["status"] not in _STATUSES:
-            return None
-        data["status"] = element["status"]
-    site_code = element.get("siteCode")
-    if not _plain_text(site_code):
-        return None
-    data["siteCode"] = site_code
-    if "mixins" in element:
-        mixins = element["mixins"]
-        if mixins is not None and type(mixins) is not dict:
-            return None
-        data["mixins"] = None if mixins is None else dict(mixins)
-    return data
+        data = self.validated_data
+        validity = data.get("validity") or {}
+        metadata = data.get("metadata") or {}
+        name, description = data["name"], data.get("description")
+        merge = {"name"} if name.single_language else set()
+        if description is not None and description.single_language:
+            merge.add("description")
+        fields = SegmentFields(
+            name=name.values,
+            description=description.values if description is not None else {},
+            site_code=data["siteCode"],
+            status=data.get("status", SegmentStatus.INACTIVE),
+            valid_from=validity.get("from"),
+            valid_to=validity.get("to"),
+            mixins=data.get("mixins") or {},
+            metadata_mixins=metadata.get("mixins") or {},
+            merge_languages=frozenset(merge),
+        )
+        # A create has no version to check (MetadataCreate); ignore one sent along.
+        checks_version = self.context.get("mode") in (UPSERT, BULK_UPSERT, PATCH)
+        return SegmentWrite(
+            index=index,
+            segment_id=data.get("id") or self.context.get("path_id"),
+            fields=fields,
+            expected_version=metadata.get("version") if checks_version else None,
+        )
 
 
 def segment_input(data: Any, *, context: dict[str, Any]) -> SegmentWrite:
@@ -419,10 +339,6 @@ def segment_writes(
     for index, element in enumerate(elements, start=1):
         for attribute in ("_validated_data", "_errors", "_data"):
             serializer.__dict__.pop(attribute, None)
-        plain = _plain_element(element, context)
-        if plain is not None:
-            writes.append(_segment_write(plain, context, index))
-            continue
         serializer.initial_data = element
         if serializer.is_valid():
             writes.append(serializer.to_write(index))
