@@ -63,6 +63,13 @@ class ContractFilterSet(django_filters.FilterSet):
         super().__init__(data, queryset)
         self.tenant = tenant
 
+    @classmethod
+    def apply(cls, data: Any, queryset: QuerySet, *, tenant: Tenant) -> QuerySet:
+        """`queryset` narrowed by the parameters in `data`; untouched when it has none."""
+        if not any(name in data for name in cls.base_filters):
+            return queryset
+        return cls(data, queryset, tenant=tenant).filtered()
+
     def filtered(self) -> QuerySet:
         """The filtered queryset; raises ValidationFailed when a parameter is invalid."""
         if not self.is_valid():

@@ -117,11 +117,11 @@ class ItemAssignmentViewSet(SegmentChildViewSet):
         parameters = request.query_params.copy()
         if own_segments is not None:
             parameters["onlyActive"] = "true"  # always so for a customer token
-        queryset = ItemAssignmentFilterSet(
+        queryset = ItemAssignmentFilterSet.apply(
             parameters,
             item_assignment_list(tenant=self.tenant, segments=own_segments),
             tenant=self.tenant,
-        ).filtered()
+        )
         return self.list_rows(
             queryset, field_map=ITEM_ASSIGNMENT_FIELDS, tiebreak=ALL_TIEBREAK, render=self.render
         )
@@ -135,9 +135,9 @@ class ItemAssignmentViewSet(SegmentChildViewSet):
     )
     def category_trees(self, request: Request, tenant: str) -> Response:
         """GET /segments/items/category-trees: the customer's effective segments' categories."""
-        segments = SiteFilterSet(
+        segments = SiteFilterSet.apply(
             request.query_params, self.own_segments(), tenant=self.tenant
-        ).filtered()
+        )
         trees = category_trees(tenant=self.tenant, segments=segments)
         languages, default = self.languages, self.tenant.default_language
         return Response(

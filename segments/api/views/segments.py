@@ -147,9 +147,9 @@ class SegmentViewSet(TenantViewSet):
                 legal_entity_id=legal_entity_id,
                 only_effective=True,
             )
-        return SegmentFilterSet(
+        return SegmentFilterSet.apply(
             self.request.query_params, segment_list(tenant=self.tenant), tenant=self.tenant
-        ).filtered()
+        )
 
     def render(self, segment) -> dict:
         """The wire form of one segment for this request."""
