@@ -43,6 +43,23 @@ from segments.selectors.admin import (
     legal_entities_annotated,
     products_annotated,
 )
+from segments.services.records import records_delete
+from tenants.models import Tenant
+
+
+class RecordAdmin(TenantOwnedAdmin):
+    """A referenced record: deleting it goes through `records_delete`, so the assignments
+    that go with it record their deleted events as they do through the API."""
+
+    def delete_model(self, request: HttpRequest, obj) -> None:
+        """Delete one record and its assignments, with events."""
+        records_delete(tenant=obj.tenant, rows=type(obj).objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        """Delete the selected records, tenant by tenant, with events."""
+        for tenant in Tenant.objects.filter(name__in=queryset.values("tenant_id")):
+            records_delete(tenant=tenant, rows=queryset)
+
 
 CRUMB = " \u203a "  # the breadcrumb separator, a single right-pointing angle quotation mark
 
@@ -50,7 +67,7 @@ CRUMB = " \u203a "  # the breadcrumb separator, a single right-pointing angle qu
 
 
 @admin.register(LegalEntity)
-class LegalEntityAdmin(TenantOwnedAdmin):
+class LegalEntityAdmin(RecordAdmin):
     """Companies that B2B customers act for."""
 
     list_display = ["external_id", "name", "tenant_name", "customer_total"]
@@ -100,7 +117,7 @@ class NewCustomerMembershipInline(NewRowsInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(TenantOwnedAdmin):
+class CustomerAdmin(RecordAdmin):
     """Customers, with the segments they are in."""
 
     form = CustomerForm
@@ -176,7 +193,7 @@ class NewProductCategoryInline(NewRowsInline):
 
 
 @admin.register(Product)
-class ProductAdmin(TenantOwnedAdmin):
+class ProductAdmin(RecordAdmin):
     """Products, with their categories and segments."""
 
     form = ProductForm
@@ -294,7 +311,7 @@ class CategoryChangeList(ChangeList):
 
 
 @admin.register(Category)
-class CategoryAdmin(TenantOwnedAdmin):
+class CategoryAdmin(RecordAdmin):
     """The category tree: breadcrumbs from the root, product counts, subcategory links."""
 
     form = CategoryForm

@@ -297,6 +297,18 @@ def _describe(key: AssignmentKey) -> str:
     return f"the assignment of customer {customer_id} for legal entity {legal_entity_id}"
 
 
+def customer_assignment_deleted_event(
+    row: CustomerAssignment,
+) -> tuple[EventType, str, dict[str, Any]]:
+    """The `customer-assignment-deleted` event of a row (segment, customer, legal entity loaded)."""
+    key = (row.customer.external_id, row.legal_entity.external_id if row.legal_entity else None)
+    return (
+        EventType.CUSTOMER_ASSIGNMENT_DELETED,
+        _resource_id(row.segment, key),
+        _payload(row.segment, row),
+    )
+
+
 def _resource_id(segment: Segment, key: AssignmentKey) -> str:
     customer_id, legal_entity_id = key
     parts = [segment.external_id, customer_id] + ([legal_entity_id] if legal_entity_id else [])

@@ -257,6 +257,16 @@ def _delete(
     return outcomes
 
 
+def item_assignment_deleted_event(row: ItemAssignment) -> tuple[EventType, str, dict[str, Any]]:
+    """The `item-assignment-deleted` event of a row (segment, product or category loaded)."""
+    item = row.product if row.type == ItemType.PRODUCT else row.category
+    return (
+        EventType.ITEM_ASSIGNMENT_DELETED,
+        _resource_id(row.segment, ItemType(row.type), item.external_id),
+        _payload(row.segment, row),
+    )
+
+
 def _resource_id(segment: Segment, type: ItemType, item_id: str) -> str:
     return f"{segment.external_id}/{type.value}/{item_id}"
 

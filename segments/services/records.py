@@ -1,0 +1,55 @@
+"""Deleting referenced records: customers, legal entities, products and categories.
+
+Their assignments go with them (the database cascades), so each assignment that goes
+records its `...-assignment-deleted` event first, in the same transaction, as when it
+is removed through the API (SPEC §10). The admin deletes records through this.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Model, QuerySet
+
+from segments.models import (
+    Category,
+    Customer,
+    CustomerAssignment,
+    ItemAssignment,
+    LegalEntity,
+    Product,
+)
+from segments.services.customer_assignments import customer_assignment_deleted_event
+from segments.services.events import events_record
+from segments.services.item_assignments import item_assignment_deleted_event
+from tenants.models import Tenant
+
+# Which assignments each kind of record takes with it, by the assignment's foreign key.
+CASCADES: dict[type[Model], tuple[type[Model], str]] = {
+    Customer: (CustomerAssignment, "customer"),
+    LegalEntity: (CustomerAssignment, "legal_entity"),
+    Product: (ItemAssignment, "product"),
+    Category: (ItemAssignment, "category"),
+}
+
+
+@transaction.atomic
+def records_delete(*, tenant: Tenant, rows: QuerySet) -> int:
+    """Delete the tenant's `rows` of one record model with their assignments; returns how many.
+
+    Example: `records_delete(tenant=acme, rows=Customer.objects.filter(external_id="c1"))`.
+    """
+    ids = list(rows.filter(tenant=tenant).values_list("pk", flat=True))
+    if not ids:
+        return 0
+    assignment_model, field = CASCADES[rows.model]
+    assignments = assignment_model.objects.filter(tenant=tenant, **{f"{field}__in": ids})
+    if assignment_model is CustomerAssignment:
+        loaded = assignments.select_related("segment", "customer", "legal_entity")
+        events = [customer_assignment_deleted_event(row) for row in loaded]
+    else:
+        loaded = assignments.select_related("segment", "product", "category")
+        events = [item_assignment_deleted_event(row) for row in loaded]
+    events_record(tenant=tenant, events=events)
+    assignments.delete()
+    rows.model.objects.filter(tenant=tenant, pk__in=ids).delete()
+    return len(ids)
