@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, Exists, Q, QuerySet
 
 from segments.exceptions import AssignmentNotFound
-from segments.models import CustomerAssignment, Segment
+from segments.models import CustomerAssignment, CustomerLegalEntity, Segment
 from tenants.models import Tenant
+
+
+def customer_context_q(*, tenant: Tenant, customer_id: str, legal_entity_id: str | None) -> Q:
+    """The customer assignments that count for a customer, acting perhaps for a legal entity.
+
+    A legal entity narrows only a customer who belongs to more than one: then only their
+    assignments for that legal entity count. For anyone else (no legal entity given, or a
+    customer of one legal entity or none) all their assignments, B2C and B2B, count.
+    """
+    condition = Q(customer__external_id=customer_id)
+    if legal_entity_id is None:
+        return condition
+    several = (
+        CustomerLegalEntity.objects.filter(
+            tenant=tenant, customer__tenant=tenant, customer__external_id=customer_id
+        )
+        .values("customer")
+        .annotate(memberships=Count("pk"))
+        .filter(memberships__gt=1)
+    )
+    return condition & (Q(legal_entity__external_id=legal_entity_id) | ~Exists(several))
 
 
 def customer_assignment_list(
@@ -18,16 +39,18 @@ def customer_assignment_list(
 ) -> QuerySet[CustomerAssignment]:
     """A segment's customer assignments, with the customer and legal entity joined in.
 
-    `customer_id` keeps only that customer's assignments (a customer reading its own);
-    `legal_entity_id` then keeps only those for that legal entity.
+    `customer_id` keeps only that customer's assignments (a customer reading its own),
+    narrowed by `legal_entity_id` as `customer_context_q` says.
     """
     queryset = CustomerAssignment.objects.filter(tenant=tenant, segment=segment).select_related(
         "customer", "legal_entity"
     )
     if customer_id is not None:
-        queryset = queryset.filter(customer__external_id=customer_id)
-        if legal_entity_id is not None:
-            queryset = queryset.filter(legal_entity__external_id=legal_entity_id)
+        queryset = queryset.filter(
+            customer_context_q(
+                tenant=tenant, customer_id=customer_id, legal_entity_id=legal_entity_id
+            )
+        )
     return queryset
 
 

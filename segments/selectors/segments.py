@@ -10,6 +10,7 @@ from django.utils import timezone
 from segments.choices import SegmentStatus
 from segments.exceptions import SegmentNotFound
 from segments.models import CustomerAssignment, Segment
+from segments.selectors.customer_assignments import customer_context_q
 from tenants.models import Tenant
 
 
@@ -46,14 +47,12 @@ def segments_of_customer(
 ) -> QuerySet[Segment]:
     """Keep the segments a customer is assigned to.
 
-    `legal_entity_id` narrows the customer's assignments to that legal entity (B2B) when
-    given; without it, all of the customer's assignments (B2C and B2B) count.
+    For a customer of several legal entities, `legal_entity_id` narrows to their
+    assignments for that one (see `customer_context_q`).
     """
-    assignments = CustomerAssignment.objects.filter(
-        tenant=tenant, customer__tenant=tenant, customer__external_id=customer_id
+    assignments = CustomerAssignment.objects.filter(tenant=tenant, customer__tenant=tenant).filter(
+        customer_context_q(tenant=tenant, customer_id=customer_id, legal_entity_id=legal_entity_id)
     )
-    if legal_entity_id is not None:
-        assignments = assignments.filter(legal_entity__external_id=legal_entity_id)
     return queryset.filter(id__in=assignments.values("segment_id"))
 
 

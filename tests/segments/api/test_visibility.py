@@ -55,7 +55,8 @@ def call(client, method: str, path: str, body):
 def world(tenant):
     """Four segments with one product and one category each, and who is in them."""
     company = make_legal_entity(tenant, "le1")
-    me = make_customer(tenant, "me", legal_entities=[company])
+    # "me" buys for two companies, so a legal entity narrows what counts for them.
+    me = make_customer(tenant, "me", legal_entities=[company, make_legal_entity(tenant, "le2")])
     someone = make_customer(tenant, "someone", legal_entities=[company])
     segments = {
         segment_id: make_segment(
@@ -249,6 +250,21 @@ class TestSegmentLists:
     def test_a_customer_acting_for_a_legal_entity(self, world, make_client):
         me = make_client("acme", READ_OWN, customer="me", legal_entity="le1")
         assert self.ids(me.get(T)) == ["mine-b2b"]
+
+    def test_a_legal_entity_does_not_narrow_a_customer_of_only_one(
+        self, world, tenant, make_client, read_client
+    ):
+        solo = make_customer(tenant, "solo", legal_entities=[make_legal_entity(tenant, "le9")])
+        assign_customer(world["mine"], solo)
+        assign_customer(world["mine-b2b"], solo, solo.legal_entities.get())
+        expected = ["mine", "mine-b2b"]
+        assert self.ids(read_client.get(T, {"customerId": "solo"})) == expected
+        assert (
+            self.ids(read_client.get(T, {"customerId": "solo", "legalEntityId": "le9"})) == expected
+        )
+        token = make_client("acme", READ_OWN, customer="solo", legal_entity="le9")
+        assert self.ids(token.get(T)) == expected
+        assert token.get(f"{T}/mine/items").status_code == 200
 
     def test_manage_alone_and_other_tenants_read_no_segments(
         self, world, manage_client, other_tenant, make_client
