@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 
-from segmentservice.api.serializers import ErrorSerializer, FaultSerializer
+from segmentservice.api.serializers import (
+    BulkAssignmentResultSerializer,
+    ErrorSerializer,
+    FaultSerializer,
+)
 
 TENANT_PARAMETER = OpenApiParameter(
     "tenant",
@@ -66,6 +70,18 @@ LIST_PARAMETERS = [
     ),
 ]
 SEARCH_PARAMETERS = [p for p in LIST_PARAMETERS if p.name != "q"]
+FIELDS_PARAMETER = OpenApiParameter("fields", str, description="Only these fields.")
+LEGAL_ENTITY_PARAMETER = OpenApiParameter(
+    "legalEntityId",
+    str,
+    description="For a customer token: act for this legal entity (when the token names none).",
+)
+ASSIGNMENT_BULK_RESPONSES = {
+    207: OpenApiResponse(
+        BulkAssignmentResultSerializer(many=True), description="One entry per element, in order."
+    ),
+    **errors(400, 401, 403, 404),
+}
 ACCEPT_LANGUAGE = OpenApiParameter(
     "Accept-Language",
     str,

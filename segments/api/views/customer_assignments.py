@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import F
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -32,28 +32,22 @@ from segments.services.customer_assignments import (
     customer_assignments_bulk_upsert,
 )
 from segmentservice.api.bulk import bulk_elements, bulk_response
-from segmentservice.api.schema import LIST_PARAMETERS, SEARCH_PARAMETERS, errors
-from segmentservice.api.serializers import BulkAssignmentResultSerializer
+from segmentservice.api.schema import (
+    ASSIGNMENT_BULK_RESPONSES,
+    FIELDS_PARAMETER,
+    LEGAL_ENTITY_PARAMETER,
+    LIST_PARAMETERS,
+    SEARCH_PARAMETERS,
+    errors,
+)
 
 TAGS = ["Customers Assignments"]
-FIELDS = OpenApiParameter("fields", str, description="Only these fields.")
-LEGAL_ENTITY = OpenApiParameter(
-    "legalEntityId",
-    str,
-    description="For a customer token: act for this legal entity (when the token names none).",
-)
 # Without `sort`: by customer id, the B2C assignment before the B2B ones, then legal entity.
 TIEBREAK = (F("customer__external_id").asc(), F("legal_entity__external_id").asc(nulls_first=True))
 UPSERT_RESPONSES = {
     201: OpenApiResponse(description="A new customer assignment was created (no body)."),
     204: OpenApiResponse(description="The customer assignment was updated."),
     **errors(400, 401, 403, 404, 409),
-}
-BULK_RESPONSES = {
-    207: OpenApiResponse(
-        BulkAssignmentResultSerializer(many=True), description="One entry per element, in order."
-    ),
-    **errors(400, 401, 403, 404),
 }
 DELETE_RESPONSES = {
     204: OpenApiResponse(description="The customer assignment was removed."),
@@ -126,7 +120,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         tags=TAGS,
         summary="Retrieving all customer assignments for a customer segment",
         operation_id="GET-customer-segment-retrieve-customers",
-        parameters=[*LIST_PARAMETERS, LEGAL_ENTITY],
+        parameters=[*LIST_PARAMETERS, LEGAL_ENTITY_PARAMETER],
         responses={200: CustomerAssignmentSerializer(many=True), **errors(400, 401, 403, 404)},
     )
     def list(self, request: Request, tenant: str, segment_id: str) -> Response:
@@ -137,7 +131,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         tags=TAGS,
         summary="Searching with parameters for customer assignments",
         operation_id="POST-customer-segment-search-customers",
-        parameters=[*SEARCH_PARAMETERS, LEGAL_ENTITY],
+        parameters=[*SEARCH_PARAMETERS, LEGAL_ENTITY_PARAMETER],
         request={"application/json": {"type": "object", "properties": {"q": {"type": "string"}}}},
         responses={200: CustomerAssignmentSerializer(many=True), **errors(400, 401, 403, 404)},
     )
@@ -149,7 +143,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         tags=TAGS,
         summary="[B2C] Retrieving a customer assignment for a customer segment",
         operation_id="GET-customer-segment-retrieve-customer-by-customerId",
-        parameters=[FIELDS],
+        parameters=[FIELDS_PARAMETER],
         responses={200: CustomerAssignmentB2CSerializer, **errors(401, 403, 404)},
     )
     def retrieve_b2c(
@@ -191,7 +185,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         tags=TAGS,
         summary="[B2B] Retrieving a customer assignment for a customer segment",
         operation_id="GET-customer-segment-retrieve-customer",
-        parameters=[FIELDS],
+        parameters=[FIELDS_PARAMETER],
         responses={200: CustomerAssignmentSerializer, **errors(401, 403, 404)},
     )
     def retrieve_b2b(
@@ -252,7 +246,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         summary="Updating customer assignments for a customer segment in bulk",
         operation_id="PUT-customer-segment-update-customers-bulk",
         request=CustomerAssignmentBulkInputSerializer(many=True),
-        responses=BULK_RESPONSES,
+        responses=ASSIGNMENT_BULK_RESPONSES,
     )
     def bulk_upsert(self, request: Request, tenant: str, segment_id: str) -> Response:
         """PUT /segments/{segmentId}/customers/bulk: 207, one entry per element."""
@@ -271,7 +265,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         summary="Removing customers from customer segment in bulk",
         operation_id="DELETE-customer-segment-remove-customers-bulk",
         request=CustomerAssignmentKeyInputSerializer(many=True),
-        responses=BULK_RESPONSES,
+        responses=ASSIGNMENT_BULK_RESPONSES,
     )
     def bulk_destroy(self, request: Request, tenant: str, segment_id: str) -> Response:
         """DELETE /segments/{segmentId}/customers/bulk: `[{"customerId", "legalEntityId"?}]`."""

@@ -41,17 +41,18 @@ from segments.services.item_assignments import (
     item_assignments_bulk_upsert,
 )
 from segmentservice.api.bulk import bulk_elements, bulk_response
-from segmentservice.api.schema import ACCEPT_LANGUAGE, LIST_PARAMETERS, SEARCH_PARAMETERS, errors
-from segmentservice.api.serializers import BulkAssignmentResultSerializer
+from segmentservice.api.schema import (
+    ACCEPT_LANGUAGE,
+    ASSIGNMENT_BULK_RESPONSES,
+    FIELDS_PARAMETER,
+    LEGAL_ENTITY_PARAMETER,
+    LIST_PARAMETERS,
+    SEARCH_PARAMETERS,
+    errors,
+)
 from segmentservice.exceptions import ValidationFailed
 
 TAGS = ["Items Assignments"]
-FIELDS = OpenApiParameter("fields", str, description="Only these fields.")
-LEGAL_ENTITY = OpenApiParameter(
-    "legalEntityId",
-    str,
-    description="For a customer token: act for this legal entity (when the token names none).",
-)
 SITE_CODE = OpenApiParameter("siteCode", str, description="Only items of this site's segments.")
 ONLY_ACTIVE = OpenApiParameter(
     "onlyActive",
@@ -64,12 +65,6 @@ TYPE = OpenApiParameter(
 # Without `sort`: by item type, then item id (and, across segments, segment id first).
 TIEBREAK = ("type", "item_external_id")
 ALL_TIEBREAK = ("segment__external_id", *TIEBREAK)
-BULK_RESPONSES = {
-    207: OpenApiResponse(
-        BulkAssignmentResultSerializer(many=True), description="One entry per element, in order."
-    ),
-    **errors(400, 401, 403, 404),
-}
 
 
 class ItemAssignmentViewSet(SegmentChildViewSet):
@@ -108,7 +103,13 @@ class ItemAssignmentViewSet(SegmentChildViewSet):
         tags=TAGS,
         summary="Retrieving all items assignments for all customer segments",
         operation_id="GET-customer-segment-retrieve-segments-items",
-        parameters=[*LIST_PARAMETERS, ACCEPT_LANGUAGE, LEGAL_ENTITY, SITE_CODE, ONLY_ACTIVE],
+        parameters=[
+            *LIST_PARAMETERS,
+            ACCEPT_LANGUAGE,
+            LEGAL_ENTITY_PARAMETER,
+            SITE_CODE,
+            ONLY_ACTIVE,
+        ],
         responses={200: ItemAssignmentSerializer(many=True), **errors(400, 401, 403)},
     )
     def all_items(self, request: Request, tenant: str) -> Response:
@@ -130,7 +131,7 @@ class ItemAssignmentViewSet(SegmentChildViewSet):
         tags=TAGS,
         summary="Retrieving category trees for a customer segments",
         operation_id="GET-customer-segment-retrieve-category-trees",
-        parameters=[ACCEPT_LANGUAGE, LEGAL_ENTITY, SITE_CODE],
+        parameters=[ACCEPT_LANGUAGE, LEGAL_ENTITY_PARAMETER, SITE_CODE],
         responses={200: CategoryTreeNodeSerializer(many=True), **errors(400, 401, 403)},
     )
     def category_trees(self, request: Request, tenant: str) -> Response:
@@ -151,7 +152,7 @@ class ItemAssignmentViewSet(SegmentChildViewSet):
         tags=TAGS,
         summary="Retrieving all item assignments for a customer segment",
         operation_id="GET-customer-segment-retrieve-segment-items",
-        parameters=[*LIST_PARAMETERS, ACCEPT_LANGUAGE, LEGAL_ENTITY],
+        parameters=[*LIST_PARAMETERS, ACCEPT_LANGUAGE, LEGAL_ENTITY_PARAMETER],
         responses={200: ItemAssignmentSerializer(many=True), **errors(400, 401, 403, 404)},
     )
     def list(self, request: Request, tenant: str, segment_id: str) -> Response:
@@ -162,7 +163,7 @@ class ItemAssignmentViewSet(SegmentChildViewSet):
         tags=TAGS,
         summary="Searching item assignments for a customer segment",
         operation_id="POST-customer-segment-search-items",
-        parameters=[*SEARCH_PARAMETERS, ACCEPT_LANGUAGE, LEGAL_ENTITY],
+        parameters=[*SEARCH_PARAMETERS, ACCEPT_LANGUAGE, LEGAL_ENTITY_PARAMETER],
         request={"application/json": {"type": "object", "properties": {"q": {"type": "string"}}}},
         responses={200: ItemAssignmentSerializer(many=True), **errors(400, 401, 403, 404)},
     )
@@ -174,7 +175,7 @@ class ItemAssignmentViewSet(SegmentChildViewSet):
         tags=TAGS,
         summary="Retrieving an item assignment",
         operation_id="GET-customer-segment-retrieve-item",
-        parameters=[TYPE, FIELDS, ACCEPT_LANGUAGE, LEGAL_ENTITY],
+        parameters=[TYPE, FIELDS_PARAMETER, ACCEPT_LANGUAGE, LEGAL_ENTITY_PARAMETER],
         responses={200: ItemAssignmentSerializer, **errors(400, 401, 403, 404)},
     )
     def retrieve(
@@ -241,7 +242,7 @@ class ItemAssignmentViewSet(SegmentChildViewSet):
         operation_id="PUT-customer-segment-update-items-bulk",
         parameters=[TYPE],
         request=ItemAssignmentBulkInputSerializer(many=True),
-        responses=BULK_RESPONSES,
+        responses=ASSIGNMENT_BULK_RESPONSES,
     )
     def bulk_upsert(self, request: Request, tenant: str, segment_id: str, type: str) -> Response:
         """PUT /segments/{segmentId}/items/{type}/bulk: `[{"id", "mixins", "metadata"}]`."""
@@ -260,7 +261,7 @@ class ItemAssignmentViewSet(SegmentChildViewSet):
         operation_id="DELETE-customer-segment-remove-items-bulk",
         parameters=[TYPE],
         request={"application/json": {"type": "array", "items": {"type": "string"}}},
-        responses=BULK_RESPONSES,
+        responses=ASSIGNMENT_BULK_RESPONSES,
     )
     def bulk_destroy(self, request: Request, tenant: str, segment_id: str, type: str) -> Response:
         """DELETE /segments/{segmentId}/items/{type}/bulk: `["id1", "id2"]`."""

@@ -72,7 +72,7 @@ SEGMENT_ID = OpenApiParameter(
     "segment_id",
     str,
     OpenApiParameter.PATH,
-    description="The segment's id (`segmentId` in the hosted service's documentation).",
+    description="The segment's id.",
 )
 FORCE_DELETE = OpenApiParameter(
     "forceDelete",
