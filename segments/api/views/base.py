@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
 from typing import Any
 
 from django.db.models import QuerySet
@@ -34,9 +35,12 @@ class TenantViewSet(TenantScopedMixin, viewsets.GenericViewSet):
         if any(isinstance(value, str) and "\x00" in value for value in values):
             raise ValidationFailed("The path or a query parameter contains a NUL character.")
 
-    @property
+    @cached_property
     def languages(self) -> list[str] | None:
-        """The client's Accept-Language preferences, or None for whole maps."""
+        """The client's Accept-Language preferences, or None for whole maps.
+
+        Cached for the request: lists render every row with it.
+        """
         return accept_languages(self.request.headers.get("Accept-Language"))
 
     @property
