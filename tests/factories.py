@@ -17,7 +17,9 @@ from segments.models import (
     Product,
     ProductCategory,
     Segment,
+    Versioned,
 )
+from segmentservice.api.timestamps import format_instant
 from tenants.models import Tenant
 
 _counter = itertools.count(1)
@@ -153,3 +155,13 @@ def assign_category(segment: Segment, category: Category, **fields: Any) -> Item
         category=category,
         **fields,
     )
+
+
+def stored_metadata(row: Versioned) -> dict[str, Any]:
+    """The `metadata` the API should show for a row, read back from the database."""
+    row.refresh_from_db()
+    return {
+        "createdAt": format_instant(row.created_at),
+        "modifiedAt": format_instant(row.modified_at),
+        "version": row.version,
+    }

@@ -6,13 +6,13 @@ import pytest
 
 from segments.choices import AssignmentType, EventType
 from segments.models import CustomerAssignment, Event
-from segmentservice.api.timestamps import format_instant
 from tests.conftest import MANAGE, READ
 from tests.factories import (
     assign_customer,
     make_customer,
     make_legal_entity,
     make_segment,
+    stored_metadata,
 )
 from tests.schema import assert_matches
 
@@ -21,15 +21,6 @@ BASE = "/customer-segment/acme/segments"
 
 def url(segment_id: str, *rest: str) -> str:
     return "/".join([BASE, segment_id, "customers", *rest])
-
-
-def metadata(row: CustomerAssignment) -> dict:
-    row.refresh_from_db()
-    return {
-        "createdAt": format_instant(row.created_at),
-        "modifiedAt": format_instant(row.modified_at),
-        "version": row.version,
-    }
 
 
 @pytest.fixture
@@ -245,7 +236,7 @@ class TestRetrieve:
                 "email": "john.doe@email.com",
             },
             "assignmentType": "MANUAL",
-            "metadata": metadata(row),
+            "metadata": stored_metadata(row),
         }
         assert_matches(body, "CustomerAssignmentB2CResponse")
 
@@ -269,7 +260,10 @@ class TestRetrieve:
             "legalEntity": {"id": "le1", "name": "SomeCompany"},
             "assignmentType": "MANUAL",
             "mixins": {"tier": "gold"},
-            "metadata": {**metadata(row), "mixins": {"tier": "https://example.com/tier.json"}},
+            "metadata": {
+                **stored_metadata(row),
+                "mixins": {"tier": "https://example.com/tier.json"},
+            },
         }
         assert_matches(body, "CustomerAssignmentResponse")
 
@@ -374,10 +368,10 @@ class TestListAndSearch:
             },
             "legalEntity": {"id": "le1", "name": "SomeCompany"},
             "assignmentType": "MANUAL",
-            "metadata": metadata(b2b),
+            "metadata": stored_metadata(b2b),
         }
-        assert body[0]["metadata"] == metadata(b2c_john)
-        assert body[1]["metadata"] == metadata(b2c_jane)
+        assert body[0]["metadata"] == stored_metadata(b2c_john)
+        assert body[1]["metadata"] == stored_metadata(b2c_jane)
 
     def test_list_of_an_empty_segment_is_an_empty_array(self, world, read_client):
         response = read_client.get(url("seg1"))

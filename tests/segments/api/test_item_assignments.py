@@ -8,7 +8,6 @@ import pytest
 
 from segments.choices import EventType, ItemType
 from segments.models import Event, ItemAssignment
-from segmentservice.api.timestamps import format_instant
 from tests.conftest import MANAGE, READ
 from tests.factories import (
     assign_category,
@@ -16,6 +15,7 @@ from tests.factories import (
     make_category,
     make_product,
     make_segment,
+    stored_metadata,
 )
 from tests.schema import assert_matches
 
@@ -24,15 +24,6 @@ BASE = "/customer-segment/acme/segments"
 
 def url(segment_id: str, *rest: str) -> str:
     return "/".join([BASE, segment_id, "items", *rest])
-
-
-def metadata(row: ItemAssignment) -> dict:
-    row.refresh_from_db()
-    return {
-        "createdAt": format_instant(row.created_at),
-        "modifiedAt": format_instant(row.modified_at),
-        "version": row.version,
-    }
 
 
 @pytest.fixture
@@ -173,7 +164,7 @@ class TestRetrieve:
             "segmentId": "seg1",
             "item": {"id": "12468504", "code": "123", "name": {"en": "Hammer", "de": "Hammer DE"}},
             "type": "PRODUCT",
-            "metadata": metadata(row),
+            "metadata": stored_metadata(row),
         }
         assert_matches(body, "ItemAssignmentResponse")
 
@@ -265,7 +256,7 @@ class TestListAndSearch:
             "segmentId": "seg1",
             "item": {"id": "x1", "code": "CX", "name": {"en": "Category X"}},
             "type": "CATEGORY",
-            "metadata": metadata(rows[1]),
+            "metadata": stored_metadata(rows[1]),
         }
 
     def test_list_of_another_segment_is_separate(self, tenant, world, read_client):
