@@ -6,11 +6,13 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
+from django import forms
 from django.db.models import QuerySet
 from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from segments.filtersets import StrictBooleanField
 from segmentservice.api.languages import accept_languages, content_language
 from segmentservice.api.listing import ListParams, apply_query, list_response, paginate, project
 from segmentservice.exceptions import Forbidden, ValidationFailed
@@ -95,13 +97,8 @@ class TenantViewSet(TenantScopedMixin, viewsets.GenericViewSet):
 
 
 def query_flag(request: Request, name: str) -> bool:
-    """A boolean query parameter: `true`/`false` in any case; anything else is a 400."""
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return False
-    lowered = raw.strip().lower()
-    if lowered in ("true", "1"):
-        return True
-    if lowered in ("false", "0"):
-        return False
-    raise ValidationFailed(f"{name} must be true or false, not {raw!r}.")
+    """A boolean query parameter (as `StrictBooleanField` reads it); absent is False."""
+    try:
+        return bool(StrictBooleanField().to_python(request.query_params.get(name)))
+    except forms.ValidationError as exc:
+        raise ValidationFailed(f"{name} {exc.messages[0]}") from None
