@@ -13,6 +13,7 @@ import sys
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
@@ -44,12 +45,8 @@ DATABASE_UNAVAILABLE = "The database is not available right now; try again short
 _OUTAGE_SQLSTATE_CLASSES = ("08", "40", "53", "57", "58")
 _OUTAGE_SQLSTATES = frozenset({"55P03"})
 
-try:
-    import psycopg
-
-    _DRIVER_ERRORS: tuple[type[Exception], ...] = (psycopg.OperationalError, psycopg.InterfaceError)
-except ImportError:  # pragma: no cover - psycopg is a dependency; SQLite alone needs none
-    _DRIVER_ERRORS = ()
+# psycopg's own, for code that talks to the driver without Django's wrapper.
+_DRIVER_ERRORS = (psycopg.OperationalError, psycopg.InterfaceError)
 
 
 def is_database_outage(exc: BaseException) -> bool:
