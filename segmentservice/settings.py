@@ -82,21 +82,26 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A database that is down, silent or stuck answers 503 within these bounds instead of holding
+# a worker (segmentservice/api/errors.py): seconds to establish a connection, and milliseconds
+# a statement may run (on SQLite: may wait for a lock).
+DATABASE_CONNECT_TIMEOUT = env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+DATABASE_STATEMENT_TIMEOUT_MS = env.int("DATABASE_STATEMENT_TIMEOUT_MS", default=30_000)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # A statement that runs longer than this is cancelled, so no request can hold a worker forever.
-    _timeout_ms = env.int("DATABASE_STATEMENT_TIMEOUT_MS", default=30_000)
     # JIT compiling pays off for long analytical queries; for this service's short ones (a
     # match with a recursive category walk is estimated "expensive") compiling took 40 ms
     # of an 80 ms query. Off unless DATABASE_JIT=true.
     _jit = "on" if env.bool("DATABASE_JIT", default=False) else "off"
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-        f"-c statement_timeout={_timeout_ms} -c jit={_jit}"
-    )
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS} -c jit={_jit}"
+    # Without it psycopg waits 130 s for a server that accepts and never answers (libpq
+    # counts it per address tried, and at least 2 s). A ?connect_timeout= in the URL wins.
+    _options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the dev server read while a command writes; the timeout waits out short locks.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
-            "timeout": 20,
+            "timeout": DATABASE_STATEMENT_TIMEOUT_MS / 1000,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             # Writers take the lock up front, so concurrent writes wait instead of failing.
             "transaction_mode": "IMMEDIATE",

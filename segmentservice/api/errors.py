@@ -2,16 +2,21 @@
 
 `exception_handler` is DRF's hook; `json_error` builds the body for Django-level handlers
 (404 on unknown paths, 500) and middleware (413), so every error a client sees has one shape.
+A database that is unreachable or does not answer in time is a 503 in both, whose message
+says nothing about where the database is.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions as drf_exceptions
@@ -28,6 +33,38 @@ INVALID_TOKEN_BODY = {
         "detail": {"errorcode": "oauth.v2.InvalidAccessToken"},
     }
 }
+
+
+DATABASE_UNAVAILABLE = "The database is not available right now; try again shortly."
+
+# SQLSTATE classes and codes that say the database, not the request, is the problem: the
+# connection (08), resources (53: too many connections, disk full), operator intervention
+# (57: statement_timeout's query_canceled, shutdown, starting up), system errors (58),
+# transaction rollbacks a retry resolves (40: deadlock, serialization) and lock_not_available.
+# Other OperationalErrors (54: a value over an index's size limit) stay 500s.
+_OUTAGE_SQLSTATE_CLASSES = ("08", "40", "53", "57", "58")
+_OUTAGE_SQLSTATES = frozenset({"55P03"})
+
+# psycopg's own, for code that talks to the driver without Django's wrapper.
+_DRIVER_ERRORS = (psycopg.OperationalError, psycopg.InterfaceError)
+
+
+def is_database_outage(exc: BaseException) -> bool:
+    """Whether `exc` says the database is unreachable or did not answer in time.
+
+    Django wraps the driver's error and keeps it as `__cause__`: a failure with no SQLSTATE
+    (psycopg could not connect, or lost the connection; SQLite is locked or unreadable)
+    or with one of the classes above is an outage.
+    """
+    if not isinstance(exc, (OperationalError, InterfaceError, *_DRIVER_ERRORS)):
+        return False
+    driver_error = exc.__cause__ if exc.__cause__ is not None else exc
+    sqlstate = getattr(driver_error, "sqlstate", None)
+    return (
+        sqlstate is None
+        or sqlstate.startswith(_OUTAGE_SQLSTATE_CLASSES)
+        or sqlstate in _OUTAGE_SQLSTATES
+    )
 
 
 def error_body(
@@ -93,6 +130,15 @@ def validation_message(detail: Any) -> tuple[str, dict[str, str] | None]:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's exception hook: every failure becomes the contract's JSON error body."""
+    if is_database_outage(exc):
+        request = context.get("request")
+        logger.warning(
+            "Database unavailable for %s %s: %s",
+            getattr(request, "method", "?"),
+            getattr(request, "path", "?"),
+            exc,
+        )
+        return Response(error_body(503, DATABASE_UNAVAILABLE), status=503)
     if isinstance(exc, drf_exceptions.NotAuthenticated | drf_exceptions.AuthenticationFailed):
         return Response(INVALID_TOKEN_BODY, status=401, headers={"WWW-Authenticate": "Bearer"})
     if isinstance(exc, ServiceError):
@@ -146,7 +192,20 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Http
 
 
 def handler500(request: HttpRequest) -> HttpResponse:
-    """An unexpected failure still answers the JSON error body."""
+    """An unexpected failure still answers the JSON error body; a database outage is a 503.
+
+    Django calls it while handling the exception (its log line carries the details), so
+    `sys.exc_info()` names the failure, wherever it was raised: a view, a middleware.
+    """
+    exc = sys.exc_info()[1]
+    if exc is not None and is_database_outage(exc):
+        if _is_admin(request):
+            return HttpResponse(
+                "<h1>Service Unavailable</h1><p>The database is not available right now; "
+                "try again shortly.</p>",
+                status=503,
+            )
+        return json_error(503, DATABASE_UNAVAILABLE)
     if _is_admin(request):
         return defaults.server_error(request)
     return json_error(500, "Internal server error.")
