@@ -4,6 +4,7 @@ Every value can be set in the environment or in a `.env` file beside `manage.py`
 `.env.example` lists them all. Required values fail fast with `ImproperlyConfigured`.
 """
 
+import re
 from pathlib import Path
 
 import environ
@@ -105,6 +106,21 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The cache holds throttle counts, which API clients are active and when an external
+# issuer's keys were last fetched. Local memory counts per process; to count across
+# workers and hosts, point CACHE_URL at Redis, e.g. redis://127.0.0.1:6379/0.
+CACHES = {"default": env.cache_url_config(env.str("CACHE_URL", default="") or "locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Django's Redis cache hands OPTIONS to redis-py, which wants lower-case names; a Redis
+    # that does not answer costs a request at most these seconds (the limits then let it by).
+    _options = {name.lower(): value for name, value in CACHES["default"].get("OPTIONS", {}).items()}
+    _options.setdefault("socket_connect_timeout", 1)
+    _options.setdefault("socket_timeout", 1)
+    CACHES["default"]["OPTIONS"] = _options
+elif CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache":
+    # Room for many callers' counters before the least recently used are dropped.
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 10_000)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -156,9 +172,35 @@ BULK_MAX_ITEMS = env.int("BULK_MAX_ITEMS", default=200)
 PAGE_SIZE_DEFAULT = env.int("PAGE_SIZE_DEFAULT", default=60)
 PAGE_SIZE_MAX = env.int("PAGE_SIZE_MAX", default=1000)
 
+
+def _throttle_rate(name: str, default: str) -> str | None:
+    """A rate such as `10/min` (periods s, min, h, day); empty or `off` means unlimited."""
+    rate = env.str(name, default=default).strip()
+    if rate.lower() in ("", "off", "none"):
+        return None
+    if not re.fullmatch(r"[0-9]+/(s|sec|second|m|min|minute|h|hour|d|day)", rate):
+        raise ImproperlyConfigured(f"{name}={rate!r} is not a rate such as 10/min or 100/s.")
+    return rate
+
+
+# --- Rate limits (see tenants/api/throttles.py) -----------------------------------------
+THROTTLE_RATES = {
+    # Every API call, per API client (or customer, for customer tokens); generous by default.
+    "api_client": _throttle_rate("THROTTLE_API_CLIENT", "60000/min"),
+    # /oauth/token requests per client_id and per caller address: each checks a secret hash.
+    "token_client": _throttle_rate("THROTTLE_TOKEN_CLIENT", "10/min"),
+    "token_address": _throttle_rate("THROTTLE_TOKEN_ADDRESS", "30/min"),
+}
+# Reverse proxies in front of the service whose X-Forwarded-For is trusted for the caller's
+# address; 0 uses the connection's address, which a client cannot forge.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["tenants.permissions.HasRequiredScopes"],
+    "DEFAULT_THROTTLE_CLASSES": ["tenants.api.throttles.ApiClientRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,
+    "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["segmentservice.api.parsers.StrictJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -33,6 +33,8 @@ class TokenClaims:
     subject: str = ""
     customer_id: str | None = None
     legal_entity_id: str | None = None
+    # The API client the token was granted to (`/oauth/token`), for the revocation check.
+    client_id: str | None = None
 
     @property
     def is_customer(self) -> bool:

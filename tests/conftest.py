@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from tenants.choices import Scope
@@ -22,6 +23,12 @@ READ_OWN = Scope.SEGMENT_READ_OWN.value
 def _fresh_tenant_cache():
     """Each test starts with no remembered tenants (rolled-back rows send no signals)."""
     tenant_cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: no throttle counts, no remembered API clients."""
+    cache.clear()
 
 
 @pytest.fixture
