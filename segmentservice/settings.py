@@ -162,6 +162,11 @@ TOKEN_MAX_TTL_SECONDS = env.int("TOKEN_MAX_TTL_SECONDS", default=24 * 3600)
 EXTERNAL_TOKEN_ISSUER = env.str("EXTERNAL_TOKEN_ISSUER", default="")
 EXTERNAL_TOKEN_JWKS_URL = env.str("EXTERNAL_TOKEN_JWKS_URL", default="")
 EXTERNAL_TOKEN_AUDIENCE = env.str("EXTERNAL_TOKEN_AUDIENCE", default="")
+# Seconds a worker may go on accepting the tokens of an API client revoked elsewhere; with
+# a shared cache (CACHE_URL) a revocation is seen by every worker at once.
+API_CLIENT_CACHE_SECONDS = env.int("API_CLIENT_CACHE_SECONDS", default=30)
+if not 0 <= API_CLIENT_CACHE_SECONDS <= 60:
+    raise ImproperlyConfigured("API_CLIENT_CACHE_SECONDS must be between 0 (no caching) and 60.")
 if EXTERNAL_TOKEN_ISSUER and not EXTERNAL_TOKEN_JWKS_URL:
     raise ImproperlyConfigured("EXTERNAL_TOKEN_ISSUER is set but EXTERNAL_TOKEN_JWKS_URL is not.")
 

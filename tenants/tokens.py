@@ -4,13 +4,15 @@ Tokens are JWTs signed with HS256 and `TOKEN_SIGNING_KEY`. When an external iden
 provider is configured, its tokens (RS256/ES256, keys from its JWKS URL) are accepted too,
 with the same claims.
 
-Claims: `iss`, `sub`, `iat`, `exp`, `jti`, `tenant`, `scope` (space-separated) and,
-for a customer token, `customerId` and optionally `legalEntityId`.
+Claims: `iss`, `sub`, `iat`, `exp`, `jti`, `tenant`, `scope` (space-separated),
+`client_id` for a token granted to an API client (RFC 9068) and, for a customer token,
+`customerId` and optionally `legalEntityId`.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -53,6 +55,7 @@ def token_issue(
     subject: str = "",
     customer_id: str | None = None,
     legal_entity_id: str | None = None,
+    client_id: str | None = None,
 ) -> tuple[str, int]:
     """Sign a token; returns the token and its lifetime in seconds."""
     ttl = settings.TOKEN_DEFAULT_TTL_SECONDS if ttl_seconds is None else ttl_seconds
@@ -70,6 +73,8 @@ def token_issue(
         "tenant": tenant,
         "scope": " ".join(scopes),
     }
+    if client_id is not None:
+        claims["client_id"] = client_id
     if customer_id is not None:
         claims["customerId"] = customer_id
     if legal_entity_id is not None:
@@ -85,8 +90,9 @@ def token_decode(raw: str) -> TokenClaims:
     except jwt.PyJWTError as exc:
         raise InvalidToken(f"Malformed token: {exc}") from exc
     issuer = unverified.get("iss")
+    external = bool(settings.EXTERNAL_TOKEN_ISSUER) and issuer == settings.EXTERNAL_TOKEN_ISSUER
     try:
-        if settings.EXTERNAL_TOKEN_ISSUER and issuer == settings.EXTERNAL_TOKEN_ISSUER:
+        if external:
             key = _jwks_client(settings.EXTERNAL_TOKEN_JWKS_URL).get_signing_key_from_jwt(raw)
             payload = jwt.decode(
                 raw,
@@ -108,10 +114,10 @@ def token_decode(raw: str) -> TokenClaims:
             )
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc)) from exc
-    return _claims_from_payload(payload)
+    return _claims_from_payload(payload, local=not external)
 
 
-def _claims_from_payload(payload: dict) -> TokenClaims:
+def _claims_from_payload(payload: dict, *, local: bool) -> TokenClaims:
     tenant = payload.get("tenant")
     scope = payload.get("scope", payload.get("scp", ""))
     if isinstance(scope, list):
@@ -120,14 +126,27 @@ def _claims_from_payload(payload: dict) -> TokenClaims:
         raise InvalidToken("The token does not name a tenant and scopes.")
     customer_id = payload.get("customerId")
     legal_entity_id = payload.get("legalEntityId")
+    subject = str(payload.get("sub", ""))
     return TokenClaims(
         tenant=tenant,
         scopes=frozenset(scope.split()),
         expires_at=int(payload["exp"]),
-        subject=str(payload.get("sub", "")),
+        subject=subject,
         customer_id=str(customer_id) if customer_id is not None else None,
         legal_entity_id=str(legal_entity_id) if legal_entity_id is not None else None,
+        client_id=_client_id(payload, tenant=tenant, subject=subject) if local else None,
     )
+
+
+def _client_id(payload: dict, *, tenant: str, subject: str) -> str | None:
+    """The API client a token of ours was granted to, or None (`issue_token` tokens)."""
+    client_id = payload.get("client_id")
+    if isinstance(client_id, str):
+        return client_id
+    # Tokens granted before they carried `client_id` have the client as their subject.
+    if re.fullmatch(rf"{re.escape(tenant)}-[0-9a-f]{{16}}", subject):
+        return subject
+    return None
 
 
 @functools.cache
