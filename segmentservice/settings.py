@@ -162,6 +162,8 @@ TOKEN_MAX_TTL_SECONDS = env.int("TOKEN_MAX_TTL_SECONDS", default=24 * 3600)
 EXTERNAL_TOKEN_ISSUER = env.str("EXTERNAL_TOKEN_ISSUER", default="")
 EXTERNAL_TOKEN_JWKS_URL = env.str("EXTERNAL_TOKEN_JWKS_URL", default="")
 EXTERNAL_TOKEN_AUDIENCE = env.str("EXTERNAL_TOKEN_AUDIENCE", default="")
+# A token naming a key id the issuer's fetched keys lack refetches them at most this often.
+EXTERNAL_TOKEN_JWKS_REFETCH_SECONDS = env.int("EXTERNAL_TOKEN_JWKS_REFETCH_SECONDS", default=60)
 # Seconds a worker may go on accepting the tokens of an API client revoked elsewhere; with
 # a shared cache (CACHE_URL) a revocation is seen by every worker at once.
 API_CLIENT_CACHE_SECONDS = env.int("API_CLIENT_CACHE_SECONDS", default=30)

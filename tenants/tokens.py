@@ -12,17 +12,24 @@ Claims: `iss`, `sub`, `iat`, `exp`, `jti`, `tenant`, `scope` (space-separated),
 from __future__ import annotations
 
 import functools
+import hashlib
+import logging
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 from django.conf import settings
+from django.core.cache import cache
 
 from tenants.exceptions import InvalidToken
 
 ALGORITHM = "HS256"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -149,7 +156,66 @@ def _client_id(payload: dict, *, tenant: str, subject: str) -> str | None:
     return None
 
 
+class JwksClient(jwt.PyJWKClient):
+    """An external issuer's keys, fetched from its JWKS URL and kept for five minutes.
+
+    A token naming a key id the kept keys lack makes PyJWT refetch them at once; with
+    made-up key ids every request would fetch. Here a refetch happens at most once per
+    `EXTERNAL_TOKEN_JWKS_REFETCH_SECONDS` per URL, counted in the shared cache, and the
+    keys fetched are left there for the other workers, which take a rotated-in key from
+    there without fetching it themselves.
+    """
+
+    def __init__(self, uri: str) -> None:
+        # A JWKS URL that does not answer holds a request at most this long.
+        super().__init__(uri, cache_keys=True, lifespan=300, timeout=5)
+        digest = hashlib.sha256(uri.encode()).hexdigest()[:32]
+        self._shared_keys = f"jwks:keys:{digest}"
+        self._refetched = f"jwks:refetched:{digest}"
+
+    def fetch_data(self) -> Any:
+        """Fetch the key set, and leave it in the shared cache for the other workers."""
+        data = super().fetch_data()
+        _cache_call(cache.set, self._shared_keys, data, timeout=300)
+        return data
+
+    def get_signing_key(self, kid: str) -> jwt.PyJWK:
+        """The key `kid`, from the kept keys, another worker's or (rate-limited) a refetch."""
+        key = self.match_kid(self.get_signing_keys(), kid)
+        if key is None:
+            key = self._shared_key(kid)
+        if key is None and _cache_call(
+            cache.add, self._refetched, 1, timeout=settings.EXTERNAL_TOKEN_JWKS_REFETCH_SECONDS
+        ):
+            key = self.match_kid(self.get_signing_keys(refresh=True), kid)
+        if key is None:
+            raise jwt.PyJWKClientError(f"Unable to find a signing key that matches: {kid!r}")
+        return key
+
+    def _shared_key(self, kid: str) -> jwt.PyJWK | None:
+        data = _cache_call(cache.get, self._shared_keys)
+        if not isinstance(data, dict):
+            return None
+        try:
+            keys = jwt.PyJWKSet.from_dict(data).keys
+        except jwt.PyJWTError:
+            return None
+        key = self.match_kid([k for k in keys if k.public_key_use in ("sig", None)], kid)
+        if key is not None and self.jwk_set_cache is not None:
+            self.jwk_set_cache.put(data)
+        return key
+
+
+def _cache_call(method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    # Without the cache, keys are still fetched and kept per worker; refetches stop.
+    try:
+        return method(*args, **kwargs)
+    except Exception:
+        logger.warning("The cache did not answer for the external issuer's keys.", exc_info=True)
+        return None
+
+
 @functools.cache
-def _jwks_client(url: str) -> jwt.PyJWKClient:
-    # One client per URL keeps the fetched keys cached across requests.
-    return jwt.PyJWKClient(url, cache_keys=True, lifespan=300)
+def _jwks_client(url: str) -> JwksClient:
+    # One client per URL keeps the fetched keys across requests.
+    return JwksClient(url)
