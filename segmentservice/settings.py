@@ -5,6 +5,7 @@ Every value can be set in the environment or in a `.env` file beside `manage.py`
 """
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -29,6 +30,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
+    "axes",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -52,6 +54,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Benchmarks only: count (and optionally capture) each request's SQL; see segmentservice/dbstats.py.
@@ -120,6 +124,26 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
 elif CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache":
     # Room for many callers' counters before the least recently used are dropped.
     CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 10_000)
+
+# --- Admin login lockout (django-axes) ----------------------------------------------------
+# After ADMIN_LOGIN_FAILURE_LIMIT failed logins of one user from one address, that user
+# cannot log in from there for ADMIN_LOGIN_COOLOFF_MINUTES (each further try restarts it);
+# a successful login forgets the failures. Locked-out users see a plain message (429).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_COOLOFF_MINUTES", default=15))
+# Per user and address: a stranger cannot lock a user out everywhere by failing on purpose.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "tenants.lockout.admin_lockout_response"
+# The same caller address as the API's throttles (NUM_PROXIES decides which header counts).
+AXES_CLIENT_IP_CALLABLE = "tenants.ratelimit.client_address"
+# Failed attempts are kept (the admin lists them, deleting one lifts its lockout);
+# successful logins are not logged a second time (Django keeps last_login).
+AXES_DISABLE_ACCESS_LOG = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -247,5 +271,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Failed admin logins and lockouts are warnings; its start-up banner is not needed.
+        "axes": {"level": "WARNING"},
+    },
 }
