@@ -4,6 +4,8 @@ Every value can be set in the environment or in a `.env` file beside `manage.py`
 `.env.example` lists them all. Required values fail fast with `ImproperlyConfigured`.
 """
 
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -28,6 +30,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
+    "axes",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -51,6 +54,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Benchmarks only: count (and optionally capture) each request's SQL; see segmentservice/dbstats.py.
@@ -110,6 +115,41 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The cache holds throttle counts, which API clients are active and when an external
+# issuer's keys were last fetched. Local memory counts per process; to count across
+# workers and hosts, point CACHE_URL at Redis, e.g. redis://127.0.0.1:6379/0.
+CACHES = {"default": env.cache_url_config(env.str("CACHE_URL", default="") or "locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Django's Redis cache hands OPTIONS to redis-py, which wants lower-case names; a Redis
+    # that does not answer costs a request at most these seconds (the limits then let it by).
+    _options = {name.lower(): value for name, value in CACHES["default"].get("OPTIONS", {}).items()}
+    _options.setdefault("socket_connect_timeout", 1)
+    _options.setdefault("socket_timeout", 1)
+    CACHES["default"]["OPTIONS"] = _options
+elif CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache":
+    # Room for many callers' counters before the least recently used are dropped.
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 10_000)
+
+# --- Admin login lockout (django-axes) ----------------------------------------------------
+# After ADMIN_LOGIN_FAILURE_LIMIT failed logins of one user from one address, that user
+# cannot log in from there for ADMIN_LOGIN_COOLOFF_MINUTES (each further try restarts it);
+# a successful login forgets the failures. Locked-out users see a plain message (429).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_COOLOFF_MINUTES", default=15))
+# Per user and address: a stranger cannot lock a user out everywhere by failing on purpose.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "tenants.lockout.admin_lockout_response"
+# The same caller address as the API's throttles (NUM_PROXIES decides which header counts).
+AXES_CLIENT_IP_CALLABLE = "tenants.ratelimit.client_address"
+# Failed attempts are kept (the admin lists them, deleting one lifts its lockout);
+# successful logins are not logged a second time (Django keeps last_login).
+AXES_DISABLE_ACCESS_LOG = True
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -151,6 +191,13 @@ TOKEN_MAX_TTL_SECONDS = env.int("TOKEN_MAX_TTL_SECONDS", default=24 * 3600)
 EXTERNAL_TOKEN_ISSUER = env.str("EXTERNAL_TOKEN_ISSUER", default="")
 EXTERNAL_TOKEN_JWKS_URL = env.str("EXTERNAL_TOKEN_JWKS_URL", default="")
 EXTERNAL_TOKEN_AUDIENCE = env.str("EXTERNAL_TOKEN_AUDIENCE", default="")
+# A token naming a key id the issuer's fetched keys lack refetches them at most this often.
+EXTERNAL_TOKEN_JWKS_REFETCH_SECONDS = env.int("EXTERNAL_TOKEN_JWKS_REFETCH_SECONDS", default=60)
+# Seconds a worker may go on accepting the tokens of an API client revoked elsewhere; with
+# a shared cache (CACHE_URL) a revocation is seen by every worker at once.
+API_CLIENT_CACHE_SECONDS = env.int("API_CLIENT_CACHE_SECONDS", default=30)
+if not 0 <= API_CLIENT_CACHE_SECONDS <= 60:
+    raise ImproperlyConfigured("API_CLIENT_CACHE_SECONDS must be between 0 (no caching) and 60.")
 if EXTERNAL_TOKEN_ISSUER and not EXTERNAL_TOKEN_JWKS_URL:
     raise ImproperlyConfigured("EXTERNAL_TOKEN_ISSUER is set but EXTERNAL_TOKEN_JWKS_URL is not.")
 
@@ -161,9 +208,35 @@ BULK_MAX_ITEMS = env.int("BULK_MAX_ITEMS", default=200)
 PAGE_SIZE_DEFAULT = env.int("PAGE_SIZE_DEFAULT", default=60)
 PAGE_SIZE_MAX = env.int("PAGE_SIZE_MAX", default=1000)
 
+
+def _throttle_rate(name: str, default: str) -> str | None:
+    """A rate such as `10/min` (periods s, min, h, day); empty or `off` means unlimited."""
+    rate = env.str(name, default=default).strip()
+    if rate.lower() in ("", "off", "none"):
+        return None
+    if not re.fullmatch(r"[0-9]+/(s|sec|second|m|min|minute|h|hour|d|day)", rate):
+        raise ImproperlyConfigured(f"{name}={rate!r} is not a rate such as 10/min or 100/s.")
+    return rate
+
+
+# --- Rate limits (see tenants/api/throttles.py) -----------------------------------------
+THROTTLE_RATES = {
+    # Every API call, per API client (or customer, for customer tokens); generous by default.
+    "api_client": _throttle_rate("THROTTLE_API_CLIENT", "60000/min"),
+    # /oauth/token requests per client_id and per caller address: each checks a secret hash.
+    "token_client": _throttle_rate("THROTTLE_TOKEN_CLIENT", "10/min"),
+    "token_address": _throttle_rate("THROTTLE_TOKEN_ADDRESS", "30/min"),
+}
+# Reverse proxies in front of the service whose X-Forwarded-For is trusted for the caller's
+# address; 0 uses the connection's address, which a client cannot forge.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["tenants.permissions.HasRequiredScopes"],
+    "DEFAULT_THROTTLE_CLASSES": ["tenants.api.throttles.ApiClientRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,
+    "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["segmentservice.api.parsers.StrictJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -203,5 +276,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Failed admin logins and lockouts are warnings; its start-up banner is not needed.
+        "axes": {"level": "WARNING"},
+    },
 }

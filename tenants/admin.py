@@ -193,7 +193,7 @@ class ApiClientAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Revoke selected API clients", permissions=["change"])
     def revoke(self, request: HttpRequest, queryset) -> None:
-        """Revoke: the clients obtain no more tokens (tokens already issued run out)."""
+        """Revoke: the clients obtain no more tokens, and the ones they hold stop working."""
         count = 0
         with transaction.atomic():
             for client in queryset.filter(revoked_at__isnull=True):

@@ -6,11 +6,15 @@ from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from tenants.exceptions import InvalidToken
+from tenants.selectors import api_client_is_active
 from tenants.tokens import TokenClaims, token_decode
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
-    """Reads `Authorization: Bearer <token>`; `request.auth` becomes the TokenClaims."""
+    """Reads `Authorization: Bearer <token>`; `request.auth` becomes the TokenClaims.
+
+    A token granted to an API client that has since been revoked or deleted is refused.
+    """
 
     keyword = "bearer"
 
@@ -26,6 +30,8 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             claims = token_decode(parts[1])
         except InvalidToken as exc:
             raise exceptions.AuthenticationFailed(exc.message) from exc
+        if claims.client_id is not None and not api_client_is_active(client_id=claims.client_id):
+            raise exceptions.AuthenticationFailed("The token's API client has been revoked.")
         return claims, claims
 
     def authenticate_header(self, request: Request) -> str:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import QuerySet
 
 from tenants.exceptions import InvalidTenantName, UnknownTenant
 from tenants.models import TENANT_NAME_MAX, TENANT_NAME_MIN, TENANT_NAME_PATTERN, ApiClient, Tenant
+
+logger = logging.getLogger(__name__)
 
 
 def tenant_name_check(*, name: str) -> None:
@@ -61,3 +66,48 @@ def tenant_cache_clear(**_: object) -> None:
 def api_client_list(*, tenant: Tenant) -> QuerySet[ApiClient]:
     """The API clients of a tenant, revoked ones included."""
     return ApiClient.objects.filter(tenant=tenant).order_by("name", "client_id")
+
+
+def _api_client_key(client_id: str) -> str:
+    return f"apiclient-active:{client_id}"
+
+
+def api_client_is_active(*, client_id: str) -> bool:
+    """Whether the API client `client_id` exists and is not revoked.
+
+    Asked on every request with a granted token, so remembered in the cache for
+    `API_CLIENT_CACHE_SECONDS`; saving or deleting a client forgets it at once (signals in
+    `TenantsConfig.ready`), in every worker when the cache is shared. A worker that missed
+    that (local-memory cache, another process) sees the change when its entry expires.
+    """
+    key = _api_client_key(client_id)
+    try:
+        active = cache.get(key)
+    except Exception:
+        logger.warning("API client %s looked up without the cache.", client_id, exc_info=True)
+        active = None
+    if active is None:
+        active = ApiClient.objects.filter(client_id=client_id, revoked_at__isnull=True).exists()
+        try:
+            cache.set(key, active, timeout=settings.API_CLIENT_CACHE_SECONDS)
+        except Exception:
+            logger.warning("API client %s not remembered.", client_id, exc_info=True)
+    return active
+
+
+def api_client_cache_forget(*, instance: ApiClient, **_: object) -> None:
+    """Forget whether a saved or deleted client is active (a signal receiver).
+
+    Forgotten now and again after the commit, so a request reading the old row meanwhile
+    cannot keep it remembered.
+    """
+    key = _api_client_key(instance.client_id)
+
+    def forget() -> None:
+        try:
+            cache.delete(key)
+        except Exception:
+            logger.warning("API client %s not forgotten.", instance.client_id, exc_info=True)
+
+    forget()
+    transaction.on_commit(forget)

@@ -85,7 +85,8 @@ def api_client_create(*, tenant: Tenant, scopes: str, name: str = "") -> IssuedC
 
 @transaction.atomic
 def api_client_revoke(*, client: ApiClient) -> ApiClient:
-    """Revoke a client: it can obtain no more tokens."""
+    """Revoke a client: it obtains no more tokens, and those it holds are refused
+    (within `API_CLIENT_CACHE_SECONDS` in workers that do not share the cache)."""
     if client.revoked_at is None:
         client.revoked_at = timezone.now()
         client.save(update_fields=["revoked_at"])
@@ -108,5 +109,10 @@ def client_credentials_grant(
         if extra:
             raise InvalidScope(f"Scope(s) not granted to this client: {', '.join(extra)}.")
         granted = [s for s in granted if s in asked]
-    token, ttl = token_issue(tenant=client.tenant_id, scopes=granted, subject=client.client_id)
+    token, ttl = token_issue(
+        tenant=client.tenant_id,
+        scopes=granted,
+        subject=client.client_id,
+        client_id=client.client_id,
+    )
     return GrantedToken(access_token=token, expires_in=ttl, scopes=granted)

@@ -4,23 +4,32 @@ Tokens are JWTs signed with HS256 and `TOKEN_SIGNING_KEY`. When an external iden
 provider is configured, its tokens (RS256/ES256, keys from its JWKS URL) are accepted too,
 with the same claims.
 
-Claims: `iss`, `sub`, `iat`, `exp`, `jti`, `tenant`, `scope` (space-separated) and,
-for a customer token, `customerId` and optionally `legalEntityId`.
+Claims: `iss`, `sub`, `iat`, `exp`, `jti`, `tenant`, `scope` (space-separated),
+`client_id` for a token granted to an API client (RFC 9068) and, for a customer token,
+`customerId` and optionally `legalEntityId`.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import logging
+import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 from django.conf import settings
+from django.core.cache import cache
 
 from tenants.exceptions import InvalidToken
 
 ALGORITHM = "HS256"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -33,6 +42,8 @@ class TokenClaims:
     subject: str = ""
     customer_id: str | None = None
     legal_entity_id: str | None = None
+    # The API client the token was granted to (`/oauth/token`), for the revocation check.
+    client_id: str | None = None
 
     @property
     def is_customer(self) -> bool:
@@ -51,6 +62,7 @@ def token_issue(
     subject: str = "",
     customer_id: str | None = None,
     legal_entity_id: str | None = None,
+    client_id: str | None = None,
 ) -> tuple[str, int]:
     """Sign a token; returns the token and its lifetime in seconds."""
     ttl = settings.TOKEN_DEFAULT_TTL_SECONDS if ttl_seconds is None else ttl_seconds
@@ -68,6 +80,8 @@ def token_issue(
         "tenant": tenant,
         "scope": " ".join(scopes),
     }
+    if client_id is not None:
+        claims["client_id"] = client_id
     if customer_id is not None:
         claims["customerId"] = customer_id
     if legal_entity_id is not None:
@@ -83,8 +97,9 @@ def token_decode(raw: str) -> TokenClaims:
     except jwt.PyJWTError as exc:
         raise InvalidToken(f"Malformed token: {exc}") from exc
     issuer = unverified.get("iss")
+    external = bool(settings.EXTERNAL_TOKEN_ISSUER) and issuer == settings.EXTERNAL_TOKEN_ISSUER
     try:
-        if settings.EXTERNAL_TOKEN_ISSUER and issuer == settings.EXTERNAL_TOKEN_ISSUER:
+        if external:
             key = _jwks_client(settings.EXTERNAL_TOKEN_JWKS_URL).get_signing_key_from_jwt(raw)
             payload = jwt.decode(
                 raw,
@@ -106,10 +121,10 @@ def token_decode(raw: str) -> TokenClaims:
             )
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc)) from exc
-    return _claims_from_payload(payload)
+    return _claims_from_payload(payload, local=not external)
 
 
-def _claims_from_payload(payload: dict) -> TokenClaims:
+def _claims_from_payload(payload: dict, *, local: bool) -> TokenClaims:
     tenant = payload.get("tenant")
     scope = payload.get("scope", payload.get("scp", ""))
     if isinstance(scope, list):
@@ -118,17 +133,89 @@ def _claims_from_payload(payload: dict) -> TokenClaims:
         raise InvalidToken("The token does not name a tenant and scopes.")
     customer_id = payload.get("customerId")
     legal_entity_id = payload.get("legalEntityId")
+    subject = str(payload.get("sub", ""))
     return TokenClaims(
         tenant=tenant,
         scopes=frozenset(scope.split()),
         expires_at=int(payload["exp"]),
-        subject=str(payload.get("sub", "")),
+        subject=subject,
         customer_id=str(customer_id) if customer_id is not None else None,
         legal_entity_id=str(legal_entity_id) if legal_entity_id is not None else None,
+        client_id=_client_id(payload, tenant=tenant, subject=subject) if local else None,
     )
 
 
+def _client_id(payload: dict, *, tenant: str, subject: str) -> str | None:
+    """The API client a token of ours was granted to, or None (`issue_token` tokens)."""
+    client_id = payload.get("client_id")
+    if isinstance(client_id, str):
+        return client_id
+    # Tokens granted before they carried `client_id` have the client as their subject.
+    if re.fullmatch(rf"{re.escape(tenant)}-[0-9a-f]{{16}}", subject):
+        return subject
+    return None
+
+
+class JwksClient(jwt.PyJWKClient):
+    """An external issuer's keys, fetched from its JWKS URL and kept for five minutes.
+
+    A token naming a key id the kept keys lack makes PyJWT refetch them at once; with
+    made-up key ids every request would fetch. Here a refetch happens at most once per
+    `EXTERNAL_TOKEN_JWKS_REFETCH_SECONDS` per URL, counted in the shared cache, and the
+    keys fetched are left there for the other workers, which take a rotated-in key from
+    there without fetching it themselves.
+    """
+
+    def __init__(self, uri: str) -> None:
+        # A JWKS URL that does not answer holds a request at most this long.
+        super().__init__(uri, cache_keys=True, lifespan=300, timeout=5)
+        digest = hashlib.sha256(uri.encode()).hexdigest()[:32]
+        self._shared_keys = f"jwks:keys:{digest}"
+        self._refetched = f"jwks:refetched:{digest}"
+
+    def fetch_data(self) -> Any:
+        """Fetch the key set, and leave it in the shared cache for the other workers."""
+        data = super().fetch_data()
+        _cache_call(cache.set, self._shared_keys, data, timeout=300)
+        return data
+
+    def get_signing_key(self, kid: str) -> jwt.PyJWK:
+        """The key `kid`, from the kept keys, another worker's or (rate-limited) a refetch."""
+        key = self.match_kid(self.get_signing_keys(), kid)
+        if key is None:
+            key = self._shared_key(kid)
+        if key is None and _cache_call(
+            cache.add, self._refetched, 1, timeout=settings.EXTERNAL_TOKEN_JWKS_REFETCH_SECONDS
+        ):
+            key = self.match_kid(self.get_signing_keys(refresh=True), kid)
+        if key is None:
+            raise jwt.PyJWKClientError(f"Unable to find a signing key that matches: {kid!r}")
+        return key
+
+    def _shared_key(self, kid: str) -> jwt.PyJWK | None:
+        data = _cache_call(cache.get, self._shared_keys)
+        if not isinstance(data, dict):
+            return None
+        try:
+            keys = jwt.PyJWKSet.from_dict(data).keys
+        except jwt.PyJWTError:
+            return None
+        key = self.match_kid([k for k in keys if k.public_key_use in ("sig", None)], kid)
+        if key is not None and self.jwk_set_cache is not None:
+            self.jwk_set_cache.put(data)
+        return key
+
+
+def _cache_call(method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    # Without the cache, keys are still fetched and kept per worker; refetches stop.
+    try:
+        return method(*args, **kwargs)
+    except Exception:
+        logger.warning("The cache did not answer for the external issuer's keys.", exc_info=True)
+        return None
+
+
 @functools.cache
-def _jwks_client(url: str) -> jwt.PyJWKClient:
-    # One client per URL keeps the fetched keys cached across requests.
-    return jwt.PyJWKClient(url, cache_keys=True, lifespan=300)
+def _jwks_client(url: str) -> JwksClient:
+    # One client per URL keeps the fetched keys across requests.
+    return JwksClient(url)

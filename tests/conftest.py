@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from django.core.cache import cache
+from django.test.utils import override_settings
 from rest_framework.test import APIClient
 
 from tenants.choices import Scope
@@ -22,6 +24,21 @@ READ_OWN = Scope.SEGMENT_READ_OWN.value
 def _fresh_tenant_cache():
     """Each test starts with no remembered tenants (rolled-back rows send no signals)."""
     tenant_cache_clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _local_cache():
+    """Tests cache in local memory, whatever CACHE_URL the environment names: clearing it
+    between tests must never empty a Redis database someone uses."""
+    local = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    with override_settings(CACHES=local):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: no throttle counts, no remembered API clients."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-from urllib.parse import unquote
-
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions
 from rest_framework.parsers import FormParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,28 +14,42 @@ from tenants.api.serializers import (
     TokenRequestSerializer,
     TokenResponseSerializer,
 )
+from tenants.api.throttles import (
+    TokenAddressThrottle,
+    TokenClientThrottle,
+    token_request_credentials,
+)
 from tenants.exceptions import InvalidClient, InvalidScope
 from tenants.services import client_credentials_grant
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-def oauth_error(error: str, description: str, status: int) -> Response:
+def oauth_error(
+    error: str, description: str, status: int, *, retry_after: int | None = None
+) -> Response:
     """An RFC 6749 error response."""
     headers = dict(NO_STORE)
     if status == 401:
         headers["WWW-Authenticate"] = 'Basic realm="oauth"'
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     return Response(
         {"error": error, "error_description": description}, status=status, headers=headers
     )
 
 
 class TokenView(APIView):
-    """`POST /oauth/token`: exchange client credentials for a bearer token."""
+    """`POST /oauth/token`: exchange client credentials for a bearer token.
+
+    Throttled per address and per client_id before the secret is hashed (each check costs
+    about half a second of CPU), so a flood of guesses is refused cheaply.
+    """
 
     authentication_classes: list = []
     permission_classes: list = []
     parser_classes = [FormParser]
+    throttle_classes = [TokenAddressThrottle, TokenClientThrottle]
 
     @extend_schema(
         tags=["OAuth"],
@@ -48,6 +59,11 @@ class TokenView(APIView):
             200: TokenResponseSerializer,
             400: OpenApiResponse(OAuthErrorSerializer, description="Bad grant or scope."),
             401: OpenApiResponse(OAuthErrorSerializer, description="Bad client credentials."),
+            429: OpenApiResponse(
+                OAuthErrorSerializer,
+                description="Too many token requests from this address or for this client_id "
+                "(`slow_down`); `Retry-After` says when to try again.",
+            ),
         },
         auth=[],
     )
@@ -58,10 +74,7 @@ class TokenView(APIView):
             return oauth_error(
                 "unsupported_grant_type", "Only grant_type=client_credentials is supported.", 400
             )
-        client_id, client_secret = data.get("client_id"), data.get("client_secret")
-        basic = _basic_credentials(request.META.get("HTTP_AUTHORIZATION", ""))
-        if basic:
-            client_id, client_secret = basic
+        client_id, client_secret = token_request_credentials(request)
         if not client_id or not client_secret:
             return oauth_error("invalid_client", "client_id and client_secret are required.", 401)
         try:
@@ -80,13 +93,15 @@ class TokenView(APIView):
         }
         return Response(body, headers=NO_STORE)
 
-
-def _basic_credentials(header: str) -> tuple[str, str] | None:
-    if not header.lower().startswith("basic "):
-        return None
-    try:
-        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    client_id, sep, secret = decoded.partition(":")
-    return (unquote(client_id), unquote(secret)) if sep else None
+    def handle_exception(self, exc: Exception) -> Response:
+        """A throttled request answers in OAuth2's error shape, not the API's."""
+        if isinstance(exc, exceptions.Throttled):
+            wait = int(exc.wait or 1)
+            return oauth_error(
+                "slow_down",
+                "Too many token requests from this address or for this client_id; "
+                f"retry in {wait} seconds.",
+                429,
+                retry_after=wait,
+            )
+        return super().handle_exception(exc)

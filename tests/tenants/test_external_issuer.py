@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from tenants import tokens
+from tenants.exceptions import InvalidToken
 from tests.conftest import READ
 
 ISSUER = "https://idp.test/realms/shop"
@@ -24,27 +25,51 @@ def signing_key():
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
+def public_jwk(key, kid: str) -> dict:
+    jwk = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
+    jwk.update({"kid": kid, "use": "sig", "alg": "RS256"})
+    return jwk
+
+
+class JwksServer:
+    """A JWKS endpoint on loopback that counts its fetches; `keys` may change meanwhile."""
+
+    def __init__(self, keys: list[dict]) -> None:
+        self.keys = keys
+        self.fetches = 0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                server.fetches += 1
+                body = json.dumps({"keys": server.keys}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}/jwks.json"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
 @pytest.fixture
-def jwks_url(signing_key):
-    jwk = json.loads(RSAAlgorithm.to_jwk(signing_key.public_key()))
-    jwk.update({"kid": "key-1", "use": "sig", "alg": "RS256"})
-    body = json.dumps({"keys": [jwk]}).encode()
+def jwks(signing_key):
+    server = JwksServer([public_jwk(signing_key, "key-1")])
+    yield server
+    server.close()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(body)
 
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/jwks.json"
-    server.shutdown()
-    server.server_close()
+@pytest.fixture
+def jwks_url(jwks):
+    return jwks.url
 
 
 @pytest.fixture
@@ -125,3 +150,67 @@ class TestExternalIssuer:
             "/customer-segment/acme/segments", HTTP_AUTHORIZATION=f"Bearer {token}"
         )
         assert response.status_code == 401
+
+
+@pytest.mark.django_db
+class TestKeyFetching:
+    def get(self, client, token):
+        return client.get("/customer-segment/acme/segments", HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    def test_unknown_key_ids_refetch_the_keys_at_most_once(
+        self, tenant, anon_client, external_issuer, signing_key, jwks
+    ):
+        assert self.get(anon_client, external_token(signing_key)).status_code == 200
+        assert jwks.fetches == 1
+
+        statuses = {
+            self.get(anon_client, external_token(signing_key, kid=f"made-up-{n}")).status_code
+            for n in range(20)
+        }
+
+        assert statuses == {401}
+        assert jwks.fetches == 2
+
+    def test_a_key_the_issuer_rotated_in_is_fetched_and_accepted(
+        self, tenant, anon_client, external_issuer, signing_key, jwks
+    ):
+        assert self.get(anon_client, external_token(signing_key)).status_code == 200
+        new_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        jwks.keys = [public_jwk(signing_key, "key-1"), public_jwk(new_key, "key-2")]
+
+        assert self.get(anon_client, external_token(new_key, kid="key-2")).status_code == 200
+        assert jwks.fetches == 2
+
+    def test_after_the_interval_an_unknown_key_id_may_refetch_again(
+        self, settings, external_issuer, signing_key, jwks, monkeypatch
+    ):
+        settings.EXTERNAL_TOKEN_JWKS_REFETCH_SECONDS = 1
+        tokens.token_decode(external_token(signing_key))
+        for n in range(3):
+            with pytest.raises(InvalidToken):
+                tokens.token_decode(external_token(signing_key, kid=f"made-up-{n}"))
+        assert jwks.fetches == 2
+
+        time.sleep(1.1)
+        with pytest.raises(InvalidToken):
+            tokens.token_decode(external_token(signing_key, kid="made-up-later"))
+
+        assert jwks.fetches == 3
+
+    def test_workers_share_the_interval_and_the_keys_one_of_them_fetched(
+        self, external_issuer, signing_key, jwks
+    ):
+        """Two workers, each with its own key client, on one cache."""
+        first, second = (tokens.JwksClient(jwks.url) for _ in range(2))
+        first.get_signing_key("key-1")
+        second.get_signing_key("key-1")
+        assert jwks.fetches == 2
+        new_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        jwks.keys = [public_jwk(signing_key, "key-1"), public_jwk(new_key, "key-2")]
+
+        assert first.get_signing_key("key-2").key_id == "key-2"
+        assert second.get_signing_key("key-2").key_id == "key-2"
+        with pytest.raises(jwt.PyJWKClientError):
+            second.get_signing_key("made-up")
+
+        assert jwks.fetches == 3
