@@ -10,15 +10,5 @@ class TenantsConfig(AppConfig):
     verbose_name = "Tenants and access"
 
     def ready(self) -> None:
-        """Register the OpenAPI description of the bearer token; re-read saved tenants.
-
-        A tenant saved or deleted in this process is re-read on its next request.
-        """
-        from django.db.models.signals import post_delete, post_save
-
+        """Register the OpenAPI description of the bearer token."""
         from tenants import schema  # noqa: F401
-        from tenants.models import Tenant
-        from tenants.selectors import tenant_cache_clear
-
-        post_save.connect(tenant_cache_clear, sender=Tenant, dispatch_uid="tenant_cache_save")
-        post_delete.connect(tenant_cache_clear, sender=Tenant, dispatch_uid="tenant_cache_delete")
