@@ -6,6 +6,9 @@ import json
 
 from django.db import connections, router
 from django.db.models import QuerySet
+from django.db.models.expressions import Col
+from django.db.models.lookups import Exact
+from django.db.models.sql.where import AND
 
 from tenants.exceptions import InvalidTenantName, UnknownTenant
 from tenants.models import TENANT_NAME_MAX, TENANT_NAME_MIN, TENANT_NAME_PATTERN, ApiClient, Tenant
@@ -53,6 +56,32 @@ def tenant_get(*, name: str) -> Tenant:
 def tenant_exists(*, name: str) -> bool:
     """Whether a tenant called `name` exists now (read from the database, never remembered)."""
     return Tenant.objects.filter(name=name).exists()
+
+
+def tenant_rows(queryset: QuerySet, *, tenant: Tenant) -> QuerySet:
+    """The rows of `queryset` that belong to `tenant`: `queryset.filter(tenant=tenant)`.
+
+    Every layer that must not let another tenant's rows through applies this (selectors,
+    filter sets, the viewsets' `get_queryset`), so it does not repeat the condition when the
+    queryset's WHERE already says exactly that; when it cannot tell, it filters again,
+    which is always safe. Anything but a QuerySet is a TypeError: a missing queryset
+    (None) must never fall back to a model's every row.
+    """
+    if not isinstance(queryset, QuerySet):
+        raise TypeError(f"tenant_rows needs a queryset of the tenant's rows, not {queryset!r}.")
+    query = queryset.query
+    if query.where.connector == AND and not query.where.negated:
+        for condition in query.where.children:
+            column = getattr(condition, "lhs", None)
+            if (
+                isinstance(condition, Exact)
+                and isinstance(column, Col)
+                and column.alias == query.base_table
+                and column.target.name == "tenant"
+                and condition.rhs == tenant.pk
+            ):
+                return queryset
+    return queryset.filter(tenant=tenant)
 
 
 def api_client_list(*, tenant: Tenant) -> QuerySet[ApiClient]:
