@@ -54,8 +54,3 @@ class TenantScopedMixin:
         ):
             exc = UnknownTenant(f"Tenant {tenant.name!r} does not exist.", resource_id=tenant.name)
         return super().handle_exception(exc)  # type: ignore[misc]
-
-    @property
-    def customer_only(self) -> bool:
-        """Whether the caller is a customer who may see only what concerns them."""
-        return self.claims.is_customer or "customersegment.segment_read" not in self.claims.scopes
