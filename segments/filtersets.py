@@ -17,6 +17,7 @@ from segments.models import ItemAssignment, Segment
 from segments.selectors.segments import effective_q, segments_of_customer
 from segmentservice.exceptions import ValidationFailed
 from tenants.models import Tenant
+from tenants.selectors import tenant_rows
 
 
 class StrictBooleanField(forms.Field):
@@ -65,7 +66,12 @@ class ContractFilterSet(django_filters.FilterSet):
 
     @classmethod
     def apply(cls, data: Any, queryset: QuerySet, *, tenant: Tenant) -> QuerySet:
-        """`queryset` narrowed by the parameters in `data`; untouched when it has none."""
+        """`queryset`, kept to the tenant, narrowed by the parameters in `data`.
+
+        A queryset is required: given None, django-filter would read every tenant's rows
+        from the model's manager, so that is a TypeError.
+        """
+        queryset = tenant_rows(queryset, tenant=tenant)
         if not any(name in data for name in cls.base_filters):
             return queryset
         return cls(data, queryset, tenant=tenant).filtered()

@@ -202,8 +202,6 @@ if EXTERNAL_TOKEN_ISSUER and not EXTERNAL_TOKEN_JWKS_URL:
     raise ImproperlyConfigured("EXTERNAL_TOKEN_ISSUER is set but EXTERNAL_TOKEN_JWKS_URL is not.")
 
 # --- API tunables ---------------------------------------------------------------------------
-# Seconds a worker remembers a tenant (its languages); 0 reads it on every request.
-TENANT_CACHE_SECONDS = env.int("TENANT_CACHE_SECONDS", default=30)
 BULK_MAX_ITEMS = env.int("BULK_MAX_ITEMS", default=200)
 PAGE_SIZE_DEFAULT = env.int("PAGE_SIZE_DEFAULT", default=60)
 PAGE_SIZE_MAX = env.int("PAGE_SIZE_MAX", default=1000)

@@ -10,19 +10,17 @@ class TenantsConfig(AppConfig):
     verbose_name = "Tenants and access"
 
     def ready(self) -> None:
-        """Register the OpenAPI description of the bearer token; re-read saved tenants.
+        """Register the OpenAPI description of the bearer token; forget saved API clients.
 
-        A tenant saved or deleted in this process is re-read on its next request; an API
-        client saved or deleted is re-read too (every worker, when the cache is shared).
+        An API client saved or deleted is re-read on its next use (by every worker, when
+        the cache is shared).
         """
         from django.db.models.signals import post_delete, post_save
 
         from tenants import schema  # noqa: F401
-        from tenants.models import ApiClient, Tenant
-        from tenants.selectors import api_client_cache_forget, tenant_cache_clear
+        from tenants.models import ApiClient
+        from tenants.selectors import api_client_cache_forget
 
-        post_save.connect(tenant_cache_clear, sender=Tenant, dispatch_uid="tenant_cache_save")
-        post_delete.connect(tenant_cache_clear, sender=Tenant, dispatch_uid="tenant_cache_delete")
         post_save.connect(
             api_client_cache_forget, sender=ApiClient, dispatch_uid="api_client_cache_save"
         )

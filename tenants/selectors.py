@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import logging
-import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import QuerySet
+from django.db.models.expressions import Col
+from django.db.models.lookups import Exact
+from django.db.models.sql.where import AND
 
 from tenants.exceptions import InvalidTenantName, UnknownTenant
 from tenants.models import TENANT_NAME_MAX, TENANT_NAME_MIN, TENANT_NAME_PATTERN, ApiClient, Tenant
 
 logger = logging.getLogger(__name__)
+
+_TENANT_FIELDS = ["name", "default_language", "languages", "created_at"]
+_TENANT_SQL = (
+    f"SELECT default_language, languages, created_at FROM {Tenant._meta.db_table} WHERE name = %s"
+)
 
 
 def tenant_name_check(*, name: str) -> None:
@@ -27,40 +35,58 @@ def tenant_name_check(*, name: str) -> None:
 
 
 def tenant_get(*, name: str) -> Tenant:
-    """The tenant called `name`; raises UnknownTenant when there is none."""
-    tenant_name_check(name=name)
-    try:
-        return Tenant.objects.get(name=name)
-    except Tenant.DoesNotExist:
-        raise UnknownTenant(f"Tenant {name!r} does not exist.", resource_id=name) from None
+    """The tenant called `name`; raises UnknownTenant when there is none.
 
-
-# name → (expires at, tenant); per process. Unknown tenants are never remembered.
-_tenant_cache: dict[str, tuple[float, Tenant]] = {}
-
-
-def tenant_get_cached(*, name: str) -> Tenant:
-    """`tenant_get`, remembered for `TENANT_CACHE_SECONDS` in this process.
-
-    Every API request resolves its path tenant; tenants change rarely, so this saves a
-    query per request. A change saved in this process clears the cache at once (signals
-    in `TenantsConfig.ready`); other processes see it within the TTL.
+    Every API request reads its tenant afresh (so a deleted one is a 404 at once on every
+    worker), hence one plain SELECT loaded as the ORM would load it: the same query through
+    `Tenant.objects.get` costs five times the worker's CPU.
     """
-    ttl = settings.TENANT_CACHE_SECONDS
-    if ttl <= 0:
-        return tenant_get(name=name)
-    now = time.monotonic()
-    cached = _tenant_cache.get(name)
-    if cached is not None and cached[0] > now:
-        return cached[1]
-    tenant = tenant_get(name=name)
-    _tenant_cache[name] = (now + ttl, tenant)
-    return tenant
+    tenant_name_check(name=name)
+    using = router.db_for_read(Tenant)
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(_TENANT_SQL, [name])
+        row = cursor.fetchone()
+    if row is None:
+        raise UnknownTenant(f"Tenant {name!r} does not exist.", resource_id=name)
+    default_language, languages, created_at = row
+    if isinstance(languages, str | bytes):  # JSON comes back as text on some backends
+        languages = json.loads(languages)
+    convert = getattr(connection.ops, "convert_datetimefield_value", None)
+    if created_at is not None and convert is not None:  # SQLite: naive or text
+        created_at = convert(created_at, None, connection)
+    return Tenant.from_db(using, _TENANT_FIELDS, [name, default_language, languages, created_at])
 
 
-def tenant_cache_clear(**_: object) -> None:
-    """Forget every remembered tenant (a signal receiver, hence the keyword arguments)."""
-    _tenant_cache.clear()
+def tenant_exists(*, name: str) -> bool:
+    """Whether a tenant called `name` exists now (read from the database, never remembered)."""
+    return Tenant.objects.filter(name=name).exists()
+
+
+def tenant_rows(queryset: QuerySet, *, tenant: Tenant) -> QuerySet:
+    """The rows of `queryset` that belong to `tenant`: `queryset.filter(tenant=tenant)`.
+
+    Every layer that must not let another tenant's rows through applies this (selectors,
+    filter sets, the viewsets' `get_queryset`), so it does not repeat the condition when the
+    queryset's WHERE already says exactly that; when it cannot tell, it filters again,
+    which is always safe. Anything but a QuerySet is a TypeError: a missing queryset
+    (None) must never fall back to a model's every row.
+    """
+    if not isinstance(queryset, QuerySet):
+        raise TypeError(f"tenant_rows needs a queryset of the tenant's rows, not {queryset!r}.")
+    query = queryset.query
+    if query.where.connector == AND and not query.where.negated:
+        for condition in query.where.children:
+            column = getattr(condition, "lhs", None)
+            if (
+                isinstance(condition, Exact)
+                and isinstance(column, Col)
+                and column.alias == query.base_table
+                and column.target.name == "tenant"
+                and condition.rhs == tenant.pk
+            ):
+                return queryset
+    return queryset.filter(tenant=tenant)
 
 
 def api_client_list(*, tenant: Tenant) -> QuerySet[ApiClient]:

@@ -11,19 +11,12 @@ from rest_framework.test import APIClient
 
 from tenants.choices import Scope
 from tenants.models import Tenant
-from tenants.selectors import tenant_cache_clear
 from tenants.services import tenant_create
 from tenants.tokens import token_issue
 
 MANAGE = Scope.SEGMENT_MANAGE.value
 READ = Scope.SEGMENT_READ.value
 READ_OWN = Scope.SEGMENT_READ_OWN.value
-
-
-@pytest.fixture(autouse=True)
-def _fresh_tenant_cache():
-    """Each test starts with no remembered tenants (rolled-back rows send no signals)."""
-    tenant_cache_clear()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -119,7 +119,6 @@ def gunicorn(env: dict[str, str] | None = None) -> Iterator[Server]:
         "TOKEN_SIGNING_KEY": settings.TOKEN_SIGNING_KEY,
         "TOKEN_ISSUER": settings.TOKEN_ISSUER,
         "DEBUG": "false",
-        "TENANT_CACHE_SECONDS": "0",
         "GUNICORN_LOG_LEVEL": "warning",
         **(env or {}),
     }

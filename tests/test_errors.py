@@ -79,7 +79,7 @@ class TestErrorShape:
         def boom(*args, **kwargs):
             raise RuntimeError("boom")
 
-        monkeypatch.setattr(views, "segment_list", boom)
+        monkeypatch.setattr(views.SegmentFilterSet, "apply", boom)
         client = make_client(tenant, READ)
         client.raise_request_exception = False
         response = client.get("/customer-segment/acme/segments")

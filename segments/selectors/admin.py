@@ -86,19 +86,22 @@ def categories_annotated(queryset: QuerySet) -> QuerySet:
 def category_ancestors(category_ids: list[int]) -> dict[int, tuple[int | None, dict, str]]:
     """Every category on the paths from `category_ids` to their roots: id → (parent, name, code).
 
-    One recursive query whatever the depth; UNION (not UNION ALL) stops at a cycle.
+    One recursive query whatever the depth; UNION (not UNION ALL) stops at a cycle. The
+    categories may be of several tenants (an admin page of every tenant's): each walk stays
+    in its category's tenant, so a parent link into another tenant (bad data) ends it.
     """
     if not category_ids:
         return {}
     table = connection.ops.quote_name(Category._meta.db_table)
     placeholders = ", ".join(["%s"] * len(category_ids))
     sql = (
-        f"WITH RECURSIVE path(id, parent_id) AS ("
-        f" SELECT id, parent_id FROM {table} WHERE id IN ({placeholders})"
+        f"WITH RECURSIVE path(id, parent_id, tenant_id) AS ("
+        f" SELECT id, parent_id, tenant_id FROM {table} WHERE id IN ({placeholders})"
         f" UNION"
-        f" SELECT c.id, c.parent_id FROM {table} c JOIN path p ON c.id = p.parent_id"
+        f" SELECT c.id, c.parent_id, c.tenant_id FROM {table} c"
+        f" JOIN path p ON c.id = p.parent_id AND c.tenant_id = p.tenant_id"
         f") SELECT c.id, c.parent_id, c.name, c.code, c.external_id"
-        f" FROM {table} c WHERE c.id IN (SELECT id FROM path)"
+        f" FROM {table} c JOIN path p ON c.id = p.id AND c.tenant_id = p.tenant_id"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, list(category_ids))

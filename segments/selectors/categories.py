@@ -23,6 +23,7 @@ from django.db.models import QuerySet
 from segments.choices import ItemType
 from segments.models import Category, ItemAssignment, Segment
 from tenants.models import Tenant
+from tenants.selectors import tenant_rows
 
 
 @dataclass(slots=True)
@@ -62,9 +63,10 @@ class CategoryTreeNode:
 
 def category_trees(*, tenant: Tenant, segments: QuerySet[Segment]) -> list[CategoryTreeNode]:
     """The category forest for the categories assigned to `segments` (one query)."""
+    segment_ids = tenant_rows(segments, tenant=tenant).values("id")
     assigned = (
         ItemAssignment.objects.filter(
-            tenant=tenant, type=ItemType.CATEGORY, segment__in=segments.values("id")
+            tenant=tenant, type=ItemType.CATEGORY, segment__in=segment_ids
         )
         .order_by()
         .values("category_id")

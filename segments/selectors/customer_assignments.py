@@ -7,6 +7,7 @@ from django.db.models import Count, Exists, Q, QuerySet
 from segments.exceptions import AssignmentNotFound
 from segments.models import CustomerAssignment, CustomerLegalEntity, Segment
 from tenants.models import Tenant
+from tenants.selectors import tenant_rows
 
 
 def customer_context_q(*, tenant: Tenant, customer_id: str, legal_entity_id: str | None) -> Q:
@@ -36,14 +37,20 @@ def customer_assignment_list(
     segment: Segment,
     customer_id: str | None = None,
     legal_entity_id: str | None = None,
+    queryset: QuerySet[CustomerAssignment] | None = None,
 ) -> QuerySet[CustomerAssignment]:
     """A segment's customer assignments, with the customer and legal entity joined in.
 
+    Starts from `queryset` (kept to the tenant) or all the tenant's customer assignments.
     `customer_id` keeps only that customer's assignments (a customer reading its own),
     narrowed by `legal_entity_id` as `customer_context_q` says.
     """
-    queryset = CustomerAssignment.objects.filter(tenant=tenant, segment=segment).select_related(
-        "customer", "legal_entity"
+    if queryset is None:
+        queryset = CustomerAssignment.objects.filter(tenant=tenant)
+    queryset = (
+        tenant_rows(queryset, tenant=tenant)
+        .filter(segment=segment)
+        .select_related("customer", "legal_entity")
     )
     if customer_id is not None:
         queryset = queryset.filter(
@@ -60,11 +67,16 @@ def customer_assignment_get(
     segment: Segment,
     customer_id: str,
     legal_entity_id: str | None = None,
+    queryset: QuerySet[CustomerAssignment] | None = None,
 ) -> CustomerAssignment:
-    """The B2C assignment (no `legal_entity_id`) or the B2B one; raises AssignmentNotFound."""
-    queryset = customer_assignment_list(tenant=tenant, segment=segment).filter(
-        customer__external_id=customer_id
-    )
+    """The B2C assignment (no `legal_entity_id`) or the B2B one; raises AssignmentNotFound.
+
+    It is looked for among `queryset` (rows of `customer_assignment_list` for `segment`,
+    perhaps narrowed further), by default among all the segment's.
+    """
+    if queryset is None:
+        queryset = customer_assignment_list(tenant=tenant, segment=segment)
+    queryset = tenant_rows(queryset, tenant=tenant).filter(customer__external_id=customer_id)
     if legal_entity_id is None:
         queryset = queryset.filter(legal_entity__isnull=True)
     else:

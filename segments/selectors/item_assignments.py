@@ -10,6 +10,7 @@ from segments.exceptions import AssignmentNotFound
 from segments.models import ItemAssignment, Segment
 from segmentservice.exceptions import ValidationFailed
 from tenants.models import Tenant
+from tenants.selectors import tenant_rows
 
 
 def item_type_parse(raw: str) -> ItemType:
@@ -28,17 +29,21 @@ def item_assignment_list(
     tenant: Tenant,
     segment: Segment | None = None,
     segments: QuerySet[Segment] | None = None,
+    queryset: QuerySet[ItemAssignment] | None = None,
 ) -> QuerySet[ItemAssignment]:
     """Item assignments with their segment's id and their item's columns annotated.
 
+    Starts from `queryset` (kept to the tenant) or all the tenant's item assignments.
     `segment` keeps one segment's items; `segments` keeps those of a set of segments (a
     customer's own); `segments.filtersets.ItemAssignmentFilterSet` narrows by site and
     effectiveness. `segment_external_id` is the segment's id; `item_external_id`,
     `item_code` and `item_name` are the product's or the category's, whichever the row
     holds, so `q` and `sort` can address `item.*`.
     """
+    if queryset is None:
+        queryset = ItemAssignment.objects.filter(tenant=tenant)
     queryset = (
-        ItemAssignment.objects.filter(tenant=tenant)
+        tenant_rows(queryset, tenant=tenant)
         # The document needs only these few joined columns: annotating them instead of
         # select_related("segment", "product", "category") builds one model per row, not
         # four, and decodes two JSON columns per row, not eleven.
@@ -54,15 +59,26 @@ def item_assignment_list(
     if segment is not None:
         queryset = queryset.filter(segment=segment)
     if segments is not None:
-        queryset = queryset.filter(segment__in=segments.values("id"))
+        queryset = queryset.filter(segment__in=tenant_rows(segments, tenant=tenant).values("id"))
     return queryset
 
 
 def item_assignment_get(
-    *, tenant: Tenant, segment: Segment, type: ItemType, item_id: str
+    *,
+    tenant: Tenant,
+    segment: Segment,
+    type: ItemType,
+    item_id: str,
+    queryset: QuerySet[ItemAssignment] | None = None,
 ) -> ItemAssignment:
-    """One item assignment by item type and id; raises AssignmentNotFound."""
-    queryset = item_assignment_list(tenant=tenant, segment=segment).filter(type=type)
+    """One item assignment by item type and id; raises AssignmentNotFound.
+
+    It is looked for among `queryset` (rows of `item_assignment_list` for `segment`, perhaps
+    narrowed further), by default among all the segment's.
+    """
+    if queryset is None:
+        queryset = item_assignment_list(tenant=tenant, segment=segment)
+    queryset = tenant_rows(queryset, tenant=tenant).filter(type=type)
     if type == ItemType.PRODUCT:
         queryset = queryset.filter(product__external_id=item_id)
     else:

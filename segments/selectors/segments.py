@@ -12,6 +12,7 @@ from segments.exceptions import SegmentNotFound
 from segments.models import CustomerAssignment, Segment
 from segments.selectors.customer_assignments import customer_context_q
 from tenants.models import Tenant
+from tenants.selectors import tenant_rows
 
 
 def effective_q(*, at: datetime | None = None, prefix: str = "") -> Q:
@@ -53,16 +54,17 @@ def segments_of_customer(
     assignments = CustomerAssignment.objects.filter(tenant=tenant, customer__tenant=tenant).filter(
         customer_context_q(tenant=tenant, customer_id=customer_id, legal_entity_id=legal_entity_id)
     )
-    return queryset.filter(id__in=assignments.values("segment_id"))
+    return tenant_rows(queryset, tenant=tenant).filter(id__in=assignments.values("segment_id"))
 
 
 def segment_get(
     *, tenant: Tenant, segment_id: str, queryset: QuerySet[Segment] | None = None
 ) -> Segment:
-    """One segment by its id; raises SegmentNotFound."""
-    source = queryset if queryset is not None else Segment.objects.filter(tenant=tenant)
+    """One segment by its id (among `queryset`, kept to the tenant); raises SegmentNotFound."""
+    if queryset is None:
+        queryset = Segment.objects.filter(tenant=tenant)
     try:
-        return source.get(tenant=tenant, external_id=segment_id)
+        return tenant_rows(queryset, tenant=tenant).get(external_id=segment_id)
     except Segment.DoesNotExist:
         raise SegmentNotFound(
             f"The segment with id {segment_id} has not been found.", resource_id=segment_id

@@ -5,17 +5,24 @@ has authenticated the token and checked its scopes, `initial()` checks the path 
 (400 when malformed, 403 when the token is another tenant's, 404 when unknown) and sets
 `self.tenant`. Views read data only through selectors that take that tenant, so no
 endpoint can forget the scoping.
+
+The tenant is read from the database on every request, never remembered by a worker: a
+tenant deleted by another worker, the admin, a command or plain SQL is a 404 on the very
+next request everywhere (one primary-key read per request is its price). A tenant that
+goes away while a write is under way fails that write's foreign key; that too is its 404.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db import IntegrityError
 from rest_framework.request import Request
+from rest_framework.response import Response
 
-from tenants.exceptions import TenantMismatch
+from tenants.exceptions import TenantMismatch, UnknownTenant
 from tenants.models import Tenant
-from tenants.selectors import tenant_get_cached, tenant_name_check
+from tenants.selectors import tenant_exists, tenant_get, tenant_name_check
 from tenants.tokens import TokenClaims
 
 
@@ -35,9 +42,15 @@ class TenantScopedMixin:
             raise TenantMismatch(
                 f"The token is for another tenant than {name!r}.", resource_id=name
             )
-        self.tenant = tenant_get_cached(name=name)
+        self.tenant = tenant_get(name=name)
 
-    @property
-    def customer_only(self) -> bool:
-        """Whether the caller is a customer who may see only what concerns them."""
-        return self.claims.is_customer or "customersegment.segment_read" not in self.claims.scopes
+    def handle_exception(self, exc: Exception) -> Response:
+        """A write whose tenant was deleted under it answers 404, as the next request will."""
+        tenant = getattr(self, "tenant", None)
+        if (
+            isinstance(exc, IntegrityError)
+            and tenant is not None
+            and not tenant_exists(name=tenant.name)
+        ):
+            exc = UnknownTenant(f"Tenant {tenant.name!r} does not exist.", resource_id=tenant.name)
+        return super().handle_exception(exc)  # type: ignore[misc]

@@ -1,41 +1,152 @@
-"""The base of every segments viewset: tenant scoping, languages, list conventions."""
+"""The base of every segments viewset: tenant scoping, languages, list conventions.
+
+Scoping is a mechanism of `TenantViewSet`, not a convention of its subclasses (PostHog's
+`safely_get_queryset` is the model):
+
+- `initial` checks the token and the path tenant and resolves `self.customer`: the customer
+  a request reads as, or None for a reader. An action reached only through
+  `segment_read_own` by a token without a `customerId` is a 403 before it runs, so no
+  customer action ever sees None.
+- `get_queryset` gives the tenant's rows of the viewset's `queryset` model, refined by the
+  subclass's `safely_get_queryset(queryset)`; whatever that hook returns is kept to the
+  tenant, and for a customer to what `customer_visible_rows` lets it read.
+- `visible_segments` is the segments the caller reads through: all the tenant's for a
+  reader, a customer's own effective ones for a customer.
+
+A subclass that defines `initial`, `get_queryset` or `visible_segments` is refused when its
+class is created.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
 from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from segments.filtersets import StrictBooleanField
+from segments.models import Segment
+from segments.selectors.segments import segment_list
+from segments.selectors.visibility import customer_visible_rows
 from segmentservice.api.languages import accept_languages, content_language
 from segmentservice.api.listing import ListParams, apply_query, list_response, paginate, project
 from segmentservice.exceptions import Forbidden, ValidationFailed
 from tenants.api.mixins import TenantScopedMixin
 from tenants.choices import Scope
+from tenants.selectors import tenant_rows
+from tenants.tokens import TokenClaims
 
 MANAGE = (Scope.SEGMENT_MANAGE.value,)
 READ = (Scope.SEGMENT_READ.value,)
 READ_OR_OWN = (Scope.SEGMENT_READ.value, Scope.SEGMENT_READ_OWN.value)
 OWN = (Scope.SEGMENT_READ_OWN.value,)
 
+# What TenantViewSet's subclasses may not define: the scoping itself.
+FINAL = ("initial", "get_queryset", "visible_segments")
+NO_CUSTOMER = "A customersegment.segment_read_own token must carry a customerId."
+
+
+@dataclass(frozen=True)
+class ActingCustomer:
+    """The customer a request reads as: from its token, perhaps acting for a legal entity."""
+
+    customer_id: str
+    legal_entity_id: str | None
+
+
+def request_customer(
+    claims: TokenClaims, needed: tuple[str, ...], legal_entity_param: str | None
+) -> ActingCustomer | None:
+    """Who a request with these claims reads as, for an action any of `needed` grants.
+
+    A customer token reads as its customer (a legal entity from the token, else from the
+    `legalEntityId` parameter). A token without a customer reads as a reader when a scope
+    other than `segment_read_own` grants the action (`segment_read` is the broader one);
+    when only `segment_read_own` does, there is no one to read as: Forbidden.
+    """
+    if claims.customer_id is not None:
+        if not claims.customer_id:
+            raise Forbidden(NO_CUSTOMER)
+        return ActingCustomer(claims.customer_id, claims.legal_entity_id or legal_entity_param)
+    if claims.scopes & (set(needed) - set(OWN)):
+        return None
+    raise Forbidden(NO_CUSTOMER)
+
 
 class TenantViewSet(TenantScopedMixin, viewsets.GenericViewSet):
-    """A viewset under `/customer-segment/{tenant}/`; subclasses are configuration."""
+    """A viewset under `/customer-segment/{tenant}/`; subclasses are configuration.
+
+    Subclasses name their rows' model with `queryset` and refine what `get_queryset`
+    gives with `safely_get_queryset`; see the module docstring for what they cannot do.
+    """
 
     lookup_field = "external_id"
+    customer: ActingCustomer | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in FINAL:
+            if name in vars(cls):
+                raise ImproperlyConfigured(
+                    f"{cls.__name__} overrides {name}: tenant scoping belongs to "
+                    f"TenantViewSet. Refine the rows in safely_get_queryset(queryset) instead."
+                )
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        """Refuse path and query values no column can hold (NUL), before any query runs."""
+        """Token, scopes and tenant; values no column can hold (NUL); then who reads."""
         super().initial(request, *args, **kwargs)
         values = [*kwargs.values(), *request.query_params.values()]
         if any(isinstance(value, str) and "\x00" in value for value in values):
             raise ValidationFailed("The path or a query parameter contains a NUL character.")
+        if self.action is not None:  # None: a method this route does not serve (405)
+            self.customer = request_customer(
+                self.claims,
+                self.required_scopes[self.action],
+                request.query_params.get("legalEntityId"),
+            )
+
+    def get_queryset(self) -> QuerySet:
+        """The rows this request may read: the tenant's, refined, kept to what it may see."""
+        model = self.queryset.model
+        rows = self.safely_get_queryset(model._default_manager.filter(tenant=self.tenant))
+        if not isinstance(rows, QuerySet) or rows.model is not model:
+            got = rows.model.__name__ if isinstance(rows, QuerySet) else type(rows).__name__
+            raise ImproperlyConfigured(
+                f"{type(self).__name__}.safely_get_queryset must return {model.__name__} "
+                f"rows, not {got}."
+            )
+        rows = tenant_rows(rows, tenant=self.tenant)
+        if self.customer is not None:
+            rows = customer_visible_rows(
+                rows,
+                tenant=self.tenant,
+                customer_id=self.customer.customer_id,
+                legal_entity_id=self.customer.legal_entity_id,
+            )
+        return rows
+
+    def safely_get_queryset(self, queryset: QuerySet) -> QuerySet:
+        """Refine the tenant's rows for this action (the hook subclasses override)."""
+        return queryset
+
+    def visible_segments(self) -> QuerySet[Segment]:
+        """The segments this request reads through: a customer's own effective ones."""
+        segments = segment_list(tenant=self.tenant)
+        if self.customer is None:
+            return segments
+        return customer_visible_rows(
+            segments,
+            tenant=self.tenant,
+            customer_id=self.customer.customer_id,
+            legal_entity_id=self.customer.legal_entity_id,
+        )
 
     @cached_property
     def languages(self) -> list[str] | None:
@@ -58,15 +169,6 @@ class TenantViewSet(TenantScopedMixin, viewsets.GenericViewSet):
         context["default_language"] = tenant.default_language if tenant else "en"
         context["tenant"] = tenant
         return context
-
-    def own_customer(self) -> tuple[str, str | None] | None:
-        """For a customer caller, (customerId, legalEntityId); None for other callers."""
-        if not self.customer_only:
-            return None
-        if not self.claims.customer_id:
-            raise Forbidden("A customersegment.segment_read_own token must carry a customerId.")
-        legal_entity = self.claims.legal_entity_id or self.request.query_params.get("legalEntityId")
-        return self.claims.customer_id, legal_entity
 
     def list_rows(
         self,

@@ -18,10 +18,9 @@ from segments.api.serializers.customer_assignments import (
 )
 from segments.api.views.assignments import SegmentChildViewSet
 from segments.api.views.base import MANAGE, READ, READ_OR_OWN
-from segments.exceptions import AssignmentNotFound
+from segments.models import CustomerAssignment
 from segments.query.fields import CUSTOMER_ASSIGNMENT_FIELDS
 from segments.selectors.customer_assignments import (
-    assignment_missing_message,
     customer_assignment_get,
     customer_assignment_list,
 )
@@ -58,6 +57,7 @@ DELETE_RESPONSES = {
 class CustomerAssignmentViewSet(SegmentChildViewSet):
     """Customers (B2C) and customers acting for a legal entity (B2B) in a segment."""
 
+    queryset = CustomerAssignment.objects.none()  # names the model; rows from get_queryset
     serializer_class = CustomerAssignmentSerializer
     required_scopes = {
         "list": READ_OR_OWN,
@@ -72,17 +72,14 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         "bulk_destroy": MANAGE,
     }
 
+    def safely_get_queryset(self, queryset):
+        """The readable segment's assignments; a customer's own only (`get_queryset`)."""
+        segment = self.readable_segment(self.kwargs["segment_id"])
+        return customer_assignment_list(tenant=self.tenant, segment=segment, queryset=queryset)
+
     def _list(self, segment_id: str, *, q_in_body: bool) -> Response:
-        segment = self.readable_segment(segment_id)
-        own = self.own_customer()
-        queryset = customer_assignment_list(
-            tenant=self.tenant,
-            segment=segment,
-            customer_id=own[0] if own else None,
-            legal_entity_id=own[1] if own else None,
-        )
         return self.list_rows(
-            queryset,
+            self.get_queryset(),
             field_map=CUSTOMER_ASSIGNMENT_FIELDS,
             tiebreak=TIEBREAK,
             render=customer_assignment_document,
@@ -90,19 +87,13 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         )
 
     def _retrieve(self, segment_id: str, customer_id: str, legal_entity_id: str | None):
-        segment = self.readable_segment(segment_id)
-        own = self.own_customer()
-        if own is not None and own[0] != customer_id:
-            # A customer caller sees its own assignment only; another's simply is not there.
-            raise AssignmentNotFound(
-                assignment_missing_message(segment_id, customer_id, legal_entity_id),
-                resource_id=customer_id,
-            )
+        # A customer caller finds its own assignments only; another's simply is not there.
         row = customer_assignment_get(
             tenant=self.tenant,
-            segment=segment,
+            segment=self.readable_segment(segment_id),
             customer_id=customer_id,
             legal_entity_id=legal_entity_id,
+            queryset=self.get_queryset(),
         )
         return self.one_row(row, customer_assignment_document)
 

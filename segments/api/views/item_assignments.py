@@ -27,6 +27,7 @@ from segments.api.serializers.item_assignments import (
 from segments.api.views.assignments import SegmentChildViewSet
 from segments.api.views.base import MANAGE, OWN, READ_OR_OWN
 from segments.filtersets import ItemAssignmentFilterSet, SiteFilterSet
+from segments.models import ItemAssignment
 from segments.query.fields import ITEM_ASSIGNMENT_FIELDS
 from segments.selectors.categories import category_trees
 from segments.selectors.item_assignments import (
@@ -70,6 +71,7 @@ ALL_TIEBREAK = ("segment__external_id", *TIEBREAK)
 class ItemAssignmentViewSet(SegmentChildViewSet):
     """Products and categories assigned to segments."""
 
+    queryset = ItemAssignment.objects.none()  # names the model; rows come from get_queryset
     serializer_class = ItemAssignmentSerializer
     required_scopes = {
         "all_items": READ_OR_OWN,
@@ -89,10 +91,22 @@ class ItemAssignmentViewSet(SegmentChildViewSet):
             row, languages=self.languages, default_language=self.tenant.default_language
         )
 
+    def safely_get_queryset(self, queryset):
+        """One readable segment's items, or (`all_items`) those of `siteCode`/`onlyActive`.
+
+        A customer's are those of its own effective segments (`get_queryset` keeps them so).
+        """
+        if self.action == "all_items":
+            rows = item_assignment_list(tenant=self.tenant, queryset=queryset)
+            return ItemAssignmentFilterSet.apply(
+                self.request.query_params, rows, tenant=self.tenant
+            )
+        segment = self.readable_segment(self.kwargs["segment_id"])
+        return item_assignment_list(tenant=self.tenant, segment=segment, queryset=queryset)
+
     def _list(self, segment_id: str, *, q_in_body: bool) -> Response:
-        segment = self.readable_segment(segment_id)
         return self.list_rows(
-            item_assignment_list(tenant=self.tenant, segment=segment),
+            self.get_queryset(),
             field_map=ITEM_ASSIGNMENT_FIELDS,
             tiebreak=TIEBREAK,
             render=self.render,
@@ -114,17 +128,11 @@ class ItemAssignmentViewSet(SegmentChildViewSet):
     )
     def all_items(self, request: Request, tenant: str) -> Response:
         """GET /segments/items: a customer sees only its own effective segments' items."""
-        own_segments = self.own_segments()
-        parameters = request.query_params.copy()
-        if own_segments is not None:
-            parameters["onlyActive"] = "true"  # always so for a customer token
-        queryset = ItemAssignmentFilterSet.apply(
-            parameters,
-            item_assignment_list(tenant=self.tenant, segments=own_segments),
-            tenant=self.tenant,
-        )
         return self.list_rows(
-            queryset, field_map=ITEM_ASSIGNMENT_FIELDS, tiebreak=ALL_TIEBREAK, render=self.render
+            self.get_queryset(),
+            field_map=ITEM_ASSIGNMENT_FIELDS,
+            tiebreak=ALL_TIEBREAK,
+            render=self.render,
         )
 
     @extend_schema(
@@ -137,7 +145,7 @@ class ItemAssignmentViewSet(SegmentChildViewSet):
     def category_trees(self, request: Request, tenant: str) -> Response:
         """GET /segments/items/category-trees: the customer's effective segments' categories."""
         segments = SiteFilterSet.apply(
-            request.query_params, self.own_segments(), tenant=self.tenant
+            request.query_params, self.visible_segments(), tenant=self.tenant
         )
         trees = category_trees(tenant=self.tenant, segments=segments)
         languages, default = self.languages, self.tenant.default_language
@@ -185,7 +193,11 @@ class ItemAssignmentViewSet(SegmentChildViewSet):
         item_type = item_type_parse(type)
         segment = self.readable_segment(segment_id)
         row = item_assignment_get(
-            tenant=self.tenant, segment=segment, type=item_type, item_id=item_id
+            tenant=self.tenant,
+            segment=segment,
+            type=item_type,
+            item_id=item_id,
+            queryset=self.get_queryset(),
         )
         return self.one_row(row, self.render)
 

@@ -33,9 +33,10 @@ from segments.api.serializers.segments import (
 )
 from segments.api.views.base import MANAGE, READ_OR_OWN, TenantViewSet, query_flag
 from segments.filtersets import SegmentFilterSet
+from segments.models import Segment
 from segments.query.fields import SEGMENT_FIELDS
 from segments.selectors.match import matching_product_ids
-from segments.selectors.segments import segment_get, segment_list
+from segments.selectors.segments import segment_get
 from segments.services.segments import (
     segment_create,
     segment_delete,
@@ -114,6 +115,7 @@ SEGMENT_EXAMPLE = {
 class SegmentViewSet(TenantViewSet):
     """Segments of a tenant."""
 
+    queryset = Segment.objects.none()  # names the model; the rows come from get_queryset
     serializer_class = SegmentSerializer
     required_scopes = {
         "list": READ_OR_OWN,
@@ -136,20 +138,16 @@ class SegmentViewSet(TenantViewSet):
             return [StrictJSONParser(), JSONPatchParser(), JSONMergePatchParser()]
         return super().get_parsers()
 
-    def get_queryset(self):
-        """The segments the caller may see: a customer sees only its own effective ones."""
-        own = self.own_customer()
-        if own is not None:
-            customer_id, legal_entity_id = own
-            return segment_list(
-                tenant=self.tenant,
-                customer_id=customer_id,
-                legal_entity_id=legal_entity_id,
-                only_effective=True,
-            )
-        return SegmentFilterSet.apply(
-            self.request.query_params, segment_list(tenant=self.tenant), tenant=self.tenant
-        )
+    def safely_get_queryset(self, queryset):
+        """A reader's `customerId` and `legalEntityId` narrow the segments.
+
+        A customer's are its own effective ones whatever it asks (`get_queryset` keeps
+        them so), and another customer's id must not narrow them: that would tell which of
+        its segments that customer is in.
+        """
+        if self.customer is not None:
+            return queryset
+        return SegmentFilterSet.apply(self.request.query_params, queryset, tenant=self.tenant)
 
     def render(self, segment) -> dict:
         """The wire form of one segment for this request."""

@@ -1,0 +1,49 @@
+"""What a customer (a `segment_read_own` token) may read, for every kind of row.
+
+A customer reads its own effective segments (direct assignments, narrowed by a legal
+entity as `customer_context_q` says), the rows of those segments, and of the customer
+assignments only its own. `TenantViewSet` applies this to whatever a viewset lists, so a
+viewset cannot forget it; a model without a rule here is refused, not shown.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
+from django.db.models import QuerySet
+
+from segments.models import CustomerAssignment, Segment
+from segments.selectors.customer_assignments import customer_context_q
+from segments.selectors.segments import effective_q, segments_of_customer
+from tenants.models import Tenant
+from tenants.selectors import tenant_rows
+
+
+def customer_visible_rows(
+    queryset: QuerySet, *, tenant: Tenant, customer_id: str, legal_entity_id: str | None
+) -> QuerySet:
+    """The rows of `queryset` (the tenant's) that the customer may read."""
+    queryset = tenant_rows(queryset, tenant=tenant)
+    model = queryset.model
+    if model is Segment:
+        return segments_of_customer(
+            queryset, tenant=tenant, customer_id=customer_id, legal_entity_id=legal_entity_id
+        ).filter(effective_q())
+    try:
+        model._meta.get_field("segment")
+    except FieldDoesNotExist:
+        raise ImproperlyConfigured(
+            f"No rule says which {model.__name__} rows a customer may read."
+        ) from None
+    if model is CustomerAssignment:
+        queryset = queryset.filter(
+            customer_context_q(
+                tenant=tenant, customer_id=customer_id, legal_entity_id=legal_entity_id
+            )
+        )
+    own_segments = customer_visible_rows(
+        Segment.objects.filter(tenant=tenant),
+        tenant=tenant,
+        customer_id=customer_id,
+        legal_entity_id=legal_entity_id,
+    )
+    return queryset.filter(segment__in=own_segments.values("id"))

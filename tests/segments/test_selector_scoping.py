@@ -1,0 +1,146 @@
+"""Reads that take a tenant keep to it, whatever else they are given.
+
+The first tests read the source: every ORM query in the selectors, the API views and the
+filter sets starts from `.filter(tenant=...)` (or `tenant_id=`; `.none()` names a model
+and reads nothing), and raw SQL lives only in the selectors listed in `RAW_SQL`, each
+tested below with another tenant's rows in reach. A new query that does neither fails
+here until it is scoped, or listed and tested.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from segments.filtersets import ItemAssignmentFilterSet, SegmentFilterSet, SiteFilterSet
+from segments.models import Category, Segment
+from segments.selectors.admin import category_ancestors
+from segments.selectors.categories import category_trees
+from segments.selectors.item_assignments import item_assignment_list
+from segments.selectors.match import matching_product_ids
+from tests.factories import (
+    assign_category,
+    assign_product,
+    make_category,
+    make_product,
+    make_segment,
+)
+
+SCANNED = ("segments/selectors", "segments/api", "segments/filtersets.py")
+RAW_SQL = {"category_trees", "matching_product_ids", "category_ancestors"}
+
+
+def scanned_modules():
+    base = Path(settings.BASE_DIR)
+    for entry in SCANNED:
+        path = base / entry
+        yield from sorted(path.rglob("*.py")) if path.is_dir() else [path]
+
+
+def parents(tree: ast.AST) -> dict[ast.AST, ast.AST]:
+    return {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+
+
+def enclosing_function(node, parent_of) -> ast.FunctionDef | None:
+    while node in parent_of:
+        node = parent_of[node]
+        if isinstance(node, ast.FunctionDef):
+            return node
+    return None
+
+
+def test_every_orm_query_starts_from_the_tenant():
+    unscoped = []
+    for module in scanned_modules():
+        tree = ast.parse(module.read_text())
+        parent_of = parents(tree)
+        for node in ast.walk(tree):
+            if not (
+                isinstance(node, ast.Attribute) and node.attr in ("objects", "_default_manager")
+            ):
+                continue
+            method = parent_of.get(node)
+            call = parent_of.get(method)
+            nothing = isinstance(method, ast.Attribute) and method.attr == "none"
+            scoped = (
+                isinstance(method, ast.Attribute)
+                and method.attr == "filter"
+                and isinstance(call, ast.Call)
+                and {k.arg for k in call.keywords} & {"tenant", "tenant_id"}
+            )
+            if not (scoped or nothing):
+                unscoped.append(f"{module.relative_to(settings.BASE_DIR)}:{node.lineno}")
+    assert unscoped == []
+
+
+def test_raw_sql_is_only_in_the_listed_selectors():
+    found = set()
+    for module in scanned_modules():
+        tree = ast.parse(module.read_text())
+        parent_of = parents(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr in ("cursor", "raw", "extra"):
+                function = enclosing_function(node, parent_of)
+                assert function is not None, f"{module}:{node.lineno}"
+                found.add(function.name)
+    assert found == RAW_SQL
+
+
+@pytest.fixture
+def twins(tenant, other_tenant):
+    """The same ids in both tenants: a segment "s" holding product "p" and category "c"."""
+    rows = {}
+    for t in (tenant, other_tenant):
+        segment = make_segment(t, "s")
+        root = make_category(t, "root", name={"en": t.name})
+        category = make_category(t, "c", parent=root, name={"en": t.name})
+        assign_category(segment, category)
+        assign_product(segment, make_product(t, "p", categories=[category]))
+        rows[t.name] = (segment, root, category)
+    return rows
+
+
+@pytest.mark.django_db
+class TestSelectorsGivenAnotherTenantsRows:
+    def test_category_trees(self, twins, tenant):
+        trees = category_trees(tenant=tenant, segments=Segment.objects.all())
+        assert [(n.category.external_id, n.category.name) for n in trees] == [
+            ("root", {"en": "acme"})
+        ]
+        assert [n.category.name for n in trees[0].subcategories] == [{"en": "acme"}]
+
+    def test_item_assignment_list(self, twins, tenant):
+        rows = item_assignment_list(tenant=tenant, segments=Segment.objects.all())
+        assert {row.tenant_id for row in rows} == {"acme"}
+        assert rows.count() == 2
+
+    def test_match(self, twins, tenant, other_tenant):
+        Segment.objects.filter(tenant=tenant).update(site_code="acme-only")
+        found = matching_product_ids(
+            tenant=tenant, site_code="main", product_ids=["p"], segment_ids=["s"]
+        )
+        assert found == []
+
+    def test_category_ancestors(self, twins):
+        # A parent link into another tenant (bad data) ends the walk at the tenant's edge.
+        _, acme_root, acme_category = twins["acme"]
+        _, _, globex_category = twins["globex"]
+        Category.objects.filter(pk=globex_category.pk).update(parent=acme_root)
+        assert set(category_ancestors([globex_category.pk])) == {globex_category.pk}
+        assert set(category_ancestors([acme_category.pk])) == {acme_category.pk, acme_root.pk}
+
+    @pytest.mark.parametrize(
+        ("filterset", "data"),
+        [
+            (SiteFilterSet, {"siteCode": "main"}),
+            (SegmentFilterSet, {"customerId": "me"}),
+            (ItemAssignmentFilterSet, {"siteCode": "main"}),
+        ],
+    )
+    def test_filtersets_need_a_queryset(self, twins, tenant, filterset, data):
+        # django-filter would read every tenant's rows from the model's manager.
+        with pytest.raises(TypeError, match="queryset"):
+            filterset.apply(data, None, tenant=tenant)
