@@ -52,7 +52,7 @@ class TestDatabaseErrorsInTheApp:
         def lost(*args, **kwargs):
             raise error
 
-        monkeypatch.setattr(views, "segment_list", lost)
+        monkeypatch.setattr(views.SegmentFilterSet, "apply", lost)
         response = make_client(tenant, READ).get(URL)
         assert response.status_code == 503
         assert response.json() == UNAVAILABLE
@@ -67,7 +67,7 @@ class TestDatabaseErrorsInTheApp:
                 "canceling statement due to statement timeout"
             )
 
-        monkeypatch.setattr(views, "segment_list", cancelled)
+        monkeypatch.setattr(views.SegmentFilterSet, "apply", cancelled)
         response = make_client(tenant, READ).get(URL)
         assert (response.status_code, response.json()) == (503, UNAVAILABLE)
 
@@ -83,7 +83,7 @@ class TestDatabaseErrorsInTheApp:
                 "index row size 3000 exceeds btree version 4 maximum 2704"
             )
 
-        monkeypatch.setattr(views, "segment_list", too_big)
+        monkeypatch.setattr(views.SegmentFilterSet, "apply", too_big)
         client = make_client(tenant, READ)
         client.raise_request_exception = False
         assert client.get(URL).status_code == 500

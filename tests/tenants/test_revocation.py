@@ -113,14 +113,14 @@ class TestRevokedClients:
         assert_refused(older.get(URL))
 
     def test_the_client_is_looked_up_once_then_remembered(self, granted, django_assert_num_queries):
-        granted.get(URL)  # the tenant and the client are remembered after this
-        with django_assert_num_queries(1):  # the segments list only
+        granted.get(URL)  # the client is remembered after this
+        with django_assert_num_queries(2):  # the tenant (read on every request), the list
             assert granted.get(URL).status_code == 200
 
     def test_tokens_without_a_client_are_not_looked_up(
         self, tenant, make_client, django_assert_num_queries
     ):
         client = make_client(tenant, READ)
-        client.get(URL)  # the tenant is remembered after this
-        with django_assert_num_queries(1):  # the segments list only
+        client.get(URL)
+        with django_assert_num_queries(2):  # the tenant (read on every request), the list
             assert client.get(URL).status_code == 200
