@@ -2,7 +2,9 @@
 
 Every service that changes a segment or an assignment calls `event_record` (or
 `events_record` for a batch) inside its transaction, so an event exists exactly when
-its change was committed. Delivery to webhooks reads the table in id order.
+its change was committed. The database stamps each with the writing transaction
+(`Event.transaction_id`), which is what delivery to webhooks goes by
+(`segments.services.webhooks`).
 """
 
 from __future__ import annotations
