@@ -21,7 +21,7 @@ call the same code. A segment's content is one frozen `SegmentFields`:
 
 Ids are the API's ids (`Segment.external_id`). Each service is one transaction; every write
 sets `version` to one more than before and `modifiedAt` to now, and records one event
-per segment (SPEC §10). Errors are the domain exceptions of `segments.exceptions`; bulk
+per segment (SPEC §10); a delete also records one per assignment it removes. Errors are the domain exceptions of `segments.exceptions`; bulk
 services turn them into per-element results instead, and one bad element never blocks the
 others. Optimistic locking: an `expected_version` that is not the stored version is a
 `VersionConflict` and nothing is written. Upserts and patches lock the row
@@ -51,13 +51,17 @@ from segments.exceptions import (
     VersionConflict,
 )
 from segments.models import EXTERNAL_ID_MAX, CustomerAssignment, ItemAssignment, Segment
+from segments.services.customer_assignments import customer_assignment_deleted_event
 from segments.services.events import events_record
+from segments.services.item_assignments import item_assignment_deleted_event
 from segmentservice.bulk import BulkItemResult
 from segmentservice.db import rows_update
 from tenants.models import Tenant
 
 # Literal paths under /segments: a segment with one of these ids could not be addressed.
 RESERVED_IDS = frozenset({"search", "bulk", "match", "items"})
+# A forced delete records its assignments' deleted events this many per INSERT.
+DELETED_EVENTS_BATCH = 1000
 LOCALIZED = ("name", "description")
 # The columns a write sets; created_at and the id never change.
 WRITTEN_COLUMNS = (
@@ -580,16 +584,50 @@ def _insert_all(
 
 
 def _delete(tenant: Tenant, segments: list[Segment]) -> None:
-    """Delete segments and their assignments, recording one event per segment."""
+    """Delete segments and their assignments, recording one event per assignment and segment."""
     if not segments:
         return
     pks = [s.pk for s in segments]
-    CustomerAssignment.objects.filter(tenant=tenant, segment_id__in=pks).delete()
-    ItemAssignment.objects.filter(tenant=tenant, segment_id__in=pks).delete()
+    # Without the flags (`_with_assignment_flags`), assume there may be assignments.
+    if any(getattr(s, "has_customers", True) for s in segments):
+        _record_assignment_deletions(tenant, segments, CustomerAssignment)
+        CustomerAssignment.objects.filter(tenant=tenant, segment_id__in=pks).delete()
+    if any(getattr(s, "has_items", True) for s in segments):
+        _record_assignment_deletions(tenant, segments, ItemAssignment)
+        ItemAssignment.objects.filter(tenant=tenant, segment_id__in=pks).delete()
     _record(tenant, [(EventType.SEGMENT_DELETED, s) for s in segments])
     # The assignments are gone already; Django's cascade collector would look for them
     # again without the tenant condition, which no index serves. One plain DELETE instead.
     Segment.objects.filter(tenant=tenant, pk__in=pks)._raw_delete(Segment.objects.db)
+
+
+def _record_assignment_deletions(
+    tenant: Tenant, segments: list[Segment], model: type[CustomerAssignment | ItemAssignment]
+) -> None:
+    """Record the deleted event of every `model` row of `segments`, a batch per INSERT.
+
+    The rows are read in chunks, so a segment with 100,000 customers costs a few hundred
+    queries and bounded memory, not one query per assignment.
+    """
+    by_pk = {s.pk: s for s in segments}
+    if model is CustomerAssignment:
+        rows = model.objects.select_related("customer", "legal_entity")
+        to_event = customer_assignment_deleted_event
+    else:
+        rows = model.objects.select_related("product", "category")
+        to_event = item_assignment_deleted_event
+    batch: list[tuple[EventType, str, dict[str, Any]]] = []
+    for row in (
+        rows.filter(tenant=tenant, segment_id__in=list(by_pk))
+        .order_by("pk")
+        .iterator(chunk_size=DELETED_EVENTS_BATCH)
+    ):
+        row.segment = by_pk[row.segment_id]
+        batch.append(to_event(row))
+        if len(batch) == DELETED_EVENTS_BATCH:
+            events_record(tenant=tenant, events=batch)
+            batch = []
+    events_record(tenant=tenant, events=batch)
 
 
 def _record(tenant: Tenant, changes: list[tuple[EventType, Segment]]) -> None:
