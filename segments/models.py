@@ -339,6 +339,11 @@ class Event(models.Model):
         help_text="The segment id, or segment/customer[/legal entity], or segment/type/item.",
     )
     payload = models.JSONField(default=dict)
+    actor = models.CharField(
+        max_length=255,
+        default="system",
+        help_text="Who made the change: api-client:<id>, admin:<username>, command:<name> or system.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     # Ids are taken at insert, not at commit: delivery goes by which transactions had
     # committed (PostgreSQL; 0 on SQLite, whose writers commit in id order).

@@ -15,11 +15,11 @@ from segments.models import Event, WebhookEndpoint
 class EventAdmin(TenantOwnedAdmin):
     """The change log: one row per change to a segment or assignment, never edited here."""
 
-    list_display = ["id", "type", "resource_id", "created_at", "tenant_name"]
+    list_display = ["id", "type", "resource_id", "actor", "created_at", "tenant_name"]
     list_filter = ["type"]
     search_fields = ["=resource_id"]
     ordering = ["-id"]
-    fields = ["tenant", "type", "resource_id", "payload", "created_at"]
+    fields = ["tenant", "type", "resource_id", "actor", "payload", "created_at"]
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -94,6 +94,7 @@ def event_body(event: Event) -> bytes:
             "type": event.type,
             "tenant": event.tenant_id,
             "resourceId": event.resource_id,
+            "actor": event.actor,
             "createdAt": format_instant(event.created_at),
             "data": event.payload,
         },

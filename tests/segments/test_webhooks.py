@@ -55,7 +55,7 @@ def make_due(endpoint: WebhookEndpoint) -> None:
 
 @COMMITTING
 class TestDelivery:
-    def test_events_arrive_in_order_and_signed(self, tenant, endpoint, receiver):
+    def test_events_arrive_in_order_signed_and_naming_their_actor(self, tenant, endpoint, receiver):
         events = record(tenant, 3)
         report = webhooks_deliver()
         assert report.delivered == 3
@@ -68,9 +68,10 @@ class TestDelivery:
         assert headers["X-Event-Type"] == "customer-segment.segment-created"
         assert headers["X-Event-Id"] == str(events[0].id)
         document = receiver.documents()[0]
-        assert set(document) == {"id", "type", "tenant", "resourceId", "createdAt", "data"}
+        assert set(document) == {"id", "type", "tenant", "resourceId", "actor", "createdAt", "data"}
         assert document["tenant"] == "acme"
         assert document["resourceId"] == "seg0"
+        assert document["actor"] == "system"
         assert document["data"] == {"id": "seg0"}
         endpoint.refresh_from_db()
         assert endpoint.last_event_id == events[-1].id
