@@ -51,17 +51,14 @@ from segments.exceptions import (
     VersionConflict,
 )
 from segments.models import EXTERNAL_ID_MAX, CustomerAssignment, ItemAssignment, Segment
-from segments.services.customer_assignments import customer_assignment_deleted_event
+from segments.services.assignment_events import assignment_deletions_record
 from segments.services.events import events_record
-from segments.services.item_assignments import item_assignment_deleted_event
 from segmentservice.bulk import BulkItemResult
 from segmentservice.db import rows_update
 from tenants.models import Tenant
 
 # Literal paths under /segments: a segment with one of these ids could not be addressed.
 RESERVED_IDS = frozenset({"search", "bulk", "match", "items"})
-# A forced delete records its assignments' deleted events this many per INSERT.
-DELETED_EVENTS_BATCH = 1000
 LOCALIZED = ("name", "description")
 # The columns a write sets; created_at and the id never change.
 WRITTEN_COLUMNS = (
@@ -590,44 +587,15 @@ def _delete(tenant: Tenant, segments: list[Segment]) -> None:
     pks = [s.pk for s in segments]
     # Without the flags (`_with_assignment_flags`), assume there may be assignments.
     if any(getattr(s, "has_customers", True) for s in segments):
-        _record_assignment_deletions(tenant, segments, CustomerAssignment)
+        assignment_deletions_record(tenant=tenant, segments=segments, model=CustomerAssignment)
         CustomerAssignment.objects.filter(tenant=tenant, segment_id__in=pks).delete()
     if any(getattr(s, "has_items", True) for s in segments):
-        _record_assignment_deletions(tenant, segments, ItemAssignment)
+        assignment_deletions_record(tenant=tenant, segments=segments, model=ItemAssignment)
         ItemAssignment.objects.filter(tenant=tenant, segment_id__in=pks).delete()
     _record(tenant, [(EventType.SEGMENT_DELETED, s) for s in segments])
     # The assignments are gone already; Django's cascade collector would look for them
     # again without the tenant condition, which no index serves. One plain DELETE instead.
     Segment.objects.filter(tenant=tenant, pk__in=pks)._raw_delete(Segment.objects.db)
-
-
-def _record_assignment_deletions(
-    tenant: Tenant, segments: list[Segment], model: type[CustomerAssignment | ItemAssignment]
-) -> None:
-    """Record the deleted event of every `model` row of `segments`, a batch per INSERT.
-
-    The rows are read in chunks, so a segment with 100,000 customers costs a few hundred
-    queries and bounded memory, not one query per assignment.
-    """
-    by_pk = {s.pk: s for s in segments}
-    if model is CustomerAssignment:
-        rows = model.objects.select_related("customer", "legal_entity")
-        to_event = customer_assignment_deleted_event
-    else:
-        rows = model.objects.select_related("product", "category")
-        to_event = item_assignment_deleted_event
-    batch: list[tuple[EventType, str, dict[str, Any]]] = []
-    for row in (
-        rows.filter(tenant=tenant, segment_id__in=list(by_pk))
-        .order_by("pk")
-        .iterator(chunk_size=DELETED_EVENTS_BATCH)
-    ):
-        row.segment = by_pk[row.segment_id]
-        batch.append(to_event(row))
-        if len(batch) == DELETED_EVENTS_BATCH:
-            events_record(tenant=tenant, events=batch)
-            batch = []
-    events_record(tenant=tenant, events=batch)
 
 
 def _record(tenant: Tenant, changes: list[tuple[EventType, Segment]]) -> None:
