@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from segments.choices import AssignmentType, EventType, ItemType, SegmentStatus
+from segmentservice.db import CurrentTransactionId
 from tenants.models import Tenant
 
 EXTERNAL_ID_MAX = 64
@@ -338,10 +339,21 @@ class Event(models.Model):
         help_text="The segment id, or segment/customer[/legal entity], or segment/type/item.",
     )
     payload = models.JSONField(default=dict)
+    actor = models.CharField(
+        max_length=255,
+        default="system",
+        help_text="Who made the change: api-client:<id>, admin:<username>, command:<name> or system.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
+    # Ids are taken at insert, not at commit: delivery goes by which transactions had
+    # committed (PostgreSQL; 0 on SQLite, whose writers commit in id order).
+    transaction_id = models.BigIntegerField(db_default=CurrentTransactionId(), editable=False)
 
     class Meta:
-        indexes = [models.Index(fields=["tenant", "id"], name="event_tenant_seq_idx")]
+        indexes = [
+            models.Index(fields=["tenant", "id"], name="event_tenant_seq_idx"),
+            models.Index(fields=["tenant", "transaction_id"], name="event_tenant_txn_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} {self.resource_id}"
@@ -357,11 +369,25 @@ class WebhookEndpoint(models.Model):
         default=list, blank=True, help_text="Event types to send; empty sends every type."
     )
     is_active = models.BooleanField(default=True)
-    # Delivery state: every event after `last_event_id` is still to be sent, in id order.
-    last_event_id = models.BigIntegerField(default=0)
+    replay_from_event_id = models.PositiveBigIntegerField(
+        null=True,
+        blank=True,
+        help_text="Send again every event from this id on (then carry on as usual); "
+        "cleared once the replay has begun.",
+    )
+    # Delivery state (see segments.services.webhooks): the events of every transaction
+    # committed at `delivered_through` have been sent; the batch up to `batch_through` is
+    # being sent, in id order, and has been sent up to `batch_after_id`.
+    delivered_through = models.TextField(blank=True, editable=False)
+    batch_through = models.TextField(blank=True, editable=False)
+    batch_after_id = models.BigIntegerField(default=0, editable=False)
+    last_event_id = models.BigIntegerField(default=0, help_text="The last event delivered.")
     failures = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     last_error = models.TextField(blank=True)
+    # The delivery worker sending to this endpoint now, and until when it may.
+    lease_token = models.CharField(max_length=32, blank=True, editable=False)
+    lease_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -373,3 +399,12 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+    def save(self, *args, **kwargs) -> None:
+        """A new endpoint starts with the events recorded after it was created."""
+        if self._state.adding and not self.delivered_through:
+            # Imported here: the delivery service imports this module.
+            from segments.services.webhooks import event_log_position
+
+            self.delivered_through = event_log_position()
+        super().save(*args, **kwargs)

@@ -8,6 +8,23 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import connection, models
+from django.db.models import NOT_PROVIDED
+
+
+class CurrentTransactionId(models.Func):
+    """The writing transaction's id on PostgreSQL (`pg_current_xact_id()`); 0 elsewhere.
+
+    As a column's database default, each row records the transaction that wrote it, so a
+    reader holding a snapshot (`pg_current_snapshot()`) can tell whether that transaction
+    had committed when the snapshot was taken. Inside a savepoint it is still the id of
+    the top-level transaction, the one whose commit counts.
+    """
+
+    template = "(pg_current_xact_id()::text::bigint)"
+    output_field = models.BigIntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return "0", []
 
 
 def rows_update(objs: Sequence[models.Model], fields: Sequence[str]) -> int:
@@ -64,7 +81,8 @@ def rows_insert(objs: Sequence[models.Model]) -> int:
     change events, about a third of a bulk upsert's CPU. On PostgreSQL this sends the rows
     as one JSON document, `INSERT ... SELECT ... FROM jsonb_to_recordset(...)`, ordered by
     position so ids follow the order of `objs` as with `bulk_create`; elsewhere it is
-    `bulk_create`. The instances' ids are not set. Returns the number of rows inserted.
+    `bulk_create`. The instances' ids are not set, and columns with a database default
+    (`db_default`) are left to it. Returns the number of rows inserted.
     """
     if not objs:
         return 0
@@ -72,7 +90,9 @@ def rows_insert(objs: Sequence[models.Model]) -> int:
     if connection.vendor != "postgresql":
         return len(model.objects.bulk_create(objs))
     meta = model._meta
-    columns = [f for f in meta.concrete_fields if not f.primary_key]
+    columns = [
+        f for f in meta.concrete_fields if not f.primary_key and f.db_default is NOT_PROVIDED
+    ]
     qn = connection.ops.quote_name
     document = json.dumps(
         [{f.column: _json_value(getattr(obj, f.attname)) for f in columns} for obj in objs]

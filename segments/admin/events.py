@@ -15,11 +15,11 @@ from segments.models import Event, WebhookEndpoint
 class EventAdmin(TenantOwnedAdmin):
     """The change log: one row per change to a segment or assignment, never edited here."""
 
-    list_display = ["id", "type", "resource_id", "created_at", "tenant_name"]
+    list_display = ["id", "type", "resource_id", "actor", "created_at", "tenant_name"]
     list_filter = ["type"]
     search_fields = ["=resource_id"]
     ordering = ["-id"]
-    fields = ["tenant", "type", "resource_id", "payload", "created_at"]
+    fields = ["tenant", "type", "resource_id", "actor", "payload", "created_at"]
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -45,7 +45,7 @@ class WebhookEndpointForm(forms.ModelForm):
 
     class Meta:
         model = WebhookEndpoint
-        fields = ["tenant", "url", "secret", "event_types", "is_active"]
+        fields = ["tenant", "url", "secret", "event_types", "is_active", "replay_from_event_id"]
 
 
 @admin.register(WebhookEndpoint)
@@ -65,3 +65,10 @@ class WebhookEndpointAdmin(TenantOwnedAdmin):
     search_fields = ["url"]
     ordering = ["tenant_id", "url"]
     readonly_fields = ["last_event_id", "failures", "next_attempt_at", "last_error", "created_at"]
+
+    def save_model(self, request: HttpRequest, obj: WebhookEndpoint, form, change: bool) -> None:
+        """On a change, write only what the form changed: a delivery worker writes the rest."""
+        if change:
+            obj.save(update_fields=form.changed_data)
+        else:
+            obj.save()

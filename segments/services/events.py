@@ -2,7 +2,10 @@
 
 Every service that changes a segment or an assignment calls `event_record` (or
 `events_record` for a batch) inside its transaction, so an event exists exactly when
-its change was committed. Delivery to webhooks reads the table in id order.
+its change was committed. Each event names its actor, read from the context
+(`segmentservice.actor`: the API client, the admin user, the command, or "system"), and
+the database stamps it with the writing transaction (`Event.transaction_id`), which is
+what delivery to webhooks goes by (`segments.services.webhooks`).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import Any
 
 from segments.choices import EventType
 from segments.models import Event
+from segmentservice.actor import current_actor
 from segmentservice.db import rows_insert
 from tenants.models import Tenant
 
@@ -20,7 +24,9 @@ def event_record(
     *, tenant: Tenant, type: EventType, resource_id: str, payload: dict[str, Any]
 ) -> Event:
     """Record one change event."""
-    return Event.objects.create(tenant=tenant, type=type, resource_id=resource_id, payload=payload)
+    return Event.objects.create(
+        tenant=tenant, type=type, resource_id=resource_id, payload=payload, actor=current_actor()
+    )
 
 
 def events_record(
@@ -30,8 +36,12 @@ def events_record(
 
     `events` are (type, resource_id, payload).
     """
+    events = list(events)
+    if not events:
+        return 0
+    actor = current_actor()
     rows = [
-        Event(tenant=tenant, type=type_, resource_id=resource_id, payload=payload)
+        Event(tenant=tenant, type=type_, resource_id=resource_id, payload=payload, actor=actor)
         for type_, resource_id, payload in events
     ]
     return rows_insert(rows)

@@ -21,7 +21,7 @@ call the same code. A segment's content is one frozen `SegmentFields`:
 
 Ids are the API's ids (`Segment.external_id`). Each service is one transaction; every write
 sets `version` to one more than before and `modifiedAt` to now, and records one event
-per segment (SPEC §10). Errors are the domain exceptions of `segments.exceptions`; bulk
+per segment (SPEC §10); a delete also records one per assignment it removes. Errors are the domain exceptions of `segments.exceptions`; bulk
 services turn them into per-element results instead, and one bad element never blocks the
 others. Optimistic locking: an `expected_version` that is not the stored version is a
 `VersionConflict` and nothing is written. Upserts and patches lock the row
@@ -51,6 +51,7 @@ from segments.exceptions import (
     VersionConflict,
 )
 from segments.models import EXTERNAL_ID_MAX, CustomerAssignment, ItemAssignment, Segment
+from segments.services.assignment_events import assignment_deletions_record
 from segments.services.events import events_record
 from segmentservice.bulk import BulkItemResult
 from segmentservice.db import rows_update
@@ -580,12 +581,17 @@ def _insert_all(
 
 
 def _delete(tenant: Tenant, segments: list[Segment]) -> None:
-    """Delete segments and their assignments, recording one event per segment."""
+    """Delete segments and their assignments, recording one event per assignment and segment."""
     if not segments:
         return
     pks = [s.pk for s in segments]
-    CustomerAssignment.objects.filter(tenant=tenant, segment_id__in=pks).delete()
-    ItemAssignment.objects.filter(tenant=tenant, segment_id__in=pks).delete()
+    # Without the flags (`_with_assignment_flags`), assume there may be assignments.
+    if any(getattr(s, "has_customers", True) for s in segments):
+        assignment_deletions_record(tenant=tenant, segments=segments, model=CustomerAssignment)
+        CustomerAssignment.objects.filter(tenant=tenant, segment_id__in=pks).delete()
+    if any(getattr(s, "has_items", True) for s in segments):
+        assignment_deletions_record(tenant=tenant, segments=segments, model=ItemAssignment)
+        ItemAssignment.objects.filter(tenant=tenant, segment_id__in=pks).delete()
     _record(tenant, [(EventType.SEGMENT_DELETED, s) for s in segments])
     # The assignments are gone already; Django's cascade collector would look for them
     # again without the tenant condition, which no index serves. One plain DELETE instead.

@@ -127,4 +127,8 @@ class TestAdminActions:
         ) == ["b"]
         assert Segment.objects.filter(tenant=other_tenant).count() == 1
         assert not CustomerAssignment.objects.exists() and not ItemAssignment.objects.exists()
-        assert Event.objects.get().type == EventType.SEGMENT_DELETED
+        assert list(Event.objects.order_by("id").values_list("type", flat=True)) == [
+            EventType.CUSTOMER_ASSIGNMENT_DELETED,
+            EventType.ITEM_ASSIGNMENT_DELETED,
+            EventType.SEGMENT_DELETED,
+        ]

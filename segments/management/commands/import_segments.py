@@ -12,15 +12,16 @@ import json
 import sys
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from segments.management.progress import add_progress_argument, progress_bar
 from segments.services.transfer import import_records, segments_import
+from segmentservice.actor import ActorCommand
 from segmentservice.exceptions import ServiceError
 from tenants.selectors import tenant_get
 
 
-class Command(BaseCommand):
+class Command(ActorCommand):
     help = "Import segments with their assignments from an export_segments JSON file."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
@@ -32,6 +32,7 @@ from segments.services.assignments import WriteFields
 from segments.services.directory import DirectoryRecord, directory_import
 from segments.services.item_assignments import ItemAssignmentInput, item_assignments_bulk_upsert
 from segments.services.segments import SegmentFields, SegmentWrite, segments_bulk_create
+from segmentservice.actor import ActorCommand
 from segmentservice.exceptions import ServiceError
 from tenants.models import Tenant
 from tenants.services import tenant_create
@@ -76,7 +77,7 @@ LEGAL_ENTITIES = 60
 SCOPES = ["customersegment.segment_manage", "customersegment.segment_read"]
 
 
-class Command(BaseCommand):
+class Command(ActorCommand):
     help = "Create the demo tenant with segments, customers, products, categories and assignments."
 
     def add_arguments(self, parser: CommandParser) -> None:

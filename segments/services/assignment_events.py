@@ -1,0 +1,154 @@
+"""The deleted events of every assignment of some segments, for a forced segment delete.
+
+A segment can hold 100,000 customers, and each that goes gets its
+`customer-assignment-deleted` event (and each item its `item-assignment-deleted`), with
+the payload the single deletes record (`customer_assignment_deleted_event`,
+`item_assignment_deleted_event`). On PostgreSQL one `INSERT ... SELECT` per kind builds
+those payloads in the database (tens of milliseconds for 10,000 rows, where building them
+in Python takes seconds); elsewhere the rows are read in chunks and inserted a batch at a
+time. tests/segments/api/test_segment_delete_events.py holds both to the same payloads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from segments.choices import EventType
+from segments.models import (
+    Category,
+    Customer,
+    CustomerAssignment,
+    Event,
+    ItemAssignment,
+    LegalEntity,
+    Product,
+    Segment,
+)
+from segments.services.customer_assignments import customer_assignment_deleted_event
+from segments.services.events import events_record
+from segments.services.item_assignments import item_assignment_deleted_event
+from segmentservice.actor import current_actor
+from tenants.models import Tenant
+
+# Elsewhere than on PostgreSQL: assignments read, and events inserted, this many at a time.
+BATCH = 1000
+
+AssignmentModel = type[CustomerAssignment] | type[ItemAssignment]
+
+
+def assignment_deletions_record(
+    *, tenant: Tenant, segments: list[Segment], model: AssignmentModel
+) -> None:
+    """Record the deleted event of every `model` row of `segments` (before they are deleted)."""
+    if connection.vendor == "postgresql":
+        _insert_select(tenant, [s.pk for s in segments], model)
+    else:
+        _batches(tenant, segments, model)
+
+
+def _batches(tenant: Tenant, segments: list[Segment], model: AssignmentModel) -> None:
+    by_pk = {s.pk: s for s in segments}
+    # Only the columns the payloads show: decoding the others costs more than reading them.
+    row_columns = [
+        "segment_id",
+        "mixins",
+        "metadata_mixins",
+        "created_at",
+        "modified_at",
+        "version",
+    ]
+    if model is CustomerAssignment:
+        rows = model.objects.select_related("customer", "legal_entity").only(
+            *row_columns, "assignment_type", "customer__external_id", "legal_entity__external_id"
+        )
+        to_event = customer_assignment_deleted_event
+    else:
+        rows = model.objects.select_related("product", "category").only(
+            *row_columns,
+            "type",
+            "product__external_id",
+            "product__code",
+            "category__external_id",
+            "category__code",
+        )
+        to_event = item_assignment_deleted_event
+    batch: list[tuple[EventType, str, dict[str, Any]]] = []
+    for row in (
+        rows.filter(tenant=tenant, segment_id__in=list(by_pk))
+        .order_by("pk")
+        .iterator(chunk_size=BATCH)
+    ):
+        row.segment = by_pk[row.segment_id]
+        batch.append(to_event(row))
+        if len(batch) == BATCH:
+            events_record(tenant=tenant, events=batch)
+            batch = []
+    events_record(tenant=tenant, events=batch)
+
+
+def _instant(column: str) -> str:
+    """`format_instant` in SQL: UTC, milliseconds (truncated), `Z`."""
+    return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
+
+
+def _if_set(key: str, column: str) -> str:
+    """`{key: column}` when the JSON column holds something, else `{}` (Python's truthiness)."""
+    return (
+        f"CASE WHEN {column} IS NULL OR {column} IN ('{{}}', '[]', 'null', '\"\"', '0', 'false') "
+        f"THEN '{{}}'::jsonb ELSE jsonb_build_object('{key}', {column}) END"
+    )
+
+
+def _insert_select(tenant: Tenant, segment_pks: list[int], model: AssignmentModel) -> None:
+    table = {
+        m: connection.ops.quote_name(m._meta.db_table)
+        for m in (Event, Segment, Customer, LegalEntity, Product, Category, model)
+    }
+    metadata = (
+        f"jsonb_build_object('createdAt', {_instant('a.created_at')}, "
+        f"'modifiedAt', {_instant('a.modified_at')}, 'version', a.version) "
+        f"|| {_if_set('mixins', 'a.metadata_mixins')}"
+    )
+    if model is CustomerAssignment:
+        event_type = EventType.CUSTOMER_ASSIGNMENT_DELETED
+        resource_id = "s.external_id || '/' || c.external_id || COALESCE('/' || le.external_id, '')"
+        payload = (
+            "jsonb_build_object('segmentId', s.external_id, "
+            "'customer', jsonb_build_object('id', c.external_id), "
+            f"'assignmentType', a.assignment_type, 'metadata', {metadata}) "
+            "|| CASE WHEN le.id IS NULL THEN '{}'::jsonb "
+            "ELSE jsonb_build_object('legalEntity', jsonb_build_object('id', le.external_id)) END "
+            f"|| {_if_set('mixins', 'a.mixins')}"
+        )
+        joins = (
+            f"JOIN {table[Customer]} c ON c.id = a.customer_id "
+            f"LEFT JOIN {table[LegalEntity]} le ON le.id = a.legal_entity_id"
+        )
+    else:
+        event_type = EventType.ITEM_ASSIGNMENT_DELETED
+        item_id = "CASE WHEN a.type = 'PRODUCT' THEN p.external_id ELSE k.external_id END"
+        item_code = "CASE WHEN a.type = 'PRODUCT' THEN p.code ELSE k.code END"
+        resource_id = f"s.external_id || '/' || a.type || '/' || {item_id}"
+        payload = (
+            "jsonb_build_object('segmentId', s.external_id, "
+            f"'item', jsonb_build_object('id', {item_id}, 'code', {item_code}), "
+            f"'type', a.type, 'metadata', {metadata}) "
+            f"|| {_if_set('mixins', 'a.mixins')}"
+        )
+        joins = (
+            f"LEFT JOIN {table[Product]} p ON p.id = a.product_id "
+            f"LEFT JOIN {table[Category]} k ON k.id = a.category_id"
+        )
+    sql = (
+        f"INSERT INTO {table[Event]} (tenant_id, type, resource_id, payload, actor, created_at) "
+        f"SELECT a.tenant_id, %s, {resource_id}, {payload}, %s, %s "
+        f"FROM {table[model]} a JOIN {table[Segment]} s ON s.id = a.segment_id {joins} "
+        "WHERE a.tenant_id = %s AND a.segment_id = ANY(%s) ORDER BY a.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [event_type.value, current_actor(), timezone.now(), tenant.pk, segment_pks]
+        )
