@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection, models
+
+M = TypeVar("M", bound=models.Model)
 
 
 def rows_update(objs: Sequence[models.Model], fields: Sequence[str]) -> int:
@@ -87,3 +89,62 @@ def rows_insert(objs: Sequence[models.Model]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, [document])
         return cursor.rowcount
+
+
+def rows_insert_or_lock(objs: Sequence[M], *, unique: Sequence[str]) -> list[M]:
+    """Insert each of `objs` whose `unique` key is free, lock the stored row of each other
+    one until the transaction ends; returns the inserted ones, their ids set.
+
+    On PostgreSQL this is one `INSERT ... ON CONFLICT (key) DO UPDATE ... WHERE false`
+    over the rows sorted by key: it inserts or locks (`FOR UPDATE` strength, nothing
+    written) row after row in key order, and waits for a concurrent insert of the same key
+    to commit or roll back instead of failing. So writers of overlapping batches take their
+    locks in one order and cannot deadlock, whether the rows exist yet or not; a separate
+    `SELECT ... FOR UPDATE` of the existing rows followed by an INSERT of the others would
+    take them in two passes. `unique` must be the fields of a unique constraint without a
+    condition, and keys must not repeat within `objs`. Elsewhere (SQLite, whose writers
+    take turns on the whole database) it looks the taken keys up and inserts the others.
+    """
+    if not objs:
+        return []
+    model = type(objs[0])
+    meta = model._meta
+    key = [meta.get_field(name) for name in unique]
+    if connection.vendor != "postgresql":
+        lookup = {f"{f.attname}__in": {getattr(obj, f.attname) for obj in objs} for f in key}
+        taken = set(model.objects.filter(**lookup).values_list(*(f.attname for f in key)))
+        fresh = [obj for obj in objs if _key(obj, key) not in taken]
+        model.objects.bulk_create(fresh)
+        return fresh
+    columns = [f for f in meta.concrete_fields if not f.primary_key]
+    qn = connection.ops.quote_name
+    document = json.dumps(
+        [{f.column: _json_value(getattr(obj, f.attname)) for f in columns} for obj in objs]
+    )
+    names = ", ".join(qn(f.column) for f in columns)
+    types = ", ".join(f"{qn(f.column)} {f.cast_db_type(connection)}" for f in columns)
+    key_names = ", ".join(qn(f.column) for f in key)
+    # Setting a key column makes the lock FOR UPDATE, as select_for_update() takes it.
+    locked = qn(key[-1].column)
+    sql = (
+        f"INSERT INTO {qn(meta.db_table)} ({names}) SELECT {names} "
+        f"FROM jsonb_to_recordset(%s::jsonb) AS v ({types}) ORDER BY {key_names} "
+        f"ON CONFLICT ({key_names}) DO UPDATE SET {locked} = EXCLUDED.{locked} WHERE false "
+        f"RETURNING {qn(meta.pk.column)}, {key_names}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [document])
+        inserted = {tuple(row[1:]): row[0] for row in cursor.fetchall()}
+    fresh = []
+    for obj in objs:
+        pk = inserted.get(_key(obj, key))
+        if pk is not None:
+            obj.pk = pk
+            obj._state.adding = False
+            obj._state.db = connection.alias
+            fresh.append(obj)
+    return fresh
+
+
+def _key(obj: models.Model, key: Sequence[models.Field]) -> tuple:
+    return tuple(getattr(obj, f.attname) for f in key)
