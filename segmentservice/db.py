@@ -2,14 +2,68 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
-from django.db import connection, models
+from django.db import OperationalError, connection, models, transaction
 
+from segmentservice.exceptions import ConcurrentWriteConflict
+
+logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
 M = TypeVar("M", bound=models.Model)
+
+# SQLSTATEs of a transaction that PostgreSQL aborted so that others could go on: a deadlock
+# victim (40P01) or a serialization failure (40001). Run again from the start, it usually
+# succeeds, since the transaction that won has committed meanwhile.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def atomic_with_retry(func: Callable[P, R]) -> Callable[P, R]:
+    """`transaction.atomic`, run once more when the database aborts it as a deadlock victim
+    or for a serialization failure; when the second run is aborted too, the caller gets
+    `ConcurrentWriteConflict` (a 503) instead of the database error.
+
+        @atomic_with_retry
+        def segments_bulk_upsert(*, tenant, writes): ...
+
+    Only a transaction of its own is retried: called inside another atomic block, the whole
+    outer transaction is lost with the error, so the error goes to whoever opened it. The
+    function runs from the start again, so its arguments must survive a second call (no
+    one-shot iterators) and it must have no effect outside the database.
+    """
+    atomic_func = transaction.atomic(func)
+
+    @functools.wraps(func)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        if transaction.get_connection().in_atomic_block:
+            return atomic_func(*args, **kwargs)
+        try:
+            return atomic_func(*args, **kwargs)
+        except OperationalError as error:
+            if not is_retryable(error):
+                raise
+            logger.warning("%s was rolled back (%s); running it once more.", func.__name__, error)
+        try:
+            return atomic_func(*args, **kwargs)
+        except OperationalError as error:
+            if not is_retryable(error):
+                raise
+            logger.warning("%s was rolled back again (%s); giving up.", func.__name__, error)
+            raise ConcurrentWriteConflict() from error
+
+    return run
+
+
+def is_retryable(error: OperationalError) -> bool:
+    """Whether the database aborted the transaction only because of concurrent ones."""
+    return getattr(error.__cause__, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
 def rows_update(objs: Sequence[models.Model], fields: Sequence[str]) -> int:

@@ -1,16 +1,19 @@
-"""The services' database helpers: `rows_update`, `rows_insert`, `rows_insert_or_lock`."""
+"""The services' database helpers: `rows_update`, `rows_insert`, `rows_insert_or_lock` and
+`atomic_with_retry`."""
 
 from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
 
+import psycopg
 import pytest
-from django.db import DatabaseError, connection, connections, transaction
+from django.db import DatabaseError, OperationalError, connection, connections, transaction
 
 from segments.choices import EventType
 from segments.models import Event, Segment
-from segmentservice.db import rows_insert, rows_insert_or_lock, rows_update
+from segmentservice.db import atomic_with_retry, rows_insert, rows_insert_or_lock, rows_update
+from segmentservice.exceptions import ConcurrentWriteConflict
 from tests.concurrency import POSTGRES_RACE
 from tests.factories import make_segment
 
@@ -171,3 +174,94 @@ class TestRowsInsertOrLockOnPostgres:
         assert release.is_set()
         other.join(10)
         assert Segment.objects.get().name == {"en": "Theirs"}
+
+
+# --- atomic_with_retry --------------------------------------------------------------------------
+
+
+def aborted(cause: type[psycopg.Error]) -> OperationalError:
+    """The error Django raises when PostgreSQL aborts a transaction with `cause`."""
+    error = OperationalError(f"{cause.__name__}: the database aborted the transaction")
+    error.__cause__ = cause("aborted")
+    return error
+
+
+def flaky_write(tenant, *, failures: int, error: OperationalError):
+    """A service writing one segment per call; its first `failures` calls end in `error`."""
+    calls = []
+
+    @atomic_with_retry
+    def write(*, segment_id: str) -> str:
+        calls.append(segment_id)
+        make_segment(tenant, f"{segment_id}-{len(calls)}")
+        if len(calls) <= failures:
+            raise error
+        return f"written on call {len(calls)}"
+
+    return write, calls
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "cause", [psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure]
+)
+def test_atomic_with_retry_runs_an_aborted_transaction_once_more(tenant, cause, caplog):
+    write, calls = flaky_write(tenant, failures=1, error=aborted(cause))
+
+    assert write(segment_id="s") == "written on call 2"
+
+    assert calls == ["s", "s"]
+    # The first run was rolled back as a whole.
+    assert list(Segment.objects.values_list("external_id", flat=True)) == ["s-2"]
+    assert "write was rolled back" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "cause", [psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure]
+)
+def test_atomic_with_retry_gives_up_after_the_second_abort(tenant, cause):
+    error = aborted(cause)
+    write, calls = flaky_write(tenant, failures=2, error=error)
+
+    with pytest.raises(ConcurrentWriteConflict) as raised:
+        write(segment_id="s")
+
+    assert calls == ["s", "s"]
+    assert raised.value.status_code == 503
+    assert raised.value.__cause__ is error
+    assert not Segment.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "error",
+    [
+        aborted(psycopg.errors.LockNotAvailable),
+        aborted(psycopg.errors.QueryCanceled),
+        OperationalError("connection refused"),
+    ],
+    ids=["lock-timeout", "statement-timeout", "no-connection"],
+)
+def test_atomic_with_retry_does_not_retry_other_database_errors(tenant, error):
+    write, calls = flaky_write(tenant, failures=1, error=error)
+
+    with pytest.raises(OperationalError) as raised:
+        write(segment_id="s")
+
+    assert raised.value is error
+    assert calls == ["s"]
+    assert not Segment.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_atomic_with_retry_inside_another_transaction_leaves_the_error_to_it(tenant):
+    error = aborted(psycopg.errors.DeadlockDetected)
+    write, calls = flaky_write(tenant, failures=1, error=error)
+
+    with pytest.raises(OperationalError) as raised, transaction.atomic():
+        write(segment_id="s")
+
+    assert raised.value is error
+    assert calls == ["s"]
+    assert not Segment.objects.exists()

@@ -32,7 +32,9 @@ Lock order: a service that writes several segments locks them in the order of th
 (bulk upserts and creates insert or lock them in one statement in that order, deletes and
 the admin's actions `SELECT ... ORDER BY external_id FOR UPDATE`), and assignment writes
 lock their one segment first, so concurrent writers of overlapping sets wait for each other
-instead of deadlocking.
+instead of deadlocking. Each service is `atomic_with_retry`: a transaction the database
+aborts anyway (a deadlock victim, a serialization failure) runs once more, and a second
+abort is a `ConcurrentWriteConflict` (503).
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ from segments.exceptions import (
 from segments.models import EXTERNAL_ID_MAX, CustomerAssignment, ItemAssignment, Segment
 from segments.services.events import events_record
 from segmentservice.bulk import BulkItemResult
-from segmentservice.db import rows_insert_or_lock, rows_update
+from segmentservice.db import atomic_with_retry, rows_insert_or_lock, rows_update
 from tenants.models import Tenant
 
 # What identifies a segment; writers of several segments lock them in this order.
@@ -167,7 +169,7 @@ def segment_fields_check(fields: SegmentFields) -> None:
 # --- single segments ---------------------------------------------------------------------------
 
 
-@transaction.atomic
+@atomic_with_retry
 def segment_create(
     *, tenant: Tenant, fields: SegmentFields, segment_id: str | None = None
 ) -> Segment:
@@ -186,7 +188,7 @@ def segment_create(
     return segment
 
 
-@transaction.atomic
+@atomic_with_retry
 def segment_upsert(
     *,
     tenant: Tenant,
@@ -213,7 +215,7 @@ def segment_upsert(
     return UpsertResult(segment=segment, created=False)
 
 
-@transaction.atomic
+@atomic_with_retry
 def segment_patch(
     *, tenant: Tenant, segment_id: str, change: Callable[[Segment], SegmentChange]
 ) -> Segment:
@@ -231,7 +233,7 @@ def segment_patch(
     return segment
 
 
-@transaction.atomic
+@atomic_with_retry
 def segment_delete(*, tenant: Tenant, segment_id: str, force: bool = False) -> None:
     """Delete a segment; with assignments only when `force`, and then them too."""
     segment = _with_assignment_flags(Segment.objects.filter(tenant=tenant)).filter(
@@ -248,7 +250,7 @@ def segment_delete(*, tenant: Tenant, segment_id: str, force: bool = False) -> N
 # --- bulk ----------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@atomic_with_retry
 def segments_bulk_create(*, tenant: Tenant, writes: Sequence[SegmentWrite]) -> list[BulkItemResult]:
     """Create many segments with a fixed number of queries; one result per write, in order.
 
@@ -285,7 +287,7 @@ def segments_bulk_create(*, tenant: Tenant, writes: Sequence[SegmentWrite]) -> l
     return [results[i] for i in sorted(results)]
 
 
-@transaction.atomic
+@atomic_with_retry
 def segments_bulk_upsert(*, tenant: Tenant, writes: Sequence[SegmentWrite]) -> list[BulkItemResult]:
     """Create or replace many segments with a fixed number of queries; one result per write.
 
@@ -347,7 +349,7 @@ def segments_bulk_upsert(*, tenant: Tenant, writes: Sequence[SegmentWrite]) -> l
     return [results[i] for i in sorted(results)]
 
 
-@transaction.atomic
+@atomic_with_retry
 def segments_bulk_delete(
     *, tenant: Tenant, segment_ids: Sequence[Any], force: bool = False
 ) -> list[BulkItemResult]:
@@ -397,7 +399,7 @@ def segments_bulk_delete(
 # --- admin actions -------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@atomic_with_retry
 def segments_set_status(*, tenant: Tenant, segment_ids: Sequence[str], status: str) -> int:
     """Switch segments ACTIVE or INACTIVE; returns how many changed (others already were)."""
     if status not in SegmentStatus.values:
@@ -419,7 +421,7 @@ def segments_set_status(*, tenant: Tenant, segment_ids: Sequence[str], status: s
     return len(changed)
 
 
-@transaction.atomic
+@atomic_with_retry
 def segments_force_delete(*, tenant: Tenant, segment_ids: Sequence[str]) -> int:
     """Delete segments together with all their assignments; returns how many were deleted."""
     doomed = list(
