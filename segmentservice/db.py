@@ -2,13 +2,69 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
-from django.db import connection, models
+from django.db import OperationalError, connection, models, transaction
 from django.db.models import NOT_PROVIDED
+
+from segmentservice.exceptions import ConcurrentWriteConflict
+
+logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+M = TypeVar("M", bound=models.Model)
+
+# SQLSTATEs of a transaction that PostgreSQL aborted so that others could go on: a deadlock
+# victim (40P01) or a serialization failure (40001). Run again from the start, it usually
+# succeeds, since the transaction that won has committed meanwhile.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def atomic_with_retry(func: Callable[P, R]) -> Callable[P, R]:
+    """`transaction.atomic`, run once more when the database aborts it as a deadlock victim
+    or for a serialization failure; when the second run is aborted too, the caller gets
+    `ConcurrentWriteConflict` (a 503) instead of the database error.
+
+        @atomic_with_retry
+        def segments_bulk_upsert(*, tenant, writes): ...
+
+    Only a transaction of its own is retried: called inside another atomic block, the whole
+    outer transaction is lost with the error, so the error goes to whoever opened it. The
+    function runs from the start again, so its arguments must survive a second call (no
+    one-shot iterators) and it must have no effect outside the database.
+    """
+    atomic_func = transaction.atomic(func)
+
+    @functools.wraps(func)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        if transaction.get_connection().in_atomic_block:
+            return atomic_func(*args, **kwargs)
+        try:
+            return atomic_func(*args, **kwargs)
+        except OperationalError as error:
+            if not is_retryable(error):
+                raise
+            logger.warning("%s was rolled back (%s); running it once more.", func.__name__, error)
+        try:
+            return atomic_func(*args, **kwargs)
+        except OperationalError as error:
+            if not is_retryable(error):
+                raise
+            logger.warning("%s was rolled back again (%s); giving up.", func.__name__, error)
+            raise ConcurrentWriteConflict() from error
+
+    return run
+
+
+def is_retryable(error: OperationalError) -> bool:
+    """Whether the database aborted the transaction only because of concurrent ones."""
+    return getattr(error.__cause__, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
 class CurrentTransactionId(models.Func):
@@ -107,3 +163,62 @@ def rows_insert(objs: Sequence[models.Model]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, [document])
         return cursor.rowcount
+
+
+def rows_insert_or_lock(objs: Sequence[M], *, unique: Sequence[str]) -> list[M]:
+    """Insert each of `objs` whose `unique` key is free, lock the stored row of each other
+    one until the transaction ends; returns the inserted ones, their ids set.
+
+    On PostgreSQL this is one `INSERT ... ON CONFLICT (key) DO UPDATE ... WHERE false`
+    over the rows sorted by key: it inserts or locks (`FOR UPDATE` strength, nothing
+    written) row after row in key order, and waits for a concurrent insert of the same key
+    to commit or roll back instead of failing. So writers of overlapping batches take their
+    locks in one order and cannot deadlock, whether the rows exist yet or not; a separate
+    `SELECT ... FOR UPDATE` of the existing rows followed by an INSERT of the others would
+    take them in two passes. `unique` must be the fields of a unique constraint without a
+    condition, and keys must not repeat within `objs`. Elsewhere (SQLite, whose writers
+    take turns on the whole database) it looks the taken keys up and inserts the others.
+    """
+    if not objs:
+        return []
+    model = type(objs[0])
+    meta = model._meta
+    key = [meta.get_field(name) for name in unique]
+    if connection.vendor != "postgresql":
+        lookup = {f"{f.attname}__in": {getattr(obj, f.attname) for obj in objs} for f in key}
+        taken = set(model.objects.filter(**lookup).values_list(*(f.attname for f in key)))
+        fresh = [obj for obj in objs if _key(obj, key) not in taken]
+        model.objects.bulk_create(fresh)
+        return fresh
+    columns = [f for f in meta.concrete_fields if not f.primary_key]
+    qn = connection.ops.quote_name
+    document = json.dumps(
+        [{f.column: _json_value(getattr(obj, f.attname)) for f in columns} for obj in objs]
+    )
+    names = ", ".join(qn(f.column) for f in columns)
+    types = ", ".join(f"{qn(f.column)} {f.cast_db_type(connection)}" for f in columns)
+    key_names = ", ".join(qn(f.column) for f in key)
+    # Setting a key column makes the lock FOR UPDATE, as select_for_update() takes it.
+    locked = qn(key[-1].column)
+    sql = (
+        f"INSERT INTO {qn(meta.db_table)} ({names}) SELECT {names} "
+        f"FROM jsonb_to_recordset(%s::jsonb) AS v ({types}) ORDER BY {key_names} "
+        f"ON CONFLICT ({key_names}) DO UPDATE SET {locked} = EXCLUDED.{locked} WHERE false "
+        f"RETURNING {qn(meta.pk.column)}, {key_names}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [document])
+        inserted = {tuple(row[1:]): row[0] for row in cursor.fetchall()}
+    fresh = []
+    for obj in objs:
+        pk = inserted.get(_key(obj, key))
+        if pk is not None:
+            obj.pk = pk
+            obj._state.adding = False
+            obj._state.db = connection.alias
+            fresh.append(obj)
+    return fresh
+
+
+def _key(obj: models.Model, key: Sequence[models.Field]) -> tuple:
+    return tuple(getattr(obj, f.attname) for f in key)

@@ -62,3 +62,13 @@ class Forbidden(ServiceError):
 
     status_code = 403
     default_message = "The access to the requested resource has been forbidden by the server."
+
+
+class ConcurrentWriteConflict(ServiceError):
+    """The database rolled a write back twice to let concurrent writes of the same rows go on."""
+
+    status_code = 503
+    default_message = (
+        "The write collided with concurrent writes of the same resources and was rolled back; "
+        "nothing was written. Retry the request."
+    )

@@ -1,15 +1,23 @@
-"""`rows_update`: one statement for many rows, the same result as `bulk_update`."""
+"""The services' database helpers: `rows_update`, `rows_insert`, `rows_insert_or_lock` and
+`atomic_with_retry`."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
+import psycopg
 import pytest
+from django.db import DatabaseError, OperationalError, connection, connections, transaction
 
 from segments.choices import EventType
 from segments.models import Event, Segment
-from segmentservice.db import rows_insert, rows_update
+from segmentservice.db import atomic_with_retry, rows_insert, rows_insert_or_lock, rows_update
+from segmentservice.exceptions import ConcurrentWriteConflict
+from tests.concurrency import POSTGRES_RACE
 from tests.factories import make_segment
+
+SEGMENT_KEY = ("tenant", "external_id")
 
 
 @pytest.mark.django_db
@@ -75,3 +83,185 @@ def test_rows_insert_writes_every_column_in_order_in_one_query(tenant, django_as
 def test_rows_insert_of_nothing_costs_nothing(django_assert_num_queries):
     with django_assert_num_queries(0):
         assert rows_insert([]) == 0
+
+
+def new_segment(tenant, segment_id: str) -> Segment:
+    return Segment(tenant=tenant, external_id=segment_id, name={"en": "New"}, site_code="new")
+
+
+@pytest.mark.django_db
+def test_rows_insert_or_lock_inserts_the_free_keys_and_leaves_taken_rows_alone(
+    tenant, other_tenant, django_assert_num_queries
+):
+    make_segment(tenant, "b", name={"en": "Stored"})
+    make_segment(other_tenant, "c", name={"en": "Theirs"})
+    rows = [new_segment(tenant, i) for i in ("c", "b", "a")]
+
+    # One statement on PostgreSQL; a lookup and an INSERT elsewhere.
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):
+        inserted = rows_insert_or_lock(rows, unique=SEGMENT_KEY)
+
+    assert inserted == [rows[0], rows[2]]
+    for row in inserted:
+        assert Segment.objects.get(pk=row.pk).external_id == row.external_id
+    assert rows[1].pk is None
+    stored = Segment.objects.filter(tenant=tenant).order_by("external_id")
+    assert [(s.external_id, s.name) for s in stored] == [
+        ("a", {"en": "New"}),
+        ("b", {"en": "Stored"}),
+        ("c", {"en": "New"}),
+    ]
+    assert Segment.objects.get(tenant=other_tenant).name == {"en": "Theirs"}
+
+
+@pytest.mark.django_db
+def test_rows_insert_or_lock_of_nothing_costs_nothing(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert rows_insert_or_lock([], unique=SEGMENT_KEY) == []
+
+
+def in_other_transaction(work) -> threading.Thread:
+    """Run `work()` in a transaction of another connection (a thread), started now."""
+
+    def run():
+        try:
+            with transaction.atomic():
+                work()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+class TestRowsInsertOrLockOnPostgres:
+    """What it does with concurrent transactions: the reason it exists."""
+
+    pytestmark = POSTGRES_RACE
+
+    def test_locks_a_taken_row_until_the_transaction_ends(self, tenant):
+        make_segment(tenant, "b")
+        outcome = {}
+
+        def try_to_lock():
+            try:
+                Segment.objects.select_for_update(nowait=True).get(tenant=tenant, external_id="b")
+                outcome["locked"] = True
+            except DatabaseError:
+                outcome["locked"] = False
+
+        with transaction.atomic():
+            assert rows_insert_or_lock([new_segment(tenant, "b")], unique=SEGMENT_KEY) == []
+            in_other_transaction(try_to_lock).join(10)
+            assert outcome == {"locked": False}
+        in_other_transaction(try_to_lock).join(10)
+        assert outcome == {"locked": True}
+        assert Segment.objects.get().site_code == "main"
+
+    def test_waits_for_a_concurrent_insert_of_the_key_instead_of_failing(self, tenant):
+        inserted, release = threading.Event(), threading.Event()
+
+        def insert_and_hold():
+            make_segment(tenant, "b", name={"en": "Theirs"})
+            inserted.set()
+            release.wait(10)
+
+        other = in_other_transaction(insert_and_hold)
+        assert inserted.wait(10)
+        threading.Timer(0.3, release.set).start()
+        assert rows_insert_or_lock([new_segment(tenant, "b")], unique=SEGMENT_KEY) == []
+        assert release.is_set()
+        other.join(10)
+        assert Segment.objects.get().name == {"en": "Theirs"}
+
+
+# --- atomic_with_retry --------------------------------------------------------------------------
+
+
+def aborted(cause: type[psycopg.Error]) -> OperationalError:
+    """The error Django raises when PostgreSQL aborts a transaction with `cause`."""
+    error = OperationalError(f"{cause.__name__}: the database aborted the transaction")
+    error.__cause__ = cause("aborted")
+    return error
+
+
+def flaky_write(tenant, *, failures: int, error: OperationalError):
+    """A service writing one segment per call; its first `failures` calls end in `error`."""
+    calls = []
+
+    @atomic_with_retry
+    def write(*, segment_id: str) -> str:
+        calls.append(segment_id)
+        make_segment(tenant, f"{segment_id}-{len(calls)}")
+        if len(calls) <= failures:
+            raise error
+        return f"written on call {len(calls)}"
+
+    return write, calls
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "cause", [psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure]
+)
+def test_atomic_with_retry_runs_an_aborted_transaction_once_more(tenant, cause, caplog):
+    write, calls = flaky_write(tenant, failures=1, error=aborted(cause))
+
+    assert write(segment_id="s") == "written on call 2"
+
+    assert calls == ["s", "s"]
+    # The first run was rolled back as a whole.
+    assert list(Segment.objects.values_list("external_id", flat=True)) == ["s-2"]
+    assert "write was rolled back" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "cause", [psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure]
+)
+def test_atomic_with_retry_gives_up_after_the_second_abort(tenant, cause):
+    error = aborted(cause)
+    write, calls = flaky_write(tenant, failures=2, error=error)
+
+    with pytest.raises(ConcurrentWriteConflict) as raised:
+        write(segment_id="s")
+
+    assert calls == ["s", "s"]
+    assert raised.value.status_code == 503
+    assert raised.value.__cause__ is error
+    assert not Segment.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "error",
+    [
+        aborted(psycopg.errors.LockNotAvailable),
+        aborted(psycopg.errors.QueryCanceled),
+        OperationalError("connection refused"),
+    ],
+    ids=["lock-timeout", "statement-timeout", "no-connection"],
+)
+def test_atomic_with_retry_does_not_retry_other_database_errors(tenant, error):
+    write, calls = flaky_write(tenant, failures=1, error=error)
+
+    with pytest.raises(OperationalError) as raised:
+        write(segment_id="s")
+
+    assert raised.value is error
+    assert calls == ["s"]
+    assert not Segment.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_atomic_with_retry_inside_another_transaction_leaves_the_error_to_it(tenant):
+    error = aborted(psycopg.errors.DeadlockDetected)
+    write, calls = flaky_write(tenant, failures=1, error=error)
+
+    with pytest.raises(OperationalError) as raised, transaction.atomic():
+        write(segment_id="s")
+
+    assert raised.value is error
+    assert calls == ["s"]
+    assert not Segment.objects.exists()

@@ -37,8 +37,8 @@ def segment_for_write(*, tenant: Tenant, segment_id: str) -> Segment:
     """The segment, locked until the transaction ends; raises SegmentNotFound.
 
     Every assignment write takes this lock first, so two writers of one segment's
-    assignments never race to insert the same row, and a forced delete of the segment
-    waits for them (or they for it).
+    assignments never race to insert the same row nor lock its assignment rows in
+    competing orders, and a forced delete of the segment waits for them (or they for it).
     """
     segment = (
         Segment.objects.select_for_update().filter(tenant=tenant, external_id=segment_id).first()

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from segments.choices import AssignmentType, EventType
@@ -42,7 +41,7 @@ from segments.services.assignments import (
 )
 from segments.services.events import events_record
 from segmentservice.bulk import BulkItemResult
-from segmentservice.db import rows_update
+from segmentservice.db import atomic_with_retry, rows_update
 from segmentservice.exceptions import ServiceError
 from tenants.models import Tenant
 
@@ -64,18 +63,19 @@ class CustomerAssignmentInput:
         return self.customer_id, self.legal_entity_id
 
 
+@atomic_with_retry
 def customer_assignment_upsert(
     *, tenant: Tenant, segment_id: str, data: CustomerAssignmentInput
 ) -> UpsertOutcome[CustomerAssignment]:
     """Create or replace one customer assignment (B2C without a legal entity, else B2B)."""
-    with transaction.atomic():
-        segment = segment_for_write(tenant=tenant, segment_id=segment_id)
-        [outcome] = _upsert(tenant=tenant, segment=segment, elements=[data])
-        if isinstance(outcome, ServiceError):
-            raise outcome
+    segment = segment_for_write(tenant=tenant, segment_id=segment_id)
+    [outcome] = _upsert(tenant=tenant, segment=segment, elements=[data])
+    if isinstance(outcome, ServiceError):
+        raise outcome
     return outcome
 
 
+@atomic_with_retry
 def customer_assignments_bulk_upsert(
     *,
     tenant: Tenant,
@@ -87,30 +87,29 @@ def customer_assignments_bulk_upsert(
     [{"customerId": "98029737", "legalEntityId": "660af2af", "mixins": {...}},
      {"customerId": "18249883", "metadata": {"version": 1}}]
     """
-    with transaction.atomic():
-        segment = segment_for_write(tenant=tenant, segment_id=segment_id)
-        outcomes = _upsert(tenant=tenant, segment=segment, elements=elements)
+    segment = segment_for_write(tenant=tenant, segment_id=segment_id)
+    outcomes = _upsert(tenant=tenant, segment=segment, elements=elements)
     return [bulk_result(index, outcome) for index, outcome in enumerate(outcomes, start=1)]
 
 
+@atomic_with_retry
 def customer_assignment_delete(
     *, tenant: Tenant, segment_id: str, customer_id: str, legal_entity_id: str | None = None
 ) -> None:
     """Remove one assignment; raises AssignmentNotFound (404) when there is none."""
-    with transaction.atomic():
-        segment = segment_for_write(tenant=tenant, segment_id=segment_id)
-        [outcome] = _delete(tenant=tenant, segment=segment, keys=[(customer_id, legal_entity_id)])
-        if isinstance(outcome, ServiceError):
-            raise outcome
+    segment = segment_for_write(tenant=tenant, segment_id=segment_id)
+    [outcome] = _delete(tenant=tenant, segment=segment, keys=[(customer_id, legal_entity_id)])
+    if isinstance(outcome, ServiceError):
+        raise outcome
 
 
+@atomic_with_retry
 def customer_assignments_bulk_delete(
     *, tenant: Tenant, segment_id: str, keys: Sequence[AssignmentKey | ServiceError]
 ) -> list[BulkItemResult]:
     """Remove many assignments: `[{"customerId", "legalEntityId"?}]`; a missing one is a 404 entry."""
-    with transaction.atomic():
-        segment = segment_for_write(tenant=tenant, segment_id=segment_id)
-        outcomes = _delete(tenant=tenant, segment=segment, keys=keys)
+    segment = segment_for_write(tenant=tenant, segment_id=segment_id)
+    outcomes = _delete(tenant=tenant, segment=segment, keys=keys)
     return [bulk_result(index, outcome) for index, outcome in enumerate(outcomes, start=1)]
 
 

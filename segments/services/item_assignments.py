@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from segments.choices import EventType, ItemType
@@ -31,7 +30,7 @@ from segments.services.assignments import (
 )
 from segments.services.events import events_record
 from segmentservice.bulk import BulkItemResult
-from segmentservice.db import rows_update
+from segmentservice.db import atomic_with_retry, rows_update
 from segmentservice.exceptions import ServiceError
 from tenants.models import Tenant
 
@@ -44,18 +43,19 @@ class ItemAssignmentInput:
     fields: WriteFields
 
 
+@atomic_with_retry
 def item_assignment_upsert(
     *, tenant: Tenant, segment_id: str, type: ItemType, data: ItemAssignmentInput
 ) -> UpsertOutcome[ItemAssignment]:
     """Create or replace the assignment of one product or category to a segment."""
-    with transaction.atomic():
-        segment = segment_for_write(tenant=tenant, segment_id=segment_id)
-        [outcome] = _upsert(tenant=tenant, segment=segment, type=type, elements=[data])
-        if isinstance(outcome, ServiceError):
-            raise outcome
+    segment = segment_for_write(tenant=tenant, segment_id=segment_id)
+    [outcome] = _upsert(tenant=tenant, segment=segment, type=type, elements=[data])
+    if isinstance(outcome, ServiceError):
+        raise outcome
     return outcome
 
 
+@atomic_with_retry
 def item_assignments_bulk_upsert(
     *,
     tenant: Tenant,
@@ -67,23 +67,23 @@ def item_assignments_bulk_upsert(
 
     [{"id": "12468504", "mixins": {...}}, {"id": "12849186", "metadata": {"version": 2}}]
     """
-    with transaction.atomic():
-        segment = segment_for_write(tenant=tenant, segment_id=segment_id)
-        outcomes = _upsert(tenant=tenant, segment=segment, type=type, elements=elements)
+    segment = segment_for_write(tenant=tenant, segment_id=segment_id)
+    outcomes = _upsert(tenant=tenant, segment=segment, type=type, elements=elements)
     return [bulk_result(index, outcome) for index, outcome in enumerate(outcomes, start=1)]
 
 
+@atomic_with_retry
 def item_assignment_delete(
     *, tenant: Tenant, segment_id: str, type: ItemType, item_id: str
 ) -> None:
     """Remove one item assignment; raises AssignmentNotFound (404) when there is none."""
-    with transaction.atomic():
-        segment = segment_for_write(tenant=tenant, segment_id=segment_id)
-        [outcome] = _delete(tenant=tenant, segment=segment, type=type, item_ids=[item_id])
-        if isinstance(outcome, ServiceError):
-            raise outcome
+    segment = segment_for_write(tenant=tenant, segment_id=segment_id)
+    [outcome] = _delete(tenant=tenant, segment=segment, type=type, item_ids=[item_id])
+    if isinstance(outcome, ServiceError):
+        raise outcome
 
 
+@atomic_with_retry
 def item_assignments_bulk_delete(
     *,
     tenant: Tenant,
@@ -92,9 +92,8 @@ def item_assignments_bulk_delete(
     item_ids: Sequence[str | ServiceError],
 ) -> list[BulkItemResult]:
     """Remove many item assignments of one type: `["id1", "id2"]`; a missing one is a 404 entry."""
-    with transaction.atomic():
-        segment = segment_for_write(tenant=tenant, segment_id=segment_id)
-        outcomes = _delete(tenant=tenant, segment=segment, type=type, item_ids=item_ids)
+    segment = segment_for_write(tenant=tenant, segment_id=segment_id)
+    outcomes = _delete(tenant=tenant, segment=segment, type=type, item_ids=item_ids)
     return [bulk_result(index, outcome) for index, outcome in enumerate(outcomes, start=1)]
 
 

@@ -27,12 +27,20 @@ others. Optimistic locking: an `expected_version` that is not the stored version
 `VersionConflict` and nothing is written. Upserts and patches lock the row
 (`SELECT ... FOR UPDATE`) and write with `UPDATE ... WHERE version = <read version>`, so two
 racing writers carrying the same version get exactly one success and one conflict.
+
+Lock order: a service that writes several segments locks them in the order of their ids
+(bulk upserts and creates insert or lock them in one statement in that order, deletes and
+the admin's actions `SELECT ... ORDER BY external_id FOR UPDATE`), and assignment writes
+lock their one segment first, so concurrent writers of overlapping sets wait for each other
+instead of deadlocking. Each service is `atomic_with_retry`: a transaction the database
+aborts anyway (a deadlock victim, a serialization failure) runs once more, and a second
+abort is a `ConcurrentWriteConflict` (503).
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -54,9 +62,11 @@ from segments.models import EXTERNAL_ID_MAX, CustomerAssignment, ItemAssignment,
 from segments.services.assignment_events import assignment_deletions_record
 from segments.services.events import events_record
 from segmentservice.bulk import BulkItemResult
-from segmentservice.db import rows_update
+from segmentservice.db import atomic_with_retry, rows_insert_or_lock, rows_update
 from tenants.models import Tenant
 
+# What identifies a segment; writers of several segments lock them in this order.
+SEGMENT_KEY = ("tenant", "external_id")
 # Literal paths under /segments: a segment with one of these ids could not be addressed.
 RESERVED_IDS = frozenset({"search", "bulk", "match", "items"})
 LOCALIZED = ("name", "description")
@@ -160,7 +170,7 @@ def segment_fields_check(fields: SegmentFields) -> None:
 # --- single segments ---------------------------------------------------------------------------
 
 
-@transaction.atomic
+@atomic_with_retry
 def segment_create(
     *, tenant: Tenant, fields: SegmentFields, segment_id: str | None = None
 ) -> Segment:
@@ -179,7 +189,7 @@ def segment_create(
     return segment
 
 
-@transaction.atomic
+@atomic_with_retry
 def segment_upsert(
     *,
     tenant: Tenant,
@@ -196,23 +206,17 @@ def segment_upsert(
     segment_id_check(segment_id)
     segment = _locked(tenant, segment_id)
     if segment is None:
-        segment = _new_segment(tenant, segment_id, fields, timezone.now())
-        try:
-            with transaction.atomic():
-                segment.save(force_insert=True)
-        except IntegrityError:
-            # Created concurrently: this request becomes an update of that row.
-            segment = _locked(tenant, segment_id)
-            if segment is None:  # pragma: no cover - the conflicting row vanished again
-                raise
-        else:
-            _record(tenant, [(EventType.SEGMENT_CREATED, segment)])
-            return UpsertResult(segment=segment, created=True)
+        new = _new_segment(tenant, segment_id, fields, timezone.now())
+        if rows_insert_or_lock([new], unique=SEGMENT_KEY):
+            _record(tenant, [(EventType.SEGMENT_CREATED, new)])
+            return UpsertResult(segment=new, created=True)
+        # Created concurrently: the row is locked now, this request becomes an update of it.
+        segment = _locked(tenant, segment_id)
     _update(tenant, segment, fields, expected_version)
     return UpsertResult(segment=segment, created=False)
 
 
-@transaction.atomic
+@atomic_with_retry
 def segment_patch(
     *, tenant: Tenant, segment_id: str, change: Callable[[Segment], SegmentChange]
 ) -> Segment:
@@ -230,7 +234,7 @@ def segment_patch(
     return segment
 
 
-@transaction.atomic
+@atomic_with_retry
 def segment_delete(*, tenant: Tenant, segment_id: str, force: bool = False) -> None:
     """Delete a segment; with assignments only when `force`, and then them too."""
     segment = _with_assignment_flags(Segment.objects.filter(tenant=tenant)).filter(
@@ -247,7 +251,7 @@ def segment_delete(*, tenant: Tenant, segment_id: str, force: bool = False) -> N
 # --- bulk ----------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@atomic_with_retry
 def segments_bulk_create(*, tenant: Tenant, writes: Sequence[SegmentWrite]) -> list[BulkItemResult]:
     """Create many segments with a fixed number of queries; one result per write, in order.
 
@@ -270,32 +274,21 @@ def segments_bulk_create(*, tenant: Tenant, writes: Sequence[SegmentWrite]) -> l
             )
             continue
         candidates.append((write, segment_id))
-    taken = set(
-        Segment.objects.filter(
-            tenant=tenant, external_id__in=[segment_id for _, segment_id in candidates]
-        ).values_list("external_id", flat=True)
-    )
-    rows: list[tuple[int, Segment]] = []
+    rows = [_new_segment(tenant, segment_id, write.fields, now) for write, segment_id in candidates]
+    created = rows_insert_or_lock(rows, unique=SEGMENT_KEY)
+    inserted = {segment.external_id for segment in created}
     for write, segment_id in candidates:
-        if segment_id in taken:
+        if segment_id in inserted:
+            results[write.index] = BulkItemResult(index=write.index, code=201, id=segment_id)
+        else:
             results[write.index] = BulkItemResult.failed(
                 index=write.index, error=_exists(segment_id), id=segment_id
             )
-        else:
-            rows.append((write.index, _new_segment(tenant, segment_id, write.fields, now)))
-    for index, segment in _insert_all(rows):
-        if isinstance(segment, ServiceError):
-            results[index] = BulkItemResult.failed(
-                index=index, error=segment, id=segment.resource_id
-            )
-        else:
-            results[index] = BulkItemResult(index=index, code=201, id=segment.external_id)
-    created = [s for _, s in rows if s.pk is not None]
     _record(tenant, [(EventType.SEGMENT_CREATED, s) for s in created])
     return [results[i] for i in sorted(results)]
 
 
-@transaction.atomic
+@atomic_with_retry
 def segments_bulk_upsert(*, tenant: Tenant, writes: Sequence[SegmentWrite]) -> list[BulkItemResult]:
     """Create or replace many segments with a fixed number of queries; one result per write.
 
@@ -319,21 +312,25 @@ def segments_bulk_upsert(*, tenant: Tenant, writes: Sequence[SegmentWrite]) -> l
             )
             continue
         candidates.append(write)
-    stored = {
-        s.external_id: s
-        for s in Segment.objects.select_for_update().filter(
-            tenant=tenant, external_id__in=[w.segment_id for w in candidates]
-        )
-    }
+    # Every element's row as it would be created: one statement inserts the free ids and
+    # locks the taken ones, in id order (see rows_insert_or_lock).
+    created = rows_insert_or_lock(
+        [_new_segment(tenant, w.segment_id, w.fields, now) for w in candidates],
+        unique=SEGMENT_KEY,
+    )
+    inserted = {segment.external_id for segment in created}
+    taken = [w.segment_id for w in candidates if w.segment_id not in inserted]
+    stored = (
+        {s.external_id: s for s in Segment.objects.filter(tenant=tenant, external_id__in=taken)}
+        if taken
+        else {}
+    )
     updated: list[Segment] = []
-    new_rows: list[tuple[int, Segment]] = []
     for write in candidates:
-        segment = stored.get(write.segment_id)
-        if segment is None:
-            new_rows.append(
-                (write.index, _new_segment(tenant, write.segment_id, write.fields, now))
-            )
+        if write.segment_id in inserted:
+            results[write.index] = BulkItemResult(index=write.index, code=201, id=write.segment_id)
             continue
+        segment = stored[write.segment_id]
         if write.expected_version is not None and write.expected_version != segment.version:
             results[write.index] = BulkItemResult.failed(
                 index=write.index, error=_changed(write.segment_id), id=write.segment_id
@@ -345,26 +342,6 @@ def segments_bulk_upsert(*, tenant: Tenant, writes: Sequence[SegmentWrite]) -> l
         results[write.index] = BulkItemResult(index=write.index, code=204, id=write.segment_id)
     if updated:
         rows_update(updated, WRITTEN_COLUMNS)
-    created: list[Segment] = []
-    for index, outcome in _insert_all(new_rows):
-        if isinstance(outcome, ServiceError):
-            # Created concurrently by another request: write this element as an update.
-            write = next(w for w in candidates if w.index == index)
-            try:
-                with transaction.atomic():
-                    segment = _locked(tenant, write.segment_id)
-                    if segment is None:  # pragma: no cover - created and deleted meanwhile
-                        raise _changed(write.segment_id)
-                    _update(tenant, segment, write.fields, write.expected_version, record=False)
-                updated.append(segment)
-                results[index] = BulkItemResult(index=index, code=204, id=write.segment_id)
-            except ServiceError as error:
-                results[index] = BulkItemResult.failed(
-                    index=index, error=error, id=write.segment_id
-                )
-        else:
-            created.append(outcome)
-            results[index] = BulkItemResult(index=index, code=201, id=outcome.external_id)
     _record(
         tenant,
         [(EventType.SEGMENT_CREATED, s) for s in created]
@@ -373,7 +350,7 @@ def segments_bulk_upsert(*, tenant: Tenant, writes: Sequence[SegmentWrite]) -> l
     return [results[i] for i in sorted(results)]
 
 
-@transaction.atomic
+@atomic_with_retry
 def segments_bulk_delete(
     *, tenant: Tenant, segment_ids: Sequence[Any], force: bool = False
 ) -> list[BulkItemResult]:
@@ -400,6 +377,7 @@ def segments_bulk_delete(
         s.external_id: s
         for s in _with_assignment_flags(Segment.objects.filter(tenant=tenant))
         .filter(external_id__in=[segment_id for _, segment_id in wanted])
+        .order_by("external_id")
         .select_for_update(of=("self",))
     }
     doomed: list[Segment] = []
@@ -422,8 +400,8 @@ def segments_bulk_delete(
 # --- admin actions -------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def segments_set_status(*, tenant: Tenant, segment_ids: Iterable[str], status: str) -> int:
+@atomic_with_retry
+def segments_set_status(*, tenant: Tenant, segment_ids: Sequence[str], status: str) -> int:
     """Switch segments ACTIVE or INACTIVE; returns how many changed (others already were)."""
     if status not in SegmentStatus.values:
         raise ValidationFailed(f"status must be one of {', '.join(SegmentStatus.values)}.")
@@ -432,6 +410,7 @@ def segments_set_status(*, tenant: Tenant, segment_ids: Iterable[str], status: s
         Segment.objects.select_for_update()
         .filter(tenant=tenant, external_id__in=list(segment_ids))
         .exclude(status=status)
+        .order_by("external_id")
     )
     for segment in changed:
         segment.status = status
@@ -443,11 +422,13 @@ def segments_set_status(*, tenant: Tenant, segment_ids: Iterable[str], status: s
     return len(changed)
 
 
-@transaction.atomic
-def segments_force_delete(*, tenant: Tenant, segment_ids: Iterable[str]) -> int:
+@atomic_with_retry
+def segments_force_delete(*, tenant: Tenant, segment_ids: Sequence[str]) -> int:
     """Delete segments together with all their assignments; returns how many were deleted."""
     doomed = list(
-        Segment.objects.select_for_update().filter(tenant=tenant, external_id__in=list(segment_ids))
+        Segment.objects.select_for_update()
+        .filter(tenant=tenant, external_id__in=list(segment_ids))
+        .order_by("external_id")
     )
     _delete(tenant, doomed)
     return len(doomed)
@@ -536,8 +517,6 @@ def _update(
     segment: Segment,
     fields: SegmentFields,
     expected_version: int | None,
-    *,
-    record: bool = True,
 ) -> None:
     """Write new content over a locked row, guarded by its version."""
     if expected_version is not None and expected_version != segment.version:
@@ -551,33 +530,7 @@ def _update(
     if not written:
         # Only reachable where the database has no row locks: someone wrote in between.
         raise _changed(segment.external_id)
-    if record:
-        _record(tenant, [(EventType.SEGMENT_UPDATED, segment)])
-
-
-def _insert_all(
-    rows: list[tuple[int, Segment]],
-) -> list[tuple[int, Segment | ServiceError]]:
-    """Insert rows with one statement; if a concurrent insert took an id, row by row."""
-    if not rows:
-        return []
-    try:
-        with transaction.atomic():
-            Segment.objects.bulk_create([segment for _, segment in rows])
-        return list(rows)
-    except IntegrityError:
-        pass
-    outcomes: list[tuple[int, Segment | ServiceError]] = []
-    for index, segment in rows:
-        segment.pk = None
-        try:
-            with transaction.atomic():
-                segment.save(force_insert=True)
-            outcomes.append((index, segment))
-        except IntegrityError:
-            segment.pk = None
-            outcomes.append((index, _exists(segment.external_id)))
-    return outcomes
+    _record(tenant, [(EventType.SEGMENT_UPDATED, segment)])
 
 
 def _delete(tenant: Tenant, segments: list[Segment]) -> None:
