@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -199,16 +200,27 @@ def lock(argv: list[str]) -> int:
 
     The runtime lock first; the development lock is constrained to it (requirements-dev.in
     says `-c requirements.txt`), so both pin the same versions. Extra arguments go to both
-    pip-compile runs, e.g. `--upgrade` or `--upgrade-package Django`.
+    pip-compile runs, e.g. `--upgrade` or `--upgrade-package Django`. It needs only pip-tools
+    in `.venv`, not installable locks, so it also repairs locks that a merge left broken.
     """
-    ensure_venv()
-    compile_ = [str(VENV / "bin" / "pip-compile"), "--quiet", "--generate-hashes", "--allow-unsafe"]
+    pip_compile = VENV / "bin" / "pip-compile"
+    if not pip_compile.exists():
+        if not PYTHON.exists():
+            venv.EnvBuilder(with_pip=True).create(VENV)
+        pin = re.search(r"^pip-tools==\S+", (ROOT / "requirements-dev.in").read_text(), re.M)
+        subprocess.run([str(PYTHON), "-m", "pip", "install", "-q", pin.group(0)], check=True)
+    compile_ = [str(pip_compile), "--quiet", "--generate-hashes", "--allow-unsafe"]
     compile_ += ["--strip-extras", "--no-emit-index-url", "--no-emit-find-links", *argv]
     for source, target in [
         ("requirements.in", REQUIREMENTS),
         ("requirements-dev.in", DEV_REQUIREMENTS),
     ]:
-        result = subprocess.call([*compile_, "--output-file", target.name, source], cwd=ROOT)
+        result = subprocess.call(
+            [*compile_, "--output-file", target.name, source],
+            cwd=ROOT,
+            # The lock files' header then names this command, not pip-compile's own line.
+            env={**os.environ, "CUSTOM_COMPILE_COMMAND": "python3 dev.py lock"},
+        )
         if result:
             return result
     return 0
