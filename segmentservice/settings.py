@@ -236,7 +236,12 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Only through the root's JSON handler: Django's own console handler (DEBUG only)
+        # would print each of its lines a second time, as plain text.
+        "django": {"handlers": [], "level": "INFO"},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
 
 # The bearer token a Prometheus scrape of /metrics sends; unset, /metrics answers 403.
