@@ -38,6 +38,9 @@ def _env(size: str, **extra: str) -> dict[str, str]:
         DEBUG="false",
         SECRET_KEY=env.get("SECRET_KEY") or "benchmark-only-secret",
         LOG_LEVEL="WARNING",
+        # Plain HTTP on loopback, and no access log line per request.
+        SECURE_SSL_REDIRECT="false",
+        GUNICORN_ACCESS_LOG="off",
     )
     env.update(extra)
     return env

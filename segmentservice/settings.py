@@ -24,8 +24,28 @@ if not SECRET_KEY:
         "SECRET_KEY is not set: put it in the environment or in .env (see .env.example)."
     )
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# --- HTTPS ----------------------------------------------------------------------------------
+# Secure unless DEBUG: production never depends on remembering to switch these on. The
+# probes and the metrics scrape stay reachable over plain HTTP (a load balancer or
+# Prometheus talks to the process directly, behind the TLS-terminating proxy).
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+# "HTTP_X_FORWARDED_PROTO,https" behind a proxy that sets (and strips clients') X-Forwarded-Proto.
+# Off by default: trusting the header without such a proxy lets any client claim HTTPS.
+_proxy_ssl_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+if _proxy_ssl_header and len(_proxy_ssl_header) != 2:
+    raise ImproperlyConfigured(
+        "SECURE_PROXY_SSL_HEADER takes a header and a value, e.g. HTTP_X_FORWARDED_PROTO,https."
+    )
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) or None
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -45,6 +65,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so its request id, log line and timing cover everything below (redirects, 413s).
+    "segmentservice.requestlog.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "segmentservice.api.middleware.RequestSizeLimitMiddleware",
@@ -269,15 +291,39 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- Observability ----------------------------------------------------------------------------
+# One JSON object per line on stderr; a line logged while a request is answered carries its
+# `request_id` (segmentservice/requestlog.py). gunicorn's own lines use the same formatter.
+LOG_FORMATTER = {
+    "()": "pythonjsonlogger.json.JsonFormatter",
+    "fmt": ["levelname", "name", "message"],
+    "rename_fields": {"levelname": "level", "name": "logger"},
+    "timestamp": "time",
+}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {"json": LOG_FORMATTER},
+    "filters": {"request_id": {"()": "segmentservice.requestlog.RequestIdFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Only through the root's JSON handler: Django's own console handler (DEBUG only)
+        # would print each of its lines a second time, as plain text.
+        "django": {"handlers": [], "level": "INFO"},
         "django.db.backends": {"level": "WARNING"},
         # Failed admin logins and lockouts are warnings; its start-up banner is not needed.
         "axes": {"level": "WARNING"},
     },
 }
+
+# The bearer token a Prometheus scrape of /metrics sends; unset, /metrics answers 403.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
+    raise ImproperlyConfigured("METRICS_TOKEN is too short: use at least 16 random characters.")

@@ -1,16 +1,19 @@
-"""The service's routes: the tenant API, the token endpoint, the admin, docs and health."""
+"""The service's routes: the tenant API, the token endpoint, the admin, docs, health and metrics."""
 
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from segmentservice.api.views import HealthView
+from segmentservice.api.views import HealthView, ReadyView
+from segmentservice.metrics import metrics_view
 
 urlpatterns = [
     path("", include("tenants.api.urls")),
     path("customer-segment/<str:tenant>/", include("segments.api.urls")),
     path("admin/", admin.site.urls),
     path("healthz", HealthView.as_view(), name="healthz"),
+    path("readyz", ReadyView.as_view(), name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path(
         "api/schema/",
         SpectacularAPIView.as_view(permission_classes=[], authentication_classes=[]),

@@ -162,6 +162,21 @@ def _not_committed_at(position: str) -> Q:
     return Q(transaction_id__gte=int(xmin)) & pending
 
 
+def webhook_endpoint_pending(endpoint: WebhookEndpoint):
+    """The events `endpoint` has still to be sent: those not committed at its delivered
+    position, less those of its open batch already sent (of its types, if it names any)."""
+    events = Event.objects.filter(tenant_id=endpoint.tenant_id)
+    if endpoint.delivered_through:
+        events = events.filter(_not_committed_at(endpoint.delivered_through))
+    if endpoint.batch_through:
+        events = events.exclude(
+            _committed_at(endpoint.batch_through) & Q(id__lte=endpoint.batch_after_id)
+        )
+    if endpoint.event_types:
+        events = events.filter(type__in=endpoint.event_types)
+    return events
+
+
 def webhook_endpoint_replay(*, endpoint: WebhookEndpoint, from_event_id: int) -> None:
     """Ask for every event from `from_event_id` on to be sent to `endpoint` again."""
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(replay_from_event_id=from_event_id)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+import subprocess
 from urllib.parse import urlencode
 
 import pytest
@@ -63,6 +65,39 @@ class TestCreateApiClient:
             content_type="application/x-www-form-urlencoded",
         )
         assert response.status_code == 200
+
+    def test_env_format_sets_shell_variables_the_token_endpoint_accepts(self, tenant, anon_client):
+        output = run("create_api_client", "--tenant", "acme", "--scopes", READ, "--format", "env")
+        # What the README's `eval "$(... --format env)"` does, in a real shell.
+        shell = subprocess.run(
+            ["sh", "-c", 'eval "$1"; printf "%s\\n%s" "$CLIENT_ID" "$CLIENT_SECRET"', "sh", output],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        client_id, client_secret = shell.stdout.split("\n")
+        assert ApiClient.objects.filter(client_id=client_id).exists()
+        response = anon_client.post(
+            "/oauth/token",
+            urlencode(
+                {
+                    "grant_type": "client_credentials",
+                    "client_id": client_id,
+                    "client_secret": client_secret,
+                    "scope": READ,
+                }
+            ),
+            content_type="application/x-www-form-urlencoded",
+        )
+        assert response.status_code == 200
+        assert response.json()["scope"] == READ
+
+    def test_json_format(self, tenant):
+        body = json.loads(
+            run("create_api_client", "--tenant", "acme", "--scopes", READ, "--format", "json")
+        )
+        assert set(body) == {"client_id", "client_secret"}
+        assert ApiClient.objects.filter(client_id=body["client_id"]).exists()
 
     def test_unknown_scope_is_refused(self, tenant):
         with pytest.raises(CommandError, match="Unknown scope"):

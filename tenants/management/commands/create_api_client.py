@@ -1,4 +1,13 @@
-"""`manage.py create_api_client --tenant T --scopes "S1 S2" [--name N]`."""
+"""`manage.py create_api_client --tenant T --scopes "S1 S2" [--name N] [--format text|env|json]`.
+
+`--format env` prints shell assignments, so a script takes the credentials in one line:
+
+    eval "$(python manage.py create_api_client --tenant shop --scopes S --format env)"
+    # CLIENT_ID and CLIENT_SECRET are now set
+"""
+
+import json
+import shlex
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -18,6 +27,13 @@ class Command(BaseCommand):
             "--scopes", required=True, help='Space-separated, e.g. "customersegment.segment_read".'
         )
         parser.add_argument("--name", default="")
+        parser.add_argument(
+            "--format",
+            choices=["text", "env", "json"],
+            default="text",
+            help="text: 'client_id: ...' lines; env: CLIENT_ID=... CLIENT_SECRET=... for eval; "
+            'json: {"client_id": ..., "client_secret": ...}.',
+        )
 
     def handle(self, *args, **options) -> None:
         try:
@@ -27,5 +43,12 @@ class Command(BaseCommand):
             )
         except ServiceError as exc:
             raise CommandError(exc.message) from exc
-        self.stdout.write(f"client_id: {issued.client.client_id}")
-        self.stdout.write(f"client_secret: {issued.client_secret}")
+        client_id, secret = issued.client.client_id, issued.client_secret
+        if options["format"] == "env":
+            self.stdout.write(f"CLIENT_ID={shlex.quote(client_id)}")
+            self.stdout.write(f"CLIENT_SECRET={shlex.quote(secret)}")
+        elif options["format"] == "json":
+            self.stdout.write(json.dumps({"client_id": client_id, "client_secret": secret}))
+        else:
+            self.stdout.write(f"client_id: {client_id}")
+            self.stdout.write(f"client_secret: {secret}")
