@@ -23,7 +23,7 @@ from django.test import Client
 from segments.models import Segment
 from tests.conftest import MANAGE, READ
 from tests.factories import make_segment
-from tests.gunicorn import current_database_url, gunicorn
+from tests.gunicorn_server import current_database_url, gunicorn
 
 URL = "/customer-segment/acme/segments"
 UNAVAILABLE = {

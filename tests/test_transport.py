@@ -20,7 +20,7 @@ from django.test import override_settings
 from segments.models import Segment
 from tests.conftest import MANAGE, READ
 from tests.factories import make_segment
-from tests.gunicorn import Server, current_database_url, gunicorn
+from tests.gunicorn_server import Server, current_database_url, gunicorn
 
 URL = "/customer-segment/acme/segments"
 GOLD = {"name": {"en": "Gold customers"}, "siteCode": "main", "status": "ACTIVE"}

@@ -119,6 +119,7 @@ def gunicorn(env: dict[str, str] | None = None) -> Iterator[Server]:
         "TOKEN_SIGNING_KEY": settings.TOKEN_SIGNING_KEY,
         "TOKEN_ISSUER": settings.TOKEN_ISSUER,
         "DEBUG": "false",
+        "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback, as behind a TLS proxy
         "GUNICORN_LOG_LEVEL": "warning",
         **(env or {}),
     }
