@@ -108,6 +108,39 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 
+# Reads on PostgreSQL streaming replicas (comma-separated URLs; none by default) through
+# segmentservice/routers.py; a client that wrote reads the primary for
+# DATABASE_READ_YOUR_WRITES_SECONDS (kept in the default cache). See docs/replicas.md.
+DATABASE_REPLICA_URLS = env.list("DATABASE_REPLICA_URLS", default=[])
+DATABASE_READ_YOUR_WRITES_SECONDS = env.int("DATABASE_READ_YOUR_WRITES_SECONDS", default=5)
+DATABASE_REPLICA_ALIASES = [f"replica{n}" for n in range(1, len(DATABASE_REPLICA_URLS) + 1)]
+for _alias, _url in zip(DATABASE_REPLICA_ALIASES, DATABASE_REPLICA_URLS, strict=True):
+    _replica = env.db_url_config(_url)
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql" or (
+        _replica["ENGINE"] != DATABASES["default"]["ENGINE"]
+    ):
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URLS are PostgreSQL streaming replicas of a PostgreSQL "
+            "DATABASE_URL; leave them empty otherwise."
+        )
+    DATABASES[_alias] = {
+        **_replica,
+        "ATOMIC_REQUESTS": False,
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+        # The same timeouts as the primary; a URL's own ?options win.
+        "OPTIONS": {**DATABASES["default"]["OPTIONS"], **_replica.get("OPTIONS", {})},
+        # Tests read and write the test database only (the router skips mirrors).
+        "TEST": {"MIRROR": "default"},
+        "REPLICA_NAME": _replica["NAME"],
+    }
+DATABASE_ROUTERS = ["segmentservice.routers.PrimaryReplicaRouter"]
+# Before the session middleware, so it sees a login's session writes; unused without replicas.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+    "segmentservice.routers.ReadYourWritesMiddleware",
+)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
