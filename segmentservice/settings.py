@@ -193,6 +193,9 @@ TENANT_CACHE_SECONDS = env.int("TENANT_CACHE_SECONDS", default=30)
 BULK_MAX_ITEMS = env.int("BULK_MAX_ITEMS", default=200)
 PAGE_SIZE_DEFAULT = env.int("PAGE_SIZE_DEFAULT", default=60)
 PAGE_SIZE_MAX = env.int("PAGE_SIZE_MAX", default=1000)
+# The admin deletes tenants up to this many rows within a request; larger ones are left to
+# `manage.py delete_tenant`, which no request timeout cuts short.
+ADMIN_TENANT_DELETE_MAX_ROWS = env.int("ADMIN_TENANT_DELETE_MAX_ROWS", default=500_000)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.authentication.BearerTokenAuthentication"],
