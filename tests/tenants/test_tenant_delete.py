@@ -155,7 +155,9 @@ class TestDeleteTenantCommand:
         assert Tenant.objects.filter(name="acme").exists()
 
     def test_a_bad_chunk_size_is_refused(self, tenant):
-        with pytest.raises(CommandError, match=re.escape("The chunk size must be at least 1, not 0.")):
+        with pytest.raises(
+            CommandError, match=re.escape("The chunk size must be at least 1, not 0.")
+        ):
             run("acme", "--yes", "--chunk-size", "0")
         assert Tenant.objects.filter(name="acme").exists()
 
