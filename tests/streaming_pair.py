@@ -35,13 +35,18 @@ host    replication  all   127.0.0.1/32   trust
 
 def pg_bindir() -> Path | None:
     """Where initdb, pg_ctl and pg_basebackup live: PG_BINDIR, beside initdb, or Debian's."""
+    candidates = []
     if os.environ.get("PG_BINDIR"):
-        return Path(os.environ["PG_BINDIR"])
+        candidates.append(Path(os.environ["PG_BINDIR"]))
     initdb = shutil.which("initdb")
     if initdb:
-        return Path(os.path.realpath(initdb)).parent
-    versions = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]))
-    return Path(versions[-1]) if versions else None
+        candidates.append(Path(os.path.realpath(initdb)).parent)
+    debian = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]))
+    candidates += [Path(p) for p in reversed(debian)]
+    for candidate in candidates:
+        if all((candidate / tool).exists() for tool in ("initdb", "pg_ctl", "pg_basebackup")):
+            return candidate
+    return None
 
 
 def _free_port() -> int:

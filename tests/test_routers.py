@@ -267,7 +267,8 @@ class TestReadYourWrites:
         assert client.put(f"{SEGMENTS}/gold", {"name": "G", "siteCode": "main"}).status_code == 204
         assert [r.pinned for r in requests_seen] == [True, True]
 
-    def test_without_replicas_the_middleware_is_not_used(self, tenant, requests_seen):
+    def test_without_replicas_the_middleware_is_not_used(self, tenant, requests_seen, settings):
+        settings.DATABASE_REPLICA_ALIASES = []
         make_segment(tenant, "gold")
         assert api_client_for(tenant, "storefront").get(f"{SEGMENTS}/gold").status_code == 200
         assert requests_seen == []
