@@ -136,6 +136,39 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 
+# Reads on PostgreSQL streaming replicas (comma-separated URLs; none by default) through
+# segmentservice/routers.py; a client that wrote reads the primary for
+# DATABASE_READ_YOUR_WRITES_SECONDS (kept in the default cache). See docs/replicas.md.
+DATABASE_REPLICA_URLS = env.list("DATABASE_REPLICA_URLS", default=[])
+DATABASE_READ_YOUR_WRITES_SECONDS = env.int("DATABASE_READ_YOUR_WRITES_SECONDS", default=5)
+DATABASE_REPLICA_ALIASES = [f"replica{n}" for n in range(1, len(DATABASE_REPLICA_URLS) + 1)]
+for _alias, _url in zip(DATABASE_REPLICA_ALIASES, DATABASE_REPLICA_URLS, strict=True):
+    _replica = env.db_url_config(_url)
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql" or (
+        _replica["ENGINE"] != DATABASES["default"]["ENGINE"]
+    ):
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URLS are PostgreSQL streaming replicas of a PostgreSQL "
+            "DATABASE_URL; leave them empty otherwise."
+        )
+    DATABASES[_alias] = {
+        **_replica,
+        "ATOMIC_REQUESTS": False,
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+        # The same timeouts as the primary; a URL's own ?options win.
+        "OPTIONS": {**DATABASES["default"]["OPTIONS"], **_replica.get("OPTIONS", {})},
+        # Tests read and write the test database only (the router skips mirrors).
+        "TEST": {"MIRROR": "default"},
+        "REPLICA_NAME": _replica["NAME"],
+    }
+DATABASE_ROUTERS = ["segmentservice.routers.PrimaryReplicaRouter"]
+# Before the session middleware, so it sees a login's session writes; unused without replicas.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+    "segmentservice.routers.ReadYourWritesMiddleware",
+)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The cache holds throttle counts, which API clients are active and when an external
@@ -228,6 +261,9 @@ if EXTERNAL_TOKEN_ISSUER and not EXTERNAL_TOKEN_JWKS_URL:
 BULK_MAX_ITEMS = env.int("BULK_MAX_ITEMS", default=200)
 PAGE_SIZE_DEFAULT = env.int("PAGE_SIZE_DEFAULT", default=60)
 PAGE_SIZE_MAX = env.int("PAGE_SIZE_MAX", default=1000)
+# The admin deletes tenants up to this many rows within a request; larger ones are left to
+# `manage.py delete_tenant`, which no request timeout cuts short.
+ADMIN_TENANT_DELETE_MAX_ROWS = env.int("ADMIN_TENANT_DELETE_MAX_ROWS", default=500_000)
 
 
 def _throttle_rate(name: str, default: str) -> str | None:

@@ -8,6 +8,7 @@ granted to them (see `tenants.admin_scoping`); only superusers grant tenants.
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
@@ -19,7 +20,8 @@ from django.template.response import TemplateResponse
 from tenants.admin_scoping import TenantListFilter, TenantScopedAdminMixin
 from tenants.choices import Scope
 from tenants.models import LANGUAGE_PATTERN, ApiClient, StaffTenantAccess, Tenant
-from tenants.services import api_client_create, api_client_revoke, tenant_create
+from tenants.selectors import tenant_row_counts
+from tenants.services import api_client_create, api_client_revoke, tenant_create, tenant_delete
 
 User = get_user_model()
 
@@ -111,6 +113,40 @@ class TenantAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
             name=obj.name, default_language=obj.default_language, languages=obj.languages
         )
         copy_saved(obj, saved)
+
+    # --- deletion --------------------------------------------------------------------------
+
+    def get_deleted_objects(self, objs, request: HttpRequest):
+        """How many rows of each kind go (one count per table), never a line per row.
+
+        A tenant with more rows than `ADMIN_TENANT_DELETE_MAX_ROWS` is refused (as a
+        protected object, so the page has no button and a POST deletes nothing), naming
+        the `delete_tenant` command, which has no request timeout to finish within.
+        """
+        tenants = list(objs)
+        counts = tenant_row_counts(tenants=tenants)
+        summary = {"tenants": len(tenants), **{kind: n for kind, n in counts.items() if n}}
+        listed = [f"Tenant: {tenant.name}" for tenant in tenants]
+        limit = settings.ADMIN_TENANT_DELETE_MAX_ROWS
+        total = sum(counts.values())
+        protected = []
+        if total > limit:
+            commands = " and ".join(f"manage.py delete_tenant {t.name}" for t in tenants)
+            protected = [
+                f"{'This tenant holds' if len(tenants) == 1 else 'These tenants hold'} "
+                f"{total:,} rows, more than the admin deletes within one request "
+                f"({limit:,}). Delete {'it' if len(tenants) == 1 else 'them'} with {commands}."
+            ]
+        return listed, summary, set(), protected
+
+    def delete_model(self, request: HttpRequest, obj: Tenant) -> None:
+        """`tenant_delete`: every row of the tenant, in chunks, children first."""
+        tenant_delete(tenant=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        """`tenant_delete` for each selected tenant."""
+        for tenant in list(queryset):
+            tenant_delete(tenant=tenant)
 
 
 class ApiClientAddForm(forms.ModelForm):

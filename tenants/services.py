@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, router, transaction
 from django.utils import timezone
 
 from segmentservice.exceptions import AlreadyExists, ValidationFailed
 from tenants.choices import ALL_SCOPES
 from tenants.exceptions import InvalidClient, InvalidScope
 from tenants.models import ApiClient, Tenant
-from tenants.selectors import tenant_name_check
+from tenants.selectors import (
+    row_counts_text,
+    tenant_cache_clear,
+    tenant_name_check,
+    tenant_owned_models,
+)
 from tenants.tokens import token_issue
+
+logger = logging.getLogger(__name__)
+
+TENANT_DELETE_CHUNK = 5_000
 
 
 @dataclass(frozen=True)
@@ -24,6 +36,20 @@ class IssuedClient:
 
     client: ApiClient
     client_secret: str
+
+
+@dataclass(frozen=True)
+class TenantDeletion:
+    """What deleting a tenant took: rows per kind (plural model names) and the time."""
+
+    tenant: str
+    counts: dict[str, int]
+    seconds: float
+
+    @property
+    def summary(self) -> str:
+        """`120,000 customer assignments, 300 segments, ...`: the kinds that had rows."""
+        return row_counts_text(self.counts)
 
 
 @dataclass(frozen=True)
@@ -116,3 +142,86 @@ def client_credentials_grant(
         client_id=client.client_id,
     )
     return GrantedToken(access_token=token, expires_in=ttl, scopes=granted)
+
+
+def tenant_delete(
+    *,
+    tenant: Tenant,
+    chunk_size: int = TENANT_DELETE_CHUNK,
+    progress: Callable[[int], None] | None = None,
+) -> TenantDeletion:
+    """Delete a tenant and every row of its, children first, in chunks; no change events.
+
+    Each table is emptied of the tenant's rows `chunk_size` at a time, one short
+    transaction per chunk, with plain `DELETE`s (no model instances, no signals, no
+    cascade collection), calling `progress(rows)` after each chunk. Its events and webhook
+    endpoints go too, so no deleted events are recorded: nobody would receive them. The
+    tenant row goes last, in one transaction with a last sweep of every table (for rows
+    written meanwhile), so a delete that stops half way leaves the tenant there and can
+    simply be run again. One line of outcome goes to the log.
+
+    Example: `tenant_delete(tenant=acme)` →
+    `TenantDeletion(tenant="acme", counts={"customer assignments": 120000, ...}, seconds=4.2)`
+    """
+    if chunk_size < 1:
+        raise ValidationFailed(f"The chunk size must be at least 1, not {chunk_size}.")
+    started = time.monotonic()
+    owned = tenant_owned_models()
+    counts: dict[str, int] = {}
+    for model in owned:
+        _self_references_cut(model, tenant)
+        counts[str(model._meta.verbose_name_plural)] = _rows_delete(
+            model, tenant, chunk_size, progress
+        )
+    with transaction.atomic(using=router.db_for_write(Tenant)):
+        for model in owned:
+            late = _rows_of(model, tenant)._raw_delete(router.db_for_write(model))
+            counts[str(model._meta.verbose_name_plural)] += late
+        Tenant._base_manager.filter(pk=tenant.pk)._raw_delete(router.db_for_write(Tenant))
+    # What the post_delete signal would do: this process forgets the tenant at once.
+    tenant_cache_clear()
+    deletion = TenantDeletion(tenant=tenant.pk, counts=counts, seconds=time.monotonic() - started)
+    logger.info(
+        "Deleted tenant %s in %.1f s: %s.", deletion.tenant, deletion.seconds, deletion.summary
+    )
+    return deletion
+
+
+def _rows_of(model: type[models.Model], tenant: Tenant) -> models.QuerySet:
+    return model._base_manager.filter(tenant_id=tenant.pk)
+
+
+def _self_references_cut(model: type[models.Model], tenant: Tenant) -> None:
+    """Clear a tree's references to itself (a category's parent) before its rows go."""
+    for field in model._meta.concrete_fields:
+        if field.is_relation and field.related_model is model:
+            if not field.null:
+                raise ValidationFailed(
+                    f"{model._meta.label}.{field.name} refers to its own table and is not "
+                    "nullable: tenant_delete cannot order those rows."
+                )
+            _rows_of(model, tenant).filter(**{f"{field.name}__isnull": False}).update(
+                **{field.name: None}
+            )
+
+
+def _rows_delete(
+    model: type[models.Model],
+    tenant: Tenant,
+    chunk_size: int,
+    progress: Callable[[int], None] | None,
+) -> int:
+    """Delete the tenant's rows of one table, `chunk_size` per statement; returns the count."""
+    database = router.db_for_write(model)
+    rows = _rows_of(model, tenant)
+    total = 0
+    while True:
+        # DELETE ... WHERE id IN (SELECT id ... WHERE tenant_id = %s LIMIT n)
+        chunk = model._base_manager.filter(pk__in=rows.values("pk")[:chunk_size])
+        with transaction.atomic(using=database):
+            deleted = chunk._raw_delete(database)
+        total += deleted
+        if progress is not None and deleted:
+            progress(deleted)
+        if deleted < chunk_size:
+            return total

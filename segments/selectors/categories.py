@@ -22,6 +22,7 @@ from django.db.models import QuerySet
 
 from segments.choices import ItemType
 from segments.models import Category, ItemAssignment, Segment
+from segmentservice.routers import read_connection
 from tenants.models import Tenant
 from tenants.selectors import tenant_rows
 
@@ -112,7 +113,8 @@ def category_trees(*, tenant: Tenant, segments: QuerySet[Segment]) -> list[Categ
         {rows_of_needed}
     """  # Only the table name is interpolated; every value is a parameter.
     params = [*assigned_params, tenant.pk, tenant.pk, tenant.pk, tenant.pk]
-    with connection.cursor() as cursor:
+    # A replica serves it inside a web request (segmentservice/routers.py).
+    with read_connection(ItemAssignment).cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return _forest(rows)

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from segments.choices import SegmentStatus
 from segments.models import Category, ItemAssignment, Product, ProductCategory, Segment
+from segmentservice.routers import read_connection
 from tenants.models import Tenant
 
 _MATCH_SQL = """
@@ -107,7 +108,8 @@ def matching_product_ids(
         tenant.pk,
         tenant.pk,
     ]
-    with connection.cursor() as cursor:
+    # A replica serves it inside a web request (segmentservice/routers.py).
+    with read_connection(ItemAssignment).cursor() as cursor:
         cursor.execute(sql, params)
         matched = {row[0] for row in cursor.fetchall()}
     return [product_id for product_id in wanted_products if product_id in matched]
