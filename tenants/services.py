@@ -19,7 +19,6 @@ from tenants.exceptions import InvalidClient, InvalidScope
 from tenants.models import ApiClient, Tenant
 from tenants.selectors import (
     row_counts_text,
-    tenant_cache_clear,
     tenant_name_check,
     tenant_owned_models,
 )
@@ -178,8 +177,6 @@ def tenant_delete(
             late = _rows_of(model, tenant)._raw_delete(router.db_for_write(model))
             counts[str(model._meta.verbose_name_plural)] += late
         Tenant._base_manager.filter(pk=tenant.pk)._raw_delete(router.db_for_write(Tenant))
-    # What the post_delete signal would do: this process forgets the tenant at once.
-    tenant_cache_clear()
     deletion = TenantDeletion(tenant=tenant.pk, counts=counts, seconds=time.monotonic() - started)
     logger.info(
         "Deleted tenant %s in %.1f s: %s.", deletion.tenant, deletion.seconds, deletion.summary

@@ -22,7 +22,7 @@ import pytest
 from django.conf import settings
 
 from tests.conftest import MANAGE, READ
-from tests.gunicorn import Server, gunicorn
+from tests.gunicorn_server import Server, gunicorn
 from tests.streaming_pair import Pair, pg_bindir, streaming_pair
 
 pytestmark = [

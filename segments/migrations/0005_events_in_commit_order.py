@@ -59,9 +59,5 @@ class Migration(migrations.Migration):
             name='last_event_id',
             field=models.BigIntegerField(default=0, help_text='The last event delivered.'),
         ),
-        migrations.AddIndex(
-            model_name='event',
-            index=models.Index(fields=['tenant', 'transaction_id'], name='event_tenant_txn_idx'),
-        ),
         migrations.RunPython(continue_from_the_id_cursors, migrations.RunPython.noop),
     ]
