@@ -95,6 +95,7 @@ class Server:
             "TOKEN_SIGNING_KEY": settings.TOKEN_SIGNING_KEY,
             "TOKEN_ISSUER": settings.TOKEN_ISSUER,
             "DEBUG": "false",
+            "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback, as behind a TLS proxy
             "LOG_LEVEL": "WARNING",
         }
         self.process = subprocess.Popen(
