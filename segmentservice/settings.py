@@ -184,6 +184,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "segmentservice.api.schema.camel_case_path_parameters",
+        "segmentservice.api.schema.tenant_operation_errors",
     ],
     "ENUM_NAME_OVERRIDES": {
         "SegmentStatusEnum": "segments.choices.SegmentStatus",

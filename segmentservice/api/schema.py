@@ -119,3 +119,32 @@ def camel_case_path_parameters(result: dict, generator, request, public) -> dict
         paths[path] = operations
     result["paths"] = paths
     return result
+
+
+TENANT_PATH_PREFIX = "/customer-segment/{tenant}/"
+# What any request to a tenant operation can meet, whatever the operation does.
+TENANT_OPERATION_ERRORS = {
+    "400": "The tenant name is malformed, or a path or query value holds a NUL character.",
+    "404": "The tenant does not exist (any more).",
+}
+
+
+def tenant_operation_errors(result: dict, generator, request, public) -> dict:
+    """Document on every tenant operation the errors that the tenant path itself can cause.
+
+    `TenantViewSet` refuses a malformed tenant name or a NUL in the path or query with a 400
+    and a valid token of a deleted tenant with a 404, before the operation runs.
+    """
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path, operations in result.get("paths", {}).items():
+        if not path.startswith(TENANT_PATH_PREFIX):
+            continue
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            for code, description in TENANT_OPERATION_ERRORS.items():
+                operation["responses"].setdefault(
+                    code, {"description": description, "content": error}
+                )
+            operation["responses"] = dict(sorted(operation["responses"].items()))
+    return result
