@@ -87,6 +87,13 @@ def served_request_schema(path: str, method: str, media_type: str) -> dict[str, 
     return _served_schema(body["content"], media_type)
 
 
+def served_parameter(path: str, method: str, name: str) -> dict[str, Any]:
+    """The served document's parameter `name` of `method path` (its `schema` as JSON schema)."""
+    operation = served_document()["paths"][path][method]
+    (parameter,) = [p for p in operation["parameters"] if p["name"] == name]
+    return {**parameter, "schema": _json_schema(parameter["schema"])}
+
+
 def assert_matches_served(body: Any, path: str, method: str, status: int) -> None:
     """Fail with jsonschema's message unless `body` is what the served document promises."""
     jsonschema.validate(body, served_response_schema(path, method, status))

@@ -24,7 +24,12 @@ from tests.factories import (
     make_product,
     make_segment,
 )
-from tests.schema import assert_matches_served, served_document, served_request_schema
+from tests.schema import (
+    assert_matches_served,
+    served_document,
+    served_parameter,
+    served_request_schema,
+)
 
 TENANT_PREFIX = "/customer-segment/{tenant}/"
 BASE = "/customer-segment/acme"
@@ -231,3 +236,114 @@ def test_a_merge_patch_the_service_accepts_is_documented(body, tenant, make_toke
 
     assert response.status_code == 204, response.content
     jsonschema.validate(body, served_request_schema(path, "patch", "application/merge-patch+json"))
+
+
+SEGMENT_PATH = "/customer-segment/{tenant}/segments"
+ITEM_PATH = "/customer-segment/{tenant}/segments/{segmentId}/items/{type}/{itemId}"
+
+
+@pytest.mark.parametrize("name", ["pageNumber", "pageSize"])
+def test_an_empty_page_parameter_is_read_as_absent_as_documented(
+    name, tenant, make_token, sparse_data
+):
+    response = _client("read", tenant, make_token).get(f"{BASE}/segments", {name: ""})
+
+    assert response.status_code == 200
+    assert served_parameter(SEGMENT_PATH, "get", name)["allowEmptyValue"] is True
+
+
+@pytest.mark.parametrize(
+    ("template", "path", "body"),
+    [
+        (SEGMENT_PATH + "/search", "/segments/search", {"q": None}),
+        (SEGMENT_PATH + "/{segmentId}/customers/search", "/segments/plain/customers/search", {}),
+        (SEGMENT_PATH + "/{segmentId}/items/search", "/segments/plain/items/search", {"q": None}),
+    ],
+)
+def test_a_search_body_the_service_accepts_is_documented(
+    template, path, body, tenant, make_token, sparse_data
+):
+    response = _client("read", tenant, make_token).post(
+        BASE + path, body, content_type="application/json"
+    )
+
+    assert response.status_code == 200, response.content
+    jsonschema.validate(body, served_request_schema(template, "post", "application/json"))
+
+
+def test_a_search_body_with_another_member_is_refused_as_documented(
+    tenant, make_token, sparse_data
+):
+    body = {"q": "", "sort": "id"}
+    response = _client("read", tenant, make_token).post(
+        f"{BASE}/segments/plain/items/search", body, content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    schema = served_request_schema(
+        SEGMENT_PATH + "/{segmentId}/items/search", "post", "application/json"
+    )
+    assert not jsonschema.Draft7Validator(schema).is_valid(body)
+
+
+@pytest.mark.parametrize("body", [{}, [{"op": "replace", "path": "/status", "value": "ACTIVE"}]])
+def test_a_plain_json_patch_body_may_be_either_kind_as_documented(
+    body, tenant, make_token, sparse_data
+):
+    response = _client("read", tenant, make_token).patch(
+        f"{BASE}/segments/full", body, content_type="application/json"
+    )
+
+    assert response.status_code == 204, response.content
+    schema = served_request_schema(SEGMENT_PATH + "/{segmentId}", "patch", "application/json")
+    jsonschema.validate(body, schema)
+
+
+@pytest.mark.parametrize(
+    ("template", "path", "parameter", "value"),
+    [
+        (SEGMENT_PATH, "/segments?customerId=%20", "customerId", " "),
+        (SEGMENT_PATH, "/segments?legalEntityId=", "legalEntityId", ""),
+        (SEGMENT_PATH, "/segments?pageSize=1001", "pageSize", 1001),
+        (SEGMENT_PATH, "/segments?pageNumber=0", "pageNumber", 0),
+        (SEGMENT_PATH + "/items", "/segments/items?siteCode=", "siteCode", ""),
+        (ITEM_PATH, "/segments/plain/items/thing/p-bare", "type", "thing"),
+    ],
+)
+def test_a_parameter_the_service_refuses_breaks_its_documented_schema(
+    template, path, parameter, value, tenant, make_token, sparse_data
+):
+    response = _client("read", tenant, make_token).get(BASE + path)
+
+    assert response.status_code == 400, response.content
+    schema = served_parameter(template, "get", parameter)["schema"]
+    assert not jsonschema.Draft7Validator(schema).is_valid(value)
+
+
+@pytest.mark.parametrize(
+    ("template", "path", "parameter", "value"),
+    [
+        (SEGMENT_PATH, "/segments?pageSize=1000", "pageSize", 1000),
+        (ITEM_PATH, "/segments/plain/items/Product/p-bare", "type", "Product"),
+        (SEGMENT_PATH, "/segments?customerId=bare", "customerId", "bare"),
+    ],
+)
+def test_a_parameter_the_service_accepts_fits_its_documented_schema(
+    template, path, parameter, value, tenant, make_token, sparse_data
+):
+    response = _client("read", tenant, make_token).get(BASE + path)
+
+    assert response.status_code == 200, response.content
+    jsonschema.validate(value, served_parameter(template, "get", parameter)["schema"])
+
+
+def test_any_x_total_count_value_but_true_is_accepted_as_documented(
+    tenant, make_token, sparse_data
+):
+    response = _client("read", tenant, make_token).get(
+        f"{BASE}/segments", headers={"X-Total-Count": "banana"}
+    )
+
+    assert response.status_code == 200
+    assert "X-Total-Count" not in response
+    jsonschema.validate("banana", served_parameter(SEGMENT_PATH, "get", "X-Total-Count")["schema"])
