@@ -9,6 +9,8 @@ Request bodies the service accepts validate against the documented request schem
 
 from __future__ import annotations
 
+import json
+
 import jsonschema
 import pytest
 from django.test import Client
@@ -256,6 +258,7 @@ def test_an_empty_page_parameter_is_read_as_absent_as_documented(
     ("template", "path", "body"),
     [
         (SEGMENT_PATH + "/search", "/segments/search", {"q": None}),
+        (SEGMENT_PATH + "/search", "/segments/search", None),  # a JSON null
         (SEGMENT_PATH + "/{segmentId}/customers/search", "/segments/plain/customers/search", {}),
         (SEGMENT_PATH + "/{segmentId}/items/search", "/segments/plain/items/search", {"q": None}),
     ],
@@ -264,7 +267,7 @@ def test_a_search_body_the_service_accepts_is_documented(
     template, path, body, tenant, make_token, sparse_data
 ):
     response = _client("read", tenant, make_token).post(
-        BASE + path, body, content_type="application/json"
+        BASE + path, json.dumps(body), content_type="application/json"
     )
 
     assert response.status_code == 200, response.content

@@ -54,9 +54,10 @@ def errors(*codes: int) -> dict[int, OpenApiResponse]:
 
 # A text parameter that may be left out but not sent blank ("must not be empty" otherwise).
 NON_BLANK = {"type": "string", "pattern": r"\S"}
-# The body of every `/search`: `{"q": "..."}`; a null or absent `q` filters nothing.
+# The body of every `/search`: `{"q": "..."}`; a null or absent body or `q` filters nothing.
 SEARCH_BODY = {
     "type": "object",
+    "nullable": True,
     "properties": {"q": {"type": "string", "nullable": True, "example": "siteCode:main"}},
     "additionalProperties": False,
 }
