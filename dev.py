@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""The two Quick start commands, needing nothing but Python 3.11.
+"""The Quick start commands, needing nothing but Python 3.11.
 
     python3 dev.py serve   # venv, migrate SQLite, demo data, admin login, token; serves :8000
     python3 dev.py test    # venv, then the whole test suite (extra arguments go to pytest)
+    python3 dev.py fuzz    # venv, then Schemathesis against a real server (tests/fuzz/run.py)
 
-Both create `.venv` from `requirements.txt` when it is missing or the requirements changed,
+All create `.venv` from `requirements.txt` when it is missing or the requirements changed,
 and a `.env` with a fresh SECRET_KEY when there is none.
 """
 
@@ -113,9 +114,15 @@ def test(argv: list[str]) -> int:
     return subprocess.call([str(PYTHON), "-m", "pytest", *args], cwd=ROOT)
 
 
+def fuzz(argv: list[str]) -> int:
+    """Fuzz the API over both OpenAPI descriptions; extra arguments go to tests/fuzz/run.py."""
+    ensure_venv()
+    return subprocess.call([str(PYTHON), str(ROOT / "tests" / "fuzz" / "run.py"), *argv], cwd=ROOT)
+
+
 def main() -> int:
-    """Dispatch `serve` or `test`."""
-    commands = {"serve": serve, "test": test}
+    """Dispatch `serve`, `test` or `fuzz`."""
+    commands = {"serve": serve, "test": test, "fuzz": fuzz}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         return 2
