@@ -142,14 +142,6 @@ def camel_case_path_parameters(result: dict, generator, request, public) -> dict
     return result
 
 
-TENANT_PATH_PREFIX = "/customer-segment/{tenant}/"
-# What any request to a tenant operation can meet, whatever the operation does.
-TENANT_OPERATION_ERRORS = {
-    "400": "The tenant name is malformed, or a path or query value holds a NUL character.",
-    "404": "The tenant does not exist (any more).",
-}
-
-
 def empty_query_values(result: dict, generator, request, public) -> dict:
     """Say of every integer and boolean query parameter that an empty value means "absent".
 
@@ -167,6 +159,14 @@ def empty_query_values(result: dict, generator, request, public) -> dict:
                 ):
                     parameter["allowEmptyValue"] = True
     return result
+
+
+TENANT_PATH_PREFIX = "/customer-segment/{tenant}/"
+# What any request to a tenant operation can meet, whatever the operation does.
+TENANT_OPERATION_ERRORS = {
+    "400": "The tenant name is malformed, or a path or query value holds a NUL character.",
+    "404": "The tenant does not exist (any more).",
+}
 
 
 def tenant_operation_errors(result: dict, generator, request, public) -> dict:
