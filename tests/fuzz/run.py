@@ -169,7 +169,7 @@ def main() -> int:
     )
     parser.add_argument("st_args", nargs="*", help="options for `st run`, after `--`")
     args = parser.parse_args()
-    reference = args.reference or (REFERENCE if REFERENCE.exists() else REFERENCE_COPY)
+    reference = (args.reference or (REFERENCE if REFERENCE.exists() else REFERENCE_COPY)).resolve()
 
     work = Path(tempfile.mkdtemp(prefix="segments-fuzz-"))
     env = dict(os.environ)
