@@ -3,6 +3,7 @@
 
     python3 dev.py serve [PORT]  # venv, migrate SQLite, demo data, admin login, token; serves :8000
     python3 dev.py test          # venv, then the whole test suite (extra arguments go to pytest)
+    python3 dev.py fuzz          # venv, then Schemathesis against a real server (tests/fuzz/run.py)
     python3 dev.py lock          # re-pin requirements*.txt (with hashes) from requirements*.in
 
 `serve` and `test` create `.venv` from `requirements-dev.txt` (runtime, tests, tooling) when
@@ -226,9 +227,15 @@ def lock(argv: list[str]) -> int:
     return 0
 
 
+def fuzz(argv: list[str]) -> int:
+    """Fuzz the API over both OpenAPI descriptions; extra arguments go to tests/fuzz/run.py."""
+    ensure_venv()
+    return subprocess.call([str(PYTHON), str(ROOT / "tests" / "fuzz" / "run.py"), *argv], cwd=ROOT)
+
+
 def main() -> int:
-    """Dispatch `serve`, `test` or `lock`."""
-    commands = {"serve": serve, "test": test, "lock": lock}
+    """Dispatch `serve`, `test`, `fuzz` or `lock`."""
+    commands = {"serve": serve, "test": test, "fuzz": fuzz, "lock": lock}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         return 2

@@ -319,6 +319,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "segmentservice.api.schema.camel_case_path_parameters",
+        "segmentservice.api.schema.tenant_operation_errors",
+        "segmentservice.api.schema.empty_query_values",
     ],
     "ENUM_NAME_OVERRIDES": {
         "SegmentStatusEnum": "segments.choices.SegmentStatus",

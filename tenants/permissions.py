@@ -25,10 +25,11 @@ class HasRequiredScopes(permissions.BasePermission):
 
     def has_permission(self, request: Request, view: Any) -> bool:
         """True when the token carries one of the scopes this action needs."""
-        if hasattr(view, "action_map") and view.action is None:
-            # A method this route does not serve: let dispatch answer 405.
-            return True
         claims = request.auth
+        if hasattr(view, "action_map") and view.action is None:
+            # A method this route does not serve: let dispatch answer 405 to a caller with a
+            # token; one without is a 401, as for any other request.
+            return isinstance(claims, TokenClaims)
         if not isinstance(claims, TokenClaims):
             return False
         required = getattr(view, "required_scopes", None)

@@ -1,7 +1,9 @@
-"""Checks response bodies against the reference OpenAPI document's schemas.
+"""Checks response bodies against the OpenAPI documents' schemas.
 
 `assert_matches(body, "SegmentResponse")` validates with jsonschema against the named
 component, with every `$ref` resolved inside the reference document.
+`assert_matches_served(body, path, "get", 200)` validates against the response schema that
+the service's own document, as served at /api/schema/, gives for that operation and status.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 import jsonschema
 import yaml
+from django.test import Client
 
 REFERENCE = (
     Path(__file__).resolve().parent.parent / "docs" / "reference" / "customer-segment-api.yml"
@@ -45,3 +48,52 @@ def schema_for(component: str, *, array: bool = False) -> dict[str, Any]:
 def assert_matches(body: Any, component: str, *, array: bool = False) -> None:
     """Fail with jsonschema's message unless `body` matches the component's schema."""
     jsonschema.validate(body, schema_for(component, array=array))
+
+
+@functools.cache
+def served_document() -> dict[str, Any]:
+    """The service's own OpenAPI document, as /api/schema/ serves it."""
+    response = Client().get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def _json_schema(node: Any) -> Any:
+    """An OpenAPI 3.0 schema as JSON Schema: `nullable: true` becomes a null alternative."""
+    if isinstance(node, list):
+        return [_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    converted = {key: _json_schema(value) for key, value in node.items() if key != "nullable"}
+    if node.get("nullable"):
+        return {"anyOf": [converted, {"type": "null"}]}
+    return converted
+
+
+def _served_schema(content: dict[str, Any], media_type: str) -> dict[str, Any]:
+    schema = content[media_type]["schema"]
+    return _json_schema({**schema, "components": served_document()["components"]})
+
+
+def served_response_schema(path: str, method: str, status: int) -> dict[str, Any]:
+    """The JSON schema of the served document's `status` response of `method path`."""
+    response = served_document()["paths"][path][method]["responses"][str(status)]
+    return _served_schema(response["content"], "application/json")
+
+
+def served_request_schema(path: str, method: str, media_type: str) -> dict[str, Any]:
+    """The JSON schema of the served document's `media_type` request body of `method path`."""
+    body = served_document()["paths"][path][method]["requestBody"]
+    return _served_schema(body["content"], media_type)
+
+
+def served_parameter(path: str, method: str, name: str) -> dict[str, Any]:
+    """The served document's parameter `name` of `method path` (its `schema` as JSON schema)."""
+    operation = served_document()["paths"][path][method]
+    (parameter,) = [p for p in operation["parameters"] if p["name"] == name]
+    return {**parameter, "schema": _json_schema(parameter["schema"])}
+
+
+def assert_matches_served(body: Any, path: str, method: str, status: int) -> None:
+    """Fail with jsonschema's message unless `body` is what the served document promises."""
+    jsonschema.validate(body, served_response_schema(path, method, status))

@@ -35,6 +35,20 @@ class TestErrorShape:
         }
         assert "POST" in response["Allow"]
 
+    @pytest.mark.parametrize(
+        ("method", "path"),
+        [
+            ("TRACE", "/customer-segment/acme/segments"),
+            ("PUT", "/customer-segment/acme/segments"),
+            ("DELETE", "/customer-segment/acme/segments/search"),
+            ("PATCH", "/customer-segment/acme/segments/gold/customers"),
+        ],
+    )
+    def test_method_not_allowed_without_a_token_is_401_not_500(self, tenant, client, method, path):
+        response = client.generic(method, path)
+        assert response.status_code == 401
+        assert response.json()["fault"]["faultstring"] == "Invalid access token"
+
     def test_malformed_json_is_400_naming_the_problem(self, tenant, make_client):
         response = make_client(tenant, READ).post(
             "/customer-segment/acme/segments/search",

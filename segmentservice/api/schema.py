@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 
+from segmentservice.api.listing import PAGE_NUMBER_MAX
 from segmentservice.api.serializers import (
     BulkAssignmentResultSerializer,
     ErrorSerializer,
@@ -50,23 +52,42 @@ def errors(*codes: int) -> dict[int, OpenApiResponse]:
     return {code: table[code] for code in codes}
 
 
+# A text parameter that may be left out but not sent blank ("must not be empty" otherwise).
+NON_BLANK = {"type": "string", "pattern": r"\S"}
+# The body of every `/search`: `{"q": "..."}`; a null or absent body or `q` filters nothing.
+SEARCH_BODY = {
+    "type": "object",
+    "nullable": True,
+    "properties": {"q": {"type": "string", "nullable": True, "example": "siteCode:main"}},
+    "additionalProperties": False,
+}
+
 LIST_PARAMETERS = [
     OpenApiParameter(
         "q", str, description="Filter, e.g. `siteCode:main status:ACTIVE name.en:~(Gold)`."
     ),
-    OpenApiParameter("pageSize", int, description="Page size, 1 to 1000, default 60."),
-    OpenApiParameter("pageNumber", int, description="Page number, from 1."),
+    OpenApiParameter(
+        "pageSize",
+        {"type": "integer", "minimum": 1, "maximum": settings.PAGE_SIZE_MAX},
+        description=f"Page size, 1 to {settings.PAGE_SIZE_MAX}, default {settings.PAGE_SIZE_DEFAULT}.",
+    ),
+    OpenApiParameter(
+        "pageNumber",
+        {"type": "integer", "minimum": 1, "maximum": PAGE_NUMBER_MAX},
+        description="Page number, from 1.",
+    ),
     OpenApiParameter(
         "sort", str, description="e.g. `name.en:ASC,metadata.createdAt:DESC`; ties broken by id."
     ),
     OpenApiParameter(
         "fields", str, description="Only these fields, e.g. `id,name,metadata.version`."
     ),
+    # A string, not a boolean: any other value than `true` is read as "no count", not refused.
     OpenApiParameter(
         "X-Total-Count",
-        bool,
+        str,
         OpenApiParameter.HEADER,
-        description="`true` adds the X-Total-Count response header.",
+        description="`true` adds the X-Total-Count response header; any other value does not.",
     ),
 ]
 SEARCH_PARAMETERS = [p for p in LIST_PARAMETERS if p.name != "q"]
@@ -118,4 +139,52 @@ def camel_case_path_parameters(result: dict, generator, request, public) -> dict
                     path = path.replace("{" + old + "}", "{" + parameter["name"] + "}")
         paths[path] = operations
     result["paths"] = paths
+    return result
+
+
+def empty_query_values(result: dict, generator, request, public) -> dict:
+    """Say of every integer and boolean query parameter that an empty value means "absent".
+
+    `pageSize=`, `pageNumber=`, `onlyActive=` and `forceDelete=` are read as if left out,
+    which is what OpenAPI's `allowEmptyValue` states.
+    """
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query" and parameter.get("schema", {}).get("type") in (
+                    "integer",
+                    "boolean",
+                ):
+                    parameter["allowEmptyValue"] = True
+    return result
+
+
+TENANT_PATH_PREFIX = "/customer-segment/{tenant}/"
+# What any request to a tenant operation can meet, whatever the operation does.
+TENANT_OPERATION_ERRORS = {
+    "400": "The tenant name is malformed, or a path or query value holds a NUL character.",
+    "404": "The tenant does not exist (any more).",
+}
+
+
+def tenant_operation_errors(result: dict, generator, request, public) -> dict:
+    """Document on every tenant operation the errors that the tenant path itself can cause.
+
+    `TenantViewSet` refuses a malformed tenant name or a NUL in the path or query with a 400
+    and a valid token of a deleted tenant with a 404, before the operation runs.
+    """
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path, operations in result.get("paths", {}).items():
+        if not path.startswith(TENANT_PATH_PREFIX):
+            continue
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            for code, description in TENANT_OPERATION_ERRORS.items():
+                operation["responses"].setdefault(
+                    code, {"description": description, "content": error}
+                )
+            operation["responses"] = dict(sorted(operation["responses"].items()))
     return result

@@ -100,7 +100,8 @@ class CustomerAssignmentB2CSerializer(serializers.Serializer):
 
     customer = CustomerSummarySerializer(read_only=True)
     assignmentType = serializers.ChoiceField(choices=AssignmentType.choices, read_only=True)
-    mixins = serializers.DictField(read_only=True, required=False)
+    # Not read_only, which the schema generator would mark required: `mixins` only when set.
+    mixins = serializers.DictField(required=False)
     metadata = MetadataResponseSerializer(read_only=True)
 
     def to_representation(self, instance: CustomerAssignment) -> dict[str, Any]:
@@ -111,7 +112,7 @@ class CustomerAssignmentB2CSerializer(serializers.Serializer):
 class CustomerAssignmentSerializer(CustomerAssignmentB2CSerializer):
     """A customer assignment as the API shows it; `legalEntity` on B2B ones."""
 
-    legalEntity = LegalEntitySummarySerializer(read_only=True, required=False)
+    legalEntity = LegalEntitySummarySerializer(required=False, help_text="B2B assignments only.")
 
 
 def customer_assignment_document(row: CustomerAssignment) -> dict[str, Any]:

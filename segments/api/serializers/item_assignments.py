@@ -69,7 +69,8 @@ class ItemAssignmentSerializer(serializers.Serializer):
     segmentId = serializers.CharField(read_only=True)
     item = ItemSummarySerializer(read_only=True)
     type = serializers.ChoiceField(choices=ItemType.choices, read_only=True)
-    mixins = serializers.DictField(read_only=True, required=False)
+    # Not read_only, which the schema generator would mark required: `mixins` only when set.
+    mixins = serializers.DictField(required=False)
     metadata = MetadataResponseSerializer(read_only=True)
 
     def to_representation(self, instance: ItemAssignment) -> dict[str, Any]:

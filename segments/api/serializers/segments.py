@@ -84,11 +84,13 @@ class SegmentSerializer(serializers.Serializer):
     name = serializers.JSONField(
         read_only=True, help_text="Map language → text, or text (Accept-Language)."
     )
-    description = serializers.JSONField(read_only=True, required=False)
-    validity = ValidityRepresentationSerializer(read_only=True, required=False)
+    # Optional fields are not read_only: the schema generator marks read-only fields required,
+    # and a segment without a description, validity or mixins has none of these keys.
+    description = serializers.JSONField(required=False)
+    validity = ValidityRepresentationSerializer(required=False)
     status = serializers.ChoiceField(choices=SegmentStatus.choices, read_only=True)
     siteCode = serializers.CharField(read_only=True)
-    mixins = serializers.DictField(read_only=True, required=False)
+    mixins = serializers.DictField(required=False)
     metadata = MetadataResponseSerializer(read_only=True)
 
     def to_representation(self, instance: Segment) -> dict[str, Any]:
@@ -374,16 +376,51 @@ class PatchOperationSerializer(serializers.Serializer):
         return fields
 
 
-class SegmentMergePatchSerializer(serializers.Serializer):
-    """An RFC 7396 merge patch: the fields to change; `null` removes one."""
+@extend_schema_field(
+    {
+        "oneOf": [
+            {
+                "type": "object",
+                "additionalProperties": {"type": "string", "nullable": True},
+            },
+            {"type": "string"},
+        ],
+        "description": "A map language → text (`null` removes a language), or a text in the "
+        "Content-Language.",
+        "example": {"en": "Golden Segment", "de": None},
+    }
+)
+class LocalizedMergePatchField(serializers.JSONField):
+    """A localized text in a merge patch: as LocalizedInputField, and `null` removes a language."""
 
-    name = LocalizedInputField(required=False)
-    description = LocalizedInputField(required=False, allow_null=True)
+
+class MetadataMergePatchSerializer(serializers.Serializer):
+    """`metadata` in a merge patch: the version you expect, mixin links (`null` removes one)."""
+
+    version = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    mixins = serializers.DictField(
+        child=serializers.CharField(allow_null=True), required=False, allow_null=True
+    )
+
+
+class SegmentMergePatchSerializer(serializers.Serializer):
+    """An RFC 7396 merge patch: the fields to change; `null` removes one, at any depth.
+
+    It documents the body only: the patched segment is validated as a PUT body is.
+    """
+
+    name = LocalizedMergePatchField(required=False)
+    description = LocalizedMergePatchField(required=False, allow_null=True)
     validity = ValidityInputSerializer(required=False, allow_null=True)
-    status = serializers.ChoiceField(choices=SegmentStatus.choices, required=False)
+    status = serializers.ChoiceField(
+        choices=SegmentStatus.choices,
+        required=False,
+        allow_null=True,
+        help_text="`null` sets the default, INACTIVE.",
+    )
     siteCode = serializers.CharField(required=False)
     mixins = serializers.DictField(required=False, allow_null=True)
-    metadata = MetadataInputSerializer(required=False, allow_null=True)
+    metadata = MetadataMergePatchSerializer(required=False, allow_null=True)
 
 
 def segment_patch_change(

@@ -36,6 +36,7 @@ from segmentservice.api.schema import (
     FIELDS_PARAMETER,
     LEGAL_ENTITY_PARAMETER,
     LIST_PARAMETERS,
+    SEARCH_BODY,
     SEARCH_PARAMETERS,
     errors,
 )
@@ -123,7 +124,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         summary="Searching with parameters for customer assignments",
         operation_id="POST-customer-segment-search-customers",
         parameters=[*SEARCH_PARAMETERS, LEGAL_ENTITY_PARAMETER],
-        request={"application/json": {"type": "object", "properties": {"q": {"type": "string"}}}},
+        request={"application/json": SEARCH_BODY},
         responses={200: CustomerAssignmentSerializer(many=True), **errors(400, 401, 403, 404)},
     )
     def search(self, request: Request, tenant: str, segment_id: str) -> Response:

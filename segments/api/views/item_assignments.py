@@ -48,20 +48,30 @@ from segmentservice.api.schema import (
     FIELDS_PARAMETER,
     LEGAL_ENTITY_PARAMETER,
     LIST_PARAMETERS,
+    NON_BLANK,
+    SEARCH_BODY,
     SEARCH_PARAMETERS,
     errors,
 )
 from segmentservice.exceptions import ValidationFailed
 
 TAGS = ["Items Assignments"]
-SITE_CODE = OpenApiParameter("siteCode", str, description="Only items of this site's segments.")
+SITE_CODE = OpenApiParameter(
+    "siteCode", NON_BLANK, description="Only items of this site's segments."
+)
 ONLY_ACTIVE = OpenApiParameter(
     "onlyActive",
     bool,
     description="Only items of effective segments (always so for segment_read_own).",
 )
 TYPE = OpenApiParameter(
-    "type", str, OpenApiParameter.PATH, description="PRODUCT or CATEGORY, in any letter case."
+    "type",
+    {
+        "type": "string",
+        "pattern": "^([Pp][Rr][Oo][Dd][Uu][Cc][Tt]|[Cc][Aa][Tt][Ee][Gg][Oo][Rr][Yy])$",
+    },
+    OpenApiParameter.PATH,
+    description="PRODUCT or CATEGORY, in any letter case.",
 )
 # Without `sort`: by item type, then item id (and, across segments, segment id first).
 TIEBREAK = ("type", "item_external_id")
@@ -172,7 +182,7 @@ class ItemAssignmentViewSet(SegmentChildViewSet):
         summary="Searching item assignments for a customer segment",
         operation_id="POST-customer-segment-search-items",
         parameters=[*SEARCH_PARAMETERS, ACCEPT_LANGUAGE, LEGAL_ENTITY_PARAMETER],
-        request={"application/json": {"type": "object", "properties": {"q": {"type": "string"}}}},
+        request={"application/json": SEARCH_BODY},
         responses={200: ItemAssignmentSerializer(many=True), **errors(400, 401, 403, 404)},
     )
     def search(self, request: Request, tenant: str, segment_id: str) -> Response:

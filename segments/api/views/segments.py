@@ -8,7 +8,13 @@ operation ids so that generated clients keep their method names.
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -52,6 +58,8 @@ from segmentservice.api.schema import (
     ACCEPT_LANGUAGE,
     CONTENT_LANGUAGE,
     LIST_PARAMETERS,
+    NON_BLANK,
+    SEARCH_BODY,
     SEARCH_PARAMETERS,
     TENANT_PARAMETER,
     errors,
@@ -62,11 +70,13 @@ TAGS = ["Segments"]
 CUSTOMER_FILTERS = [
     OpenApiParameter(
         "customerId",
-        str,
+        NON_BLANK,
         description="Only segments this customer is assigned to (needs segment_read).",
     ),
     OpenApiParameter(
-        "legalEntityId", str, description="Narrows a customer's segments to this legal entity."
+        "legalEntityId",
+        NON_BLANK,
+        description="Narrows a customer's segments to this legal entity.",
     ),
 ]
 SEGMENT_ID = OpenApiParameter(
@@ -191,13 +201,7 @@ class SegmentViewSet(TenantViewSet):
         summary="Searching with parameters for customer segments",
         description='The list, with the query in the body: `{"q": "siteCode:main"}`.',
         parameters=[*SEARCH_PARAMETERS, ACCEPT_LANGUAGE, *CUSTOMER_FILTERS],
-        request={
-            "application/json": {
-                "type": "object",
-                "properties": {"q": {"type": "string", "example": "siteCode:main"}},
-                "additionalProperties": False,
-            }
-        },
+        request={"application/json": SEARCH_BODY},
         responses={200: SegmentSerializer(many=True), **errors(400, 401, 403)},
     )
     def search(self, request: Request, tenant: str) -> Response:
@@ -287,14 +291,20 @@ class SegmentViewSet(TenantViewSet):
         "the version you expect (409 when it is not the stored one), as does a failed `test`.",
         parameters=[SEGMENT_ID, CONTENT_LANGUAGE],
         request={
-            "application/json": PatchOperationSerializer(many=True),
+            # Plain JSON: an array is a JSON Patch, an object a merge patch.
+            "application/json": PolymorphicProxySerializer(
+                component_name="SegmentPatch",
+                serializers=[PatchOperationSerializer(many=True), SegmentMergePatchSerializer],
+                resource_type_field_name=None,
+                many=False,
+            ),
             "application/json-patch+json": PatchOperationSerializer(many=True),
             "application/merge-patch+json": SegmentMergePatchSerializer,
         },
         examples=[
             OpenApiExample(
                 "Update a status",
-                {"op": "replace", "path": "/status", "value": "INACTIVE"},
+                [{"op": "replace", "path": "/status", "value": "INACTIVE"}],
                 request_only=True,
                 media_type="application/json",
             )
