@@ -162,7 +162,7 @@ def test_every_get_operation_of_the_served_schema_is_checked():
     paths = served_document()["paths"]
     gets = {path for path, operations in paths.items() if "get" in operations}
 
-    assert gets - {"/healthz"} == {case[0] for case in GET_CASES}
+    assert gets - {"/healthz", "/readyz"} == {case[0] for case in GET_CASES}
 
 
 def test_the_health_answer_matches_the_served_schema(db):
@@ -170,6 +170,13 @@ def test_the_health_answer_matches_the_served_schema(db):
 
     assert response.status_code == 200
     assert_matches_served(response.json(), "/healthz", "get", 200)
+
+
+def test_the_readiness_answer_matches_the_served_schema(db):
+    response = Client().get("/readyz")
+
+    assert response.status_code == 200
+    assert_matches_served(response.json(), "/readyz", "get", 200)
 
 
 def test_every_tenant_operation_documents_the_errors_any_request_can_meet():
