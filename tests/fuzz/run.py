@@ -178,8 +178,9 @@ def main() -> int:
         SECRET_KEY=secrets.token_urlsafe(40),
         ALLOWED_HOSTS="127.0.0.1",
         LOG_LEVEL="ERROR",
-        # Read the tenant on every request, as a fresh worker would.
-        TENANT_CACHE_SECONDS="0",
+        # Plain HTTP on loopback, as behind a TLS-terminating proxy; no line per request.
+        SECURE_SSL_REDIRECT="false",
+        GUNICORN_ACCESS_LOG="off",
         # Hypothesis keeps its caches here rather than in the checkout.
         HYPOTHESIS_STORAGE_DIRECTORY=str(work / "hypothesis"),
         # whitenoise's note that `collectstatic` has not run: beside the point here.
