@@ -174,7 +174,7 @@ class TestPatchOfDeepSegments:
 
 @pytest.mark.django_db
 class TestNumbersInBodies:
-    @pytest.mark.parametrize("number", ["1e400", "-1e400", "1.5e99999", "-0.1e309"])
+    @pytest.mark.parametrize("number", ["1e400", "-1e400", "1.5e99999", "-2e308"])
     def test_a_number_out_of_range_is_400_naming_it(self, client, number):
         response = fast(
             lambda: post_raw(client, SEGMENTS, segment_body('{"price": ' + number + "}"))
