@@ -534,8 +534,8 @@ def signed(payload: str, header: str = '{"alg":"HS256","typ":"JWT"}') -> str:
 @pytest.mark.django_db
 class TestTokens:
     @pytest.mark.parametrize("claim", ["exp", "iat", "nbf"])
-    @pytest.mark.parametrize("value", ["1e400", "-1e400", "NaN", "Infinity"])
-    def test_a_signed_token_with_a_time_out_of_range_is_401(self, tenant, claim, value):
+    @pytest.mark.parametrize("value", ["1e400", "-1e400", "NaN", "Infinity", "[]", "{}"])
+    def test_a_signed_token_whose_time_claim_is_no_time_is_401(self, tenant, claim, value):
         now = int(time.time())
         claims = {"iss": settings.TOKEN_ISSUER, "tenant": "acme", "scope": READ, "exp": now + 600}
         claims.pop(claim, None)
