@@ -230,7 +230,7 @@ class TestFieldPaths:
             response = fast(lambda send=send: send(client, q))
             bad_request(
                 response,
-                f"Invalid query: Field path 'mixins.a.a.a.a.a.a.a.a.a.a.a.a.a.a…' has {segments} "
+                f"Invalid query: Field path 'mixins.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a…' has {segments} "
                 "segments, more than 64 (FIELD_PATH_MAX_SEGMENTS) at position 0",
             )
 
@@ -248,7 +248,7 @@ class TestFieldPaths:
         response = fast(lambda: client.get(SEGMENTS, {"sort": sort}))
         bad_request(
             response,
-            f"Invalid query: Field path 'mixins.a.a.a.a.a.a.a.a.a.a.a.a.a.a…' has {segments} "
+            f"Invalid query: Field path 'mixins.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a…' has {segments} "
             "segments, more than 64 (FIELD_PATH_MAX_SEGMENTS) at position 3",
         )
 
@@ -259,7 +259,7 @@ class TestFieldPaths:
         response = fast(lambda: client.get(url, {"fields": fields}))
         bad_request(
             response,
-            "fields: the path 'mixins.a.a.a.a.a.a.a.a.a.a.a.a.a.a…' has 30000 segments, "
+            "fields: the path 'mixins.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a…' has 30000 segments, "
             "more than 64 (FIELD_PATH_MAX_SEGMENTS).",
         )
 
@@ -277,9 +277,9 @@ class TestFieldPaths:
 @pytest.mark.django_db
 class TestQuerySize:
     def test_9000_conditions_are_400_naming_the_limit(self, client, tenant):
-        q = " ".join(f"siteCode:s{n}" for n in range(9000))
+        q = " ".join(["id:x"] * 9000)
         response = fast(lambda: q_search(client, q))
-        position = len(" ".join(f"siteCode:s{n}" for n in range(100))) + 1
+        position = len("id:x ") * 100
         bad_request(
             response,
             f"Invalid query: More than 100 conditions (QUERY_MAX_CONDITIONS) at position {position} "
@@ -325,7 +325,7 @@ class TestQuerySize:
         assert response.status_code == 400
         assert "QUERY_MAX_CONDITIONS" in response.json()["message"]
 
-    @override_settings(QUERY_MAX_CONDITIONS=2, QUERY_MAX_LENGTH=30)
+    @override_settings(QUERY_MAX_CONDITIONS=2, QUERY_MAX_LENGTH=40)
     def test_the_limits_are_settings(self, client, tenant):
         assert q_get(client, "status:ACTIVE siteCode:main").status_code == 200
         bad_request(
@@ -334,8 +334,8 @@ class TestQuerySize:
             "(a range counts one per bound, a list on a JSON path one per value)",
         )
         bad_request(
-            q_get(client, "id:" + "x" * 30),
-            "Invalid query: Query longer than 30 characters (QUERY_MAX_LENGTH) at position 30",
+            q_get(client, "id:" + "x" * 40),
+            "Invalid query: Query longer than 40 characters (QUERY_MAX_LENGTH) at position 40",
         )
 
 
@@ -399,23 +399,25 @@ class TestLiteralsInQ:
         assert response.status_code == 200
 
     @pytest.mark.parametrize(
-        "q",
+        ("q", "expected"),
         [
-            "metadata.version:99999999999999999999",
-            "metadata.version:>99999999999999999999",
-            "metadata.version:(99999999999999999999,1)",
-            "metadata.version:-99999999999999999999",
-            "metadata.version:" + "9" * 5000,
+            ("metadata.version:99999999999999999999", []),
+            ("metadata.version:>99999999999999999999", []),
+            ("metadata.version:<99999999999999999999", ["gold"]),
+            ("metadata.version:(99999999999999999999,1)", ["gold"]),
+            ("metadata.version:(99999999999999999999,-99999999999999999999)", []),
+            ("metadata.version:-99999999999999999999", []),
+            ("metadata.version:" + "9" * 5000, []),
+            ("metadata.version:<" + "9" * 5000, ["gold"]),
+            ("metadata.version:>-" + "9" * 5000, ["gold"]),
+            ("metadata.version:(" + "9" * 5000 + ",1)", ["gold"]),
         ],
     )
-    def test_an_integer_out_of_range_is_400(self, client, tenant, q):
-        raw = q.split(":", 1)[1].strip("(>").split(",")[0]
-        shown = raw if len(raw) <= 40 else raw[:40] + "…"
-        bad_request(
-            fast(lambda: q_get(client, q)),
-            f"Invalid query: Number '{shown}' is out of range at position {q.index(raw)} "
-            "(it must lie between -9223372036854775808 and 9223372036854775807)",
-        )
+    def test_an_integer_out_of_range_compares_as_such(self, client, tenant, q, expected):
+        make_segment(tenant, "gold")
+        response = fast(lambda: q_get(client, q))
+        assert response.status_code == 200
+        assert [row["id"] for row in response.json()] == expected
 
     @pytest.mark.parametrize(
         ("q", "expected"),

@@ -38,8 +38,15 @@ _KEYWORDS = {"null": IsNull, "exists": Exists, "missing": Missing}
 _SCALARS = (TokenKind.WORD, TokenKind.STRING)
 
 
-def parse_query(text: str) -> Query:
-    """Parse a `q` string into a Query; raise QuerySyntaxError naming the problem and offset."""
+def parse_query(text: str, *, max_length: int | None = None) -> Query:
+    """Parse a `q` string into a Query; raise QuerySyntaxError naming the problem and offset.
+
+    With `max_length`, a longer text is refused before it is read.
+    """
+    if max_length is not None and len(text) > max_length:
+        raise QuerySyntaxError(
+            f"Query longer than {max_length} characters (QUERY_MAX_LENGTH)", max_length
+        )
     return _Parser(tokenize(text), len(text)).query()
 
 

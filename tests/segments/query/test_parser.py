@@ -172,3 +172,12 @@ def test_tree_is_frozen():
 
 def test_trees_are_hashable_values():
     assert hash(parse_query("a:(1,2) b:~x")) == hash(parse_query("a:(1,2) b:~x"))
+
+
+def test_a_query_longer_than_max_length_is_refused_before_it_is_read():
+    assert parse_query("a:1", max_length=3) == parse_query("a:1")
+    with pytest.raises(QuerySyntaxError) as raised:
+        parse_query("a:12", max_length=3)
+    assert raised.value.message == (
+        "Query longer than 3 characters (QUERY_MAX_LENGTH) at position 3"
+    )
