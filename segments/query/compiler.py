@@ -60,7 +60,7 @@ from segments.query.fields import (
     Text,
     resolve,
 )
-from segments.query.limits import QueryLimits
+from segments.query.limits import QueryLimits, too_many_conditions
 from segments.query.parser import parse_query
 from segments.query.regex import check_regex
 
@@ -70,6 +70,7 @@ _JSON_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
 _INTEGER = re.compile(r"[+-]?\d+")
 # What the databases' integer columns (and SQLite's parameters) hold.
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# Past this many digits, int() may refuse a text (Python's limit is 4,300 by default).
 _INT_DIGITS = 4000
 _DATE = re.compile(
     r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
@@ -137,7 +138,11 @@ def compile_query(
     if query is None or (isinstance(query, str) and not query.strip()):
         return Q()
     limits = limits or query_limits()
-    tree = parse_query(query, max_length=limits.max_length) if isinstance(query, str) else query
+    tree = (
+        parse_query(query, max_length=limits.max_length, max_conditions=limits.max_conditions)
+        if isinstance(query, str)
+        else query
+    )
     filters = []
     conditions = 0
     for condition in tree.conditions:
@@ -149,11 +154,7 @@ def compile_query(
         )
         conditions += _comparisons(condition.predicate, field)
         if conditions > limits.max_conditions:
-            raise QuerySyntaxError(
-                f"More than {limits.max_conditions} conditions (QUERY_MAX_CONDITIONS)",
-                condition.field_pos,
-                hint="a range counts one per bound, a list on a JSON path one per value",
-            )
+            raise too_many_conditions(limits.max_conditions, condition.field_pos)
         filters.append(_condition(condition, field, path, default_language))
     return reduce(operator.and_, filters, Q())
 
@@ -335,13 +336,11 @@ def _json_number(raw: str, *, bounded: bool = False) -> int | float | None:
     """
     if not _JSON_NUMBER.fullmatch(raw):
         return None
-    if _INTEGER.fullmatch(raw):
-        digits = raw.lstrip("-").lstrip("0")
-        # Python refuses to read integers of more than 4,300 digits; no float holds them.
-        if len(digits) <= _INT_DIGITS:
-            number = int(raw)
-            if not bounded or INT64_MIN <= number <= INT64_MAX:
-                return number
+    # Longer integers are read as floats, which are infinite there: matched as text only.
+    if _INTEGER.fullmatch(raw) and len(raw.lstrip("-").lstrip("0")) <= _INT_DIGITS:
+        number = int(raw)
+        if not bounded or INT64_MIN <= number <= INT64_MAX:
+            return number
     number = float(raw)
     # 1e999 is a valid JSON number but no float: match it as text only.
     return number if math.isfinite(number) else None

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from segments.query.ast import QuerySyntaxError
+
 
 @dataclass(frozen=True, slots=True)
 class QueryLimits:
@@ -25,3 +27,12 @@ class QueryLimits:
 def shorten(text: str, limit: int = 40) -> str:
     """`text` itself when short, else its start and an ellipsis, for error messages."""
     return text if len(text) <= limit else f"{text[:limit]}…"
+
+
+def too_many_conditions(limit: int, position: int) -> QuerySyntaxError:
+    """The error for a q of more than `limit` conditions, the one past it at `position`."""
+    return QuerySyntaxError(
+        f"More than {limit} conditions (QUERY_MAX_CONDITIONS)",
+        position,
+        hint="a range counts one per bound, a list on a JSON path one per value",
+    )
