@@ -360,7 +360,7 @@ class TestSortAndFieldsSize:
     @pytest.mark.parametrize("url", [SEGMENTS, f"{SEGMENTS}/gold"])
     def test_too_many_fields_are_400_naming_the_limit(self, client, tenant, url):
         make_segment(tenant, "gold")
-        fields = ",".join(f"mixins.a{n}" for n in range(100_000))
+        fields = ",".join(f"mixins.a{n}" for n in range(20_000))
         response = fast(lambda: client.get(url, {"fields": fields, "pageSize": 1000}))
         bad_request(response, "fields names more than 100 paths (FIELDS_MAX_PATHS).")
 
