@@ -10,7 +10,8 @@ class SegmentsConfig(AppConfig):
     verbose_name = "Customer segments"
 
     def ready(self) -> None:
-        """Install the index-friendly JSON path lookup."""
-        from segments.lookups import lookups_register
+        """Install the index-friendly JSON path lookup, and RE2 as SQLite's REGEXP."""
+        from segments.lookups import lookups_register, sqlite_regexp_register
 
         lookups_register()
+        sqlite_regexp_register()

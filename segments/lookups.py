@@ -1,4 +1,5 @@
-"""An index-friendly `exact` on JSON paths for PostgreSQL.
+"""How the `q` language runs in the databases: an index-friendly JSON `exact` on
+PostgreSQL, and regular expressions in RE2 on SQLite.
 
 `mixins__segmentAttributes__membershipStatus="GOLD"` (what `q=mixins.a.b:GOLD` and
 `q=name.en:Gold` compile to) is by default `(mixins #> '{a,b}') = '"GOLD"'`: no index can
@@ -10,6 +11,10 @@ The two are equivalent exactly when the value is a JSON scalar (string, number, 
 and no key of the path is an integer (which `#>` reads as an array index): a scalar
 contains only an equal scalar, and a nested array does not contain a bare scalar.
 Anything else keeps Django's own SQL, as does every other database.
+
+On SQLite, Django answers `__regex` with a REGEXP function of its own that runs Python's
+backtracking `re`; `sqlite_regexp_register` puts `segments.query.regex.search` (RE2,
+linear time) in its place on every new connection.
 """
 
 from __future__ import annotations
@@ -18,7 +23,10 @@ import json
 import math
 from typing import Any
 
+from django.db.backends.signals import connection_created
 from django.db.models.fields.json import KeyTransform, KeyTransformExact
+
+from segments.query import regex
 
 
 def _path(expression: Any) -> tuple[list[str], Any] | None:
@@ -65,3 +73,14 @@ class JsonPathExact(KeyTransformExact):
 def lookups_register() -> None:
     """Make `JsonPathExact` the `exact` of JSON key paths (called from the app config)."""
     KeyTransform.register_lookup(JsonPathExact)
+
+
+def _regexp_in_re2(sender: Any, connection: Any, **kwargs: Any) -> None:
+    if connection.vendor == "sqlite":
+        # Replaces the REGEXP Django registered when it opened the connection.
+        connection.connection.create_function("REGEXP", 2, regex.search, deterministic=True)
+
+
+def sqlite_regexp_register() -> None:
+    """Run SQLite's REGEXP in RE2 on every connection opened from now on (from the app config)."""
+    connection_created.connect(_regexp_in_re2, dispatch_uid="segments.regexp_in_re2")

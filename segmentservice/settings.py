@@ -288,6 +288,20 @@ THROTTLE_RATES = {
 # address; 0 uses the connection's address, which a client cannot forge.
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 
+# --- Input limits: past each, a request is a 400 naming the limit ---------------------------
+# Arrays and objects nested inside each other in a request body (the body itself is level 1).
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=64)
+# Dot-separated segments of a field path in q, sort and fields (`mixins.a.b` has three).
+FIELD_PATH_MAX_SEGMENTS = env.int("FIELD_PATH_MAX_SEGMENTS", default=64)
+# Characters of one q.
+QUERY_MAX_LENGTH = env.int("QUERY_MAX_LENGTH", default=65_536)
+# Conditions of one q; a range counts one per bound, a list on a JSON path one per value.
+# Each becomes its own SQL comparison, and SQLite refuses expressions nested past 1,000.
+QUERY_MAX_CONDITIONS = env.int("QUERY_MAX_CONDITIONS", default=100)
+# Fields one sort may name, and paths one fields parameter may name.
+SORT_MAX_FIELDS = env.int("SORT_MAX_FIELDS", default=16)
+FIELDS_MAX_PATHS = env.int("FIELDS_MAX_PATHS", default=100)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["tenants.permissions.HasRequiredScopes"],

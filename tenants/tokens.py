@@ -89,12 +89,18 @@ def token_issue(
     return jwt.encode(claims, settings.TOKEN_SIGNING_KEY, algorithm=ALGORITHM), ttl
 
 
+# What PyJWT lets through from a token it cannot read: a header or payload nested past the
+# JSON decoder's recursion limit, or a time claim such as `"exp": 1e400`, which decodes to
+# infinity and has no integer value.
+_UNREADABLE = (RecursionError, OverflowError, ValueError, TypeError)
+
+
 def token_decode(raw: str) -> TokenClaims:
     """Verify a token and return its claims; raises InvalidToken on any defect."""
     try:
         header = jwt.get_unverified_header(raw)
         unverified = jwt.decode(raw, options={"verify_signature": False})
-    except jwt.PyJWTError as exc:
+    except (jwt.PyJWTError, *_UNREADABLE) as exc:
         raise InvalidToken(f"Malformed token: {exc}") from exc
     issuer = unverified.get("iss")
     external = bool(settings.EXTERNAL_TOKEN_ISSUER) and issuer == settings.EXTERNAL_TOKEN_ISSUER
@@ -119,7 +125,7 @@ def token_decode(raw: str) -> TokenClaims:
                 issuer=settings.TOKEN_ISSUER,
                 options={"require": ["exp", "iss", "tenant"]},
             )
-    except jwt.PyJWTError as exc:
+    except (jwt.PyJWTError, *_UNREADABLE) as exc:
         raise InvalidToken(str(exc)) from exc
     return _claims_from_payload(payload, local=not external)
 

@@ -2,8 +2,8 @@
 
     lexer → tokens with offsets → parser → frozen tree (`ast`) → compiler → Django `Q`
 
-The lexer, parser, tree, field maps and regex check are plain Python; `compiler` and
-`sorting` are the modules that import Django. They are re-exported here lazily, so
+The lexer, parser, tree, field maps, limits and regex check are plain Python; `compiler`
+and `sorting` are the modules that import Django (and read the limits from the settings). They are re-exported here lazily, so
 importing the package for parsing alone does not load the ORM.
 
     from segments.query import compile_query, compile_sort, SEGMENT_FIELDS, QuerySyntaxError

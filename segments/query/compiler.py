@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from functools import reduce
 from typing import Any
 
+from django.conf import settings
 from django.db import NotSupportedError
 from django.db.models import CharField, JSONField, Q
 from django.db.models import Value as V
@@ -59,6 +60,7 @@ from segments.query.fields import (
     Text,
     resolve,
 )
+from segments.query.limits import QueryLimits, too_many_conditions
 from segments.query.parser import parse_query
 from segments.query.regex import check_regex
 
@@ -66,6 +68,10 @@ _LOOKUPS = {"eq": "exact", "gt": "gt", "lt": "lt", "gte": "gte", "lte": "lte"}
 # JSON number grammar (RFC 8259): `007` or `+1` are text, not numbers.
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
 _INTEGER = re.compile(r"[+-]?\d+")
+# What the databases' integer columns (and SQLite's parameters) hold.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# Past this many digits, int() may refuse a text (Python's limit is 4,300 by default).
+_INT_DIGITS = 4000
 _DATE = re.compile(
     r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
 )
@@ -106,20 +112,65 @@ def json_key(column: str, path: tuple[str, ...], *, transform: type[KeyTransform
     return transform(path[-1], expression)
 
 
-def compile_query(query: str | Query | None, fields: FieldMap, *, default_language: str) -> Q:
-    """Compile `q` (text or tree) to a Q over `fields`; blank means Q(). Raises QuerySyntaxError."""
-    if query is None or (isinstance(query, str) and not query.strip()):
-        return Q()
-    tree = parse_query(query) if isinstance(query, str) else query
-    return reduce(
-        operator.and_,
-        (_condition(condition, fields, default_language) for condition in tree.conditions),
-        Q(),
+def query_limits() -> QueryLimits:
+    """The limits on `q` and `sort` the settings give (QUERY_MAX_LENGTH and the others)."""
+    return QueryLimits(
+        max_length=settings.QUERY_MAX_LENGTH,
+        max_conditions=settings.QUERY_MAX_CONDITIONS,
+        max_path_segments=settings.FIELD_PATH_MAX_SEGMENTS,
+        max_sort_fields=settings.SORT_MAX_FIELDS,
     )
 
 
-def _condition(condition: Condition, fields: FieldMap, default_language: str) -> Q:
-    field, path = resolve(fields, condition.field, position=condition.field_pos)
+def compile_query(
+    query: str | Query | None,
+    fields: FieldMap,
+    *,
+    default_language: str,
+    limits: QueryLimits | None = None,
+) -> Q:
+    """Compile `q` (text or tree) to a Q over `fields`; blank means Q(). Raises QuerySyntaxError.
+
+    `limits` (the settings' by default) bound the text, the field paths and the number
+    of conditions: a range counts one per bound and a list on a JSON path one per value,
+    as each becomes its own SQL comparison.
+    """
+    if query is None or (isinstance(query, str) and not query.strip()):
+        return Q()
+    limits = limits or query_limits()
+    tree = (
+        parse_query(query, max_length=limits.max_length, max_conditions=limits.max_conditions)
+        if isinstance(query, str)
+        else query
+    )
+    filters = []
+    conditions = 0
+    for condition in tree.conditions:
+        field, path = resolve(
+            fields,
+            condition.field,
+            position=condition.field_pos,
+            max_segments=limits.max_path_segments,
+        )
+        conditions += _comparisons(condition.predicate, field)
+        if conditions > limits.max_conditions:
+            raise too_many_conditions(limits.max_conditions, condition.field_pos)
+        filters.append(_condition(condition, field, path, default_language))
+    return reduce(operator.and_, filters, Q())
+
+
+def _comparisons(predicate: Predicate, field: Field) -> int:
+    """How many SQL comparisons `predicate` becomes, as QUERY_MAX_CONDITIONS counts them."""
+    if isinstance(predicate, Range):
+        return len(predicate.parts)
+    if isinstance(predicate, In) and isinstance(field, Json):
+        return len(predicate.values)
+    return 1
+
+
+def _condition(
+    condition: Condition, field: Field, path: tuple[str, ...], default_language: str
+) -> Q:
     if isinstance(field, Localized):
         return _JsonCondition(condition, field, path or (default_language,), text_only=True).q()
     if isinstance(field, Json):
@@ -164,6 +215,10 @@ class _ColumnCondition:
                 return _each(predicate, self.q)
             case In(values=values):
                 typed = list(dict.fromkeys(self._typed(value) for value in values))
+                if isinstance(self.field, Integer):
+                    # Unlike a comparison, Django sends these as they are: SQLite binds no
+                    # integer past 64 bits, and no row holds one.
+                    typed = [number for number in typed if INT64_MIN <= number <= INT64_MAX]
                 return Q(**{f"{self.column}__in": typed})
             case Regex(pattern=pattern, pos=pos):
                 if not isinstance(self.field, Text | Enum):
@@ -260,7 +315,9 @@ class _JsonCondition:
         return Q(**{f"{self.lookup}__exact": value.raw})
 
     def _compare(self, op: str, value: Value) -> Q:
-        number = None if self.text_only or value.quoted else _json_number(value.raw)
+        number = None
+        if not (self.text_only or value.quoted):
+            number = _json_number(value.raw, bounded=True)
         if number is not None:
             return Q(**{f"{self.lookup}__{op}": number}) & self._of_type(NUMBER_TYPES)
         text = Q(**{f"{self.lookup}__{op}": value.raw})
@@ -271,24 +328,40 @@ class _JsonCondition:
         return Q(InLookup(json_key(self.column, self.path, transform=KeyJSONType), types))
 
 
-def _json_number(raw: str) -> int | float | None:
+def _json_number(raw: str, *, bounded: bool = False) -> int | float | None:
+    """The number `raw` spells as JSON; None when it is no number or too large for a float.
+
+    `bounded` turns integers past 64 bits into floats: SQLite binds no larger integer
+    parameter (equality does not need it, Django sends the value as JSON text there).
+    """
     if not _JSON_NUMBER.fullmatch(raw):
         return None
-    if _INTEGER.fullmatch(raw):
-        return int(raw)
+    # Longer integers are read as floats, which are infinite there: matched as text only.
+    if _INTEGER.fullmatch(raw) and len(raw.lstrip("-").lstrip("0")) <= _INT_DIGITS:
+        number = int(raw)
+        if not bounded or INT64_MIN <= number <= INT64_MAX:
+            return number
     number = float(raw)
     # 1e999 is a valid JSON number but no float: match it as text only.
     return number if math.isfinite(number) else None
 
 
 def _integer(value: Value) -> int:
+    """The integer `value` spells; past 64 bits, one just past them on the same side.
+
+    No column holds a larger integer, so the comparison comes out the same, and Django
+    answers a comparison with an integer out of the column's range without the database.
+    """
     if not _INTEGER.fullmatch(value.raw):
         raise QuerySyntaxError(f"Invalid number '{value.raw}'", value.pos)
+    # Python refuses to read integers of more than 4,300 digits.
+    if len(value.raw.lstrip("+-").lstrip("0")) > 19:
+        return INT64_MIN - 1 if value.raw.startswith("-") else INT64_MAX + 1
     return int(value.raw)
 
 
 def _datetime(value: Value) -> datetime:
-    """An ISO 8601 date or date-time; naive ones are UTC, a bare date is its midnight."""
+    """An ISO 8601 date or date-time, in UTC; naive ones are UTC, a bare date is its midnight."""
     try:
         if not _DATE.fullmatch(value.raw):
             raise ValueError(value.raw)
@@ -297,4 +370,14 @@ def _datetime(value: Value) -> datetime:
         raise QuerySyntaxError(
             f"Invalid date '{value.raw}'", value.pos, hint="use ISO 8601, e.g. 2024-05-18T07:27:27Z"
         ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if not parsed.tzinfo:
+        return parsed.replace(tzinfo=UTC)
+    try:
+        # SQLite stores instants as UTC text: 0001-01-01T00:00+01:00 has no such text.
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise QuerySyntaxError(
+            f"Date '{value.raw}' is out of range",
+            value.pos,
+            hint="in UTC it must fall within the years 1 to 9999",
+        ) from None

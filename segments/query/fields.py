@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from segments.query.ast import QuerySyntaxError
+from segments.query.limits import shorten
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,13 +80,25 @@ FieldMap = Mapping[str, Field]
 
 
 def resolve(
-    field_map: FieldMap, dotted_name: str, *, position: int = 0
+    field_map: FieldMap,
+    dotted_name: str,
+    *,
+    position: int = 0,
+    max_segments: int | None = None,
 ) -> tuple[Field, tuple[str, ...]]:
     """Find the field for `dotted_name` by its longest known prefix, plus the path below it.
 
     `mixins.a.b` → (Json("mixins"), ("a", "b")); `name.en` → (Localized("name"), ("en",));
     `metadata.mixins.x` → (Json("metadata_mixins"), ("x",)) when `metadata.mixins` is known.
+    A name of more than `max_segments` segments is refused before it is looked up.
     """
+    segments = dotted_name.count(".") + 1
+    if max_segments is not None and segments > max_segments:
+        raise QuerySyntaxError(
+            f"Field path '{shorten(dotted_name)}' has {segments} segments, more than "
+            f"{max_segments} (FIELD_PATH_MAX_SEGMENTS)",
+            position,
+        )
     parts = dotted_name.split(".")
     for cut in range(len(parts), 0, -1):
         field = field_map.get(".".join(parts[:cut]))

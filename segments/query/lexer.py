@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from segments.query.ast import QuerySyntaxError
+from segments.query.limits import too_many_conditions
 
 
 class TokenKind(StrEnum):
@@ -54,16 +55,21 @@ _DELIMITERS = frozenset(':(),"')
 _VALUE_DELIMITERS = frozenset('(),"')
 
 
-def tokenize(text: str) -> list[Token]:
-    """Split `text` into tokens; raise QuerySyntaxError naming the first problem and its offset."""
-    return _Lexer(text).run()
+def tokenize(text: str, *, max_conditions: int | None = None) -> list[Token]:
+    """Split `text` into tokens; raise QuerySyntaxError naming the first problem and its offset.
+
+    With `max_conditions`, a condition past that many is refused where it starts.
+    """
+    return _Lexer(text, max_conditions).run()
 
 
 class _Lexer:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, max_conditions: int | None = None) -> None:
         self.text = text
         self.i = 0
         self.tokens: list[Token] = []
+        self.max_conditions = max_conditions
+        self.conditions = 0
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -105,6 +111,9 @@ class _Lexer:
             self._skip_space()
             if self.i >= len(self.text):
                 return self.tokens
+            if self.conditions == self.max_conditions:
+                raise too_many_conditions(self.max_conditions, self.i)
+            self.conditions += 1
             self._condition()
 
     def _condition(self) -> None:

@@ -38,9 +38,19 @@ _KEYWORDS = {"null": IsNull, "exists": Exists, "missing": Missing}
 _SCALARS = (TokenKind.WORD, TokenKind.STRING)
 
 
-def parse_query(text: str) -> Query:
-    """Parse a `q` string into a Query; raise QuerySyntaxError naming the problem and offset."""
-    return _Parser(tokenize(text), len(text)).query()
+def parse_query(
+    text: str, *, max_length: int | None = None, max_conditions: int | None = None
+) -> Query:
+    """Parse a `q` string into a Query; raise QuerySyntaxError naming the problem and offset.
+
+    With `max_length`, a longer text is refused before it is read; with `max_conditions`,
+    reading stops at the condition past that many.
+    """
+    if max_length is not None and len(text) > max_length:
+        raise QuerySyntaxError(
+            f"Query longer than {max_length} characters (QUERY_MAX_LENGTH)", max_length
+        )
+    return _Parser(tokenize(text, max_conditions=max_conditions), len(text)).query()
 
 
 class _Parser:

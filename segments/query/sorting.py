@@ -15,21 +15,36 @@ from django.db.models import F, OrderBy
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 
 from segments.query.ast import QuerySyntaxError
-from segments.query.compiler import json_key
+from segments.query.compiler import json_key, query_limits
 from segments.query.fields import FieldMap, Json, Localized, resolve
+from segments.query.limits import QueryLimits
 
 _DIRECTIONS = ("asc", "desc")
 
 
-def compile_sort(text: str | None, fields: FieldMap, *, default_language: str) -> list[OrderBy]:
-    """Compile `sort` to ordering expressions; blank means []. Raises QuerySyntaxError."""
+def compile_sort(
+    text: str | None,
+    fields: FieldMap,
+    *,
+    default_language: str,
+    limits: QueryLimits | None = None,
+) -> list[OrderBy]:
+    """Compile `sort` to ordering expressions; blank means []. Raises QuerySyntaxError.
+
+    `limits` (the settings' by default) bound the number of fields and their paths.
+    """
     if text is None or not text.strip():
         return []
+    limits = limits or query_limits()
     ordering: list[OrderBy] = []
     offset = 0
-    for item in text.split(","):
+    for number, item in enumerate(text.split(",")):
         start = offset + len(item) - len(item.lstrip())
         offset += len(item) + 1
+        if number == limits.max_sort_fields:
+            raise QuerySyntaxError(
+                f"More than {limits.max_sort_fields} sort fields (SORT_MAX_FIELDS)", start
+            )
         name, colon, direction = item.strip().partition(":")
         if not name:
             problem = "Missing sort field before ':'" if colon else "Empty sort item"
@@ -39,7 +54,7 @@ def compile_sort(text: str | None, fields: FieldMap, *, default_language: str) -
             raise QuerySyntaxError(
                 f"Invalid sort direction '{direction}'", direction_pos, hint="use ASC or DESC"
             )
-        expression = _expression(name, fields, default_language, start)
+        expression = _expression(name, fields, default_language, start, limits)
         if direction.lower() == "desc":
             ordering.append(expression.desc(nulls_first=True))
         else:
@@ -47,8 +62,10 @@ def compile_sort(text: str | None, fields: FieldMap, *, default_language: str) -
     return ordering
 
 
-def _expression(name: str, fields: FieldMap, default_language: str, position: int):
-    field, path = resolve(fields, name, position=position)
+def _expression(
+    name: str, fields: FieldMap, default_language: str, position: int, limits: QueryLimits
+):
+    field, path = resolve(fields, name, position=position, max_segments=limits.max_path_segments)
     if isinstance(field, Localized):
         return json_key(field.column, path or (default_language,), transform=KeyTextTransform)
     if isinstance(field, Json):

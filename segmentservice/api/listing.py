@@ -62,7 +62,7 @@ class ListParams:
         fields_text = query.get("fields", "").strip()
         fields = None
         if fields_text:
-            fields = tuple(f.strip() for f in fields_text.split(",") if f.strip())
+            fields = fields_param(fields_text)
             if not fields:
                 raise ValidationFailed("fields must name at least one field.")
         return cls(
@@ -83,6 +83,25 @@ class ListParams:
     def offset(self) -> int:
         """How many rows come before the page."""
         return (self.page_number - 1) * self.page_size
+
+
+def fields_param(text: str) -> tuple[str, ...]:
+    """The paths a `fields` parameter names, within FIELDS_MAX_PATHS and FIELD_PATH_MAX_SEGMENTS."""
+    fields = tuple(f.strip() for f in text.split(",") if f.strip())
+    if len(fields) > settings.FIELDS_MAX_PATHS:
+        raise ValidationFailed(
+            f"fields names more than {settings.FIELDS_MAX_PATHS} paths (FIELDS_MAX_PATHS)."
+        )
+    max_segments = settings.FIELD_PATH_MAX_SEGMENTS
+    for path in fields:
+        segments = path.count(".") + 1
+        if segments > max_segments:
+            shown = path if len(path) <= 40 else f"{path[:40]}…"
+            raise ValidationFailed(
+                f"fields: the path '{shown}' has {segments} segments, more than "
+                f"{max_segments} (FIELD_PATH_MAX_SEGMENTS)."
+            )
+    return fields
 
 
 def _positive_int(raw: str | None, name: str, default: int, maximum: int | None) -> int:

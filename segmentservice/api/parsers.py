@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from django.conf import settings
@@ -21,7 +22,9 @@ class StrictJSONParser(BaseParser):
     """Parses `application/json` (and `+json` types) into Python objects.
 
     Reads at most `MAX_REQUEST_BODY_BYTES` + 1 bytes, so a body without a declared
-    length cannot exhaust memory; refuses NaN/Infinity, which JSON does not have.
+    length cannot exhaust memory; refuses NaN/Infinity, which JSON does not have, numbers
+    no float can hold (`1e400`, which Python would read as infinity), and arrays and
+    objects nested deeper than `JSON_MAX_DEPTH`.
     """
 
     media_type = "application/json"
@@ -40,10 +43,25 @@ class StrictJSONParser(BaseParser):
             raise exceptions.ParseError(f"The request body is not UTF-8: {exc}.") from exc
         if not text.strip():
             raise exceptions.ParseError("The request body is empty; a JSON document is expected.")
+        max_depth = settings.JSON_MAX_DEPTH
+        too_deep = exceptions.ParseError(
+            f"The request body nests arrays and objects deeper than {max_depth} levels "
+            "(JSON_MAX_DEPTH)."
+        )
         try:
-            document = json.loads(text, parse_constant=_refuse_constant)
+            document = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        except _NumberOutOfRange as exc:
+            raise exceptions.ParseError(
+                f"The request body contains the number {exc.shown}, which is out of range."
+            ) from None
+        except RecursionError:
+            # The decoder recurses once per level and gives up near a thousand, far past
+            # the limit, so this body is too deep whatever the limit is.
+            raise too_deep from None
         except ValueError as exc:
             raise exceptions.ParseError(f"Malformed JSON in the request body: {exc}.") from exc
+        if json_depth(document, stop_after=max_depth) > max_depth:
+            raise too_deep
         problem = unstorable_text(document)
         if problem:
             raise exceptions.ParseError(f"The request body contains {problem}.")
@@ -85,6 +103,44 @@ def unstorable_text(value: Any) -> str | None:
             except UnicodeEncodeError:
                 return "a lone UTF-16 surrogate escape, which is not a character"
     return None
+
+
+def json_depth(value: Any, *, stop_after: int | None = None) -> int:
+    """How many arrays and objects nest inside each other in `value` (a scalar is 0).
+
+    Walks without recursion, so any depth is safe to measure; with `stop_after`, returns
+    as soon as the depth is known to exceed it.
+    """
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if stop_after is not None and deepest > stop_after:
+            return deepest
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+class _NumberOutOfRange(Exception):
+    """A JSON number beyond what a float holds; `shown` is its text, shortened."""
+
+    def __init__(self, text: str) -> None:
+        self.shown = text if len(text) <= 40 else f"{text[:40]}…"
+        super().__init__(self.shown)
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise _NumberOutOfRange(text)
+    return number
 
 
 def _refuse_constant(name: str) -> Any:

@@ -21,6 +21,7 @@ from typing import Any
 
 import jsonpatch
 import jsonpointer
+from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -34,6 +35,7 @@ from segments.services.segments import (
 )
 from segmentservice.api.errors import validation_message
 from segmentservice.api.languages import localize, localized_input
+from segmentservice.api.parsers import json_depth
 from segmentservice.api.serializers import (
     MetadataResponseSerializer,
     ValidityRepresentationSerializer,
@@ -451,9 +453,21 @@ def segment_patch_change(
 
     def change(segment: Segment) -> SegmentChange:
         before = segment_document(segment, languages=None, default_language="")
+        # A segment the admin or a command stored deeper than a body may be would make
+        # the copy and the patch recurse past Python's limit.
+        max_depth = settings.JSON_MAX_DEPTH
+        if json_depth(before, stop_after=max_depth) > max_depth:
+            raise ValidationFailed(
+                f"The stored segment nests deeper than {max_depth} levels (JSON_MAX_DEPTH), "
+                "so it cannot be patched; replace it with PUT."
+            )
         after = apply(copy.deepcopy(before))
         if not isinstance(after, dict):
             raise ValidationFailed("The patched segment must be a JSON object.")
+        if json_depth(after, stop_after=max_depth) > max_depth:
+            raise ValidationFailed(
+                f"The patched segment would nest deeper than {max_depth} levels (JSON_MAX_DEPTH)."
+            )
         _check_unchanged(before, after)
         write = segment_input(after, context={**context, "mode": PATCH})
         return SegmentChange(fields=write.fields, expected_version=write.expected_version)

@@ -36,7 +36,14 @@ from segments.models import Segment
 from segments.selectors.segments import segment_list
 from segments.selectors.visibility import customer_visible_rows
 from segmentservice.api.languages import accept_languages, content_language
-from segmentservice.api.listing import ListParams, apply_query, list_response, paginate, project
+from segmentservice.api.listing import (
+    ListParams,
+    apply_query,
+    fields_param,
+    list_response,
+    paginate,
+    project,
+)
 from segmentservice.exceptions import Forbidden, ValidationFailed
 from tenants.api.mixins import TenantScopedMixin
 from tenants.choices import Scope
@@ -193,8 +200,7 @@ class TenantViewSet(TenantScopedMixin, viewsets.GenericViewSet):
 
     def one_row(self, row: Any, render: Callable[[Any], dict[str, Any]]) -> Response:
         """A single rendered resource, projected by `fields`."""
-        fields_text = self.request.query_params.get("fields", "").strip()
-        fields = tuple(f.strip() for f in fields_text.split(",") if f.strip())
+        fields = fields_param(self.request.query_params.get("fields", ""))
         return Response(project(render(row), fields))
 
 

@@ -172,3 +172,23 @@ def test_tree_is_frozen():
 
 def test_trees_are_hashable_values():
     assert hash(parse_query("a:(1,2) b:~x")) == hash(parse_query("a:(1,2) b:~x"))
+
+
+def test_a_query_longer_than_max_length_is_refused_before_it_is_read():
+    assert parse_query("a:1", max_length=3) == parse_query("a:1")
+    with pytest.raises(QuerySyntaxError) as raised:
+        parse_query("a:12", max_length=3)
+    assert raised.value.message == (
+        "Query longer than 3 characters (QUERY_MAX_LENGTH) at position 3"
+    )
+
+
+@pytest.mark.parametrize("text", ["a:1 b:2 c:3", "a:1 b:2  c:(", "a:1 b:2 )"])
+def test_reading_stops_at_the_condition_past_max_conditions(text):
+    assert len(parse_query("a:1 b:2", max_conditions=2).conditions) == 2
+    with pytest.raises(QuerySyntaxError) as raised:
+        parse_query(text, max_conditions=2)
+    assert raised.value.message == (
+        f"More than 2 conditions (QUERY_MAX_CONDITIONS) at position {text.index(text.split()[2])} "
+        "(a range counts one per bound, a list on a JSON path one per value)"
+    )

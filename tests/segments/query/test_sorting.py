@@ -11,6 +11,7 @@ from django.db.models.fields.json import KT, KeyTransform
 from segments.models import Segment
 from segments.query import QuerySyntaxError, compile_sort
 from segments.query.fields import SEGMENT_FIELDS
+from segments.query.limits import QueryLimits
 from tests.factories import make_segment
 
 
@@ -135,3 +136,31 @@ def test_localized_sort_puts_missing_languages_last(ranked):
     assert ordered(ranked, "name.en")[-1] == "c"
     assert ordered(ranked, "name.en:desc")[0] == "c"
     assert set(ordered(ranked, "name.en")[:3]) == {"a", "b", "d"}
+
+
+LIMITS = QueryLimits(max_length=100, max_conditions=3, max_path_segments=3, max_sort_fields=2)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("id,name,status", "More than 2 sort fields (SORT_MAX_FIELDS) at position 8"),
+        ("id, name ,  status", "More than 2 sort fields (SORT_MAX_FIELDS) at position 12"),
+        (
+            "mixins.a.b.c",
+            "Field path 'mixins.a.b.c' has 4 segments, more than 3 (FIELD_PATH_MAX_SEGMENTS) "
+            "at position 0",
+        ),
+    ],
+)
+def test_limits_name_the_setting_and_the_position(text, message):
+    with pytest.raises(QuerySyntaxError) as raised:
+        compile_sort(text, SEGMENT_FIELDS, default_language="en", limits=LIMITS)
+    assert raised.value.message == message
+
+
+def test_within_the_limits_sorts():
+    assert (
+        len(compile_sort("id,mixins.a.b", SEGMENT_FIELDS, default_language="en", limits=LIMITS))
+        == 2
+    )
