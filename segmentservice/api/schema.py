@@ -172,7 +172,7 @@ TENANT_OPERATION_ERRORS = {
 def tenant_operation_errors(result: dict, generator, request, public) -> dict:
     """Document on every tenant operation the errors that the tenant path itself can cause.
 
-    `TenantViewSet` refuses a malformed tenant name or a NUL in the path or query with a 400
+    `TenantScopedViewSet` refuses a malformed tenant name or a NUL in the path or query with a 400
     and a valid token of a deleted tenant with a 404, before the operation runs.
     """
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}

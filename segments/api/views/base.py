@@ -1,6 +1,6 @@
 """The base of every segments viewset: tenant scoping, languages, list conventions.
 
-Scoping is a mechanism of `TenantViewSet`, not a convention of its subclasses (PostHog's
+Scoping is a mechanism of `TenantScopedViewSet`, not a convention of its subclasses (PostHog's
 `safely_get_queryset` is the model):
 
 - `initial` checks the token and the path tenant and resolves `self.customer`: the customer
@@ -48,7 +48,7 @@ READ = (Scope.SEGMENT_READ.value,)
 READ_OR_OWN = (Scope.SEGMENT_READ.value, Scope.SEGMENT_READ_OWN.value)
 OWN = (Scope.SEGMENT_READ_OWN.value,)
 
-# What TenantViewSet's subclasses may not define: the scoping itself.
+# What TenantScopedViewSet's subclasses may not define: the scoping itself.
 FINAL = ("initial", "get_queryset", "visible_segments")
 NO_CUSTOMER = "A customersegment.segment_read_own token must carry a customerId."
 
@@ -80,7 +80,7 @@ def request_customer(
     raise Forbidden(NO_CUSTOMER)
 
 
-class TenantViewSet(TenantScopedMixin, viewsets.GenericViewSet):
+class TenantScopedViewSet(TenantScopedMixin, viewsets.GenericViewSet):
     """A viewset under `/customer-segment/{tenant}/`; subclasses are configuration.
 
     Subclasses name their rows' model with `queryset` and refine what `get_queryset`
@@ -96,7 +96,7 @@ class TenantViewSet(TenantScopedMixin, viewsets.GenericViewSet):
             if name in vars(cls):
                 raise ImproperlyConfigured(
                     f"{cls.__name__} overrides {name}: tenant scoping belongs to "
-                    f"TenantViewSet. Refine the rows in safely_get_queryset(queryset) instead."
+                    f"TenantScopedViewSet. Refine the rows in safely_get_queryset(queryset) instead."
                 )
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:

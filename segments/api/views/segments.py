@@ -37,7 +37,7 @@ from segments.api.serializers.segments import (
     segment_patch_change,
     segment_writes,
 )
-from segments.api.views.base import MANAGE, READ_OR_OWN, TenantViewSet, query_flag
+from segments.api.views.base import MANAGE, READ_OR_OWN, TenantScopedViewSet, query_flag
 from segments.filtersets import SegmentFilterSet
 from segments.models import Segment
 from segments.query.fields import SEGMENT_FIELDS
@@ -122,7 +122,7 @@ SEGMENT_EXAMPLE = {
 
 
 @extend_schema(parameters=[TENANT_PARAMETER])
-class SegmentViewSet(TenantViewSet):
+class SegmentViewSet(TenantScopedViewSet):
     """Segments of a tenant."""
 
     queryset = Segment.objects.none()  # names the model; the rows come from get_queryset
