@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import F
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -60,12 +61,13 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
 
     queryset = CustomerAssignment.objects.none()  # names the model; rows from get_queryset
     serializer_class = CustomerAssignmentSerializer
+    lookup_url_kwarg = "customer_id"
     required_scopes = {
         "list": READ_OR_OWN,
         "search": READ,
-        "retrieve_b2c": READ,
-        "upsert_b2c": MANAGE,
-        "destroy_b2c": MANAGE,
+        "retrieve": READ,
+        "update": MANAGE,
+        "destroy": MANAGE,
         "retrieve_b2b": READ,
         "upsert_b2b": MANAGE,
         "destroy_b2b": MANAGE,
@@ -127,6 +129,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         request={"application/json": SEARCH_BODY},
         responses={200: CustomerAssignmentSerializer(many=True), **errors(400, 401, 403, 404)},
     )
+    @action(detail=False, methods=["post"])
     def search(self, request: Request, tenant: str, segment_id: str) -> Response:
         """POST /segments/{segmentId}/customers/search: the list, with `q` in the body."""
         return self._list(segment_id, q_in_body=True)
@@ -138,7 +141,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         parameters=[FIELDS_PARAMETER],
         responses={200: CustomerAssignmentB2CSerializer, **errors(401, 403, 404)},
     )
-    def retrieve_b2c(
+    def retrieve(
         self, request: Request, tenant: str, segment_id: str, customer_id: str
     ) -> Response:
         """GET /segments/{segmentId}/customers/{customerId}."""
@@ -151,9 +154,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         request=CustomerAssignmentUpsertInputSerializer,
         responses=UPSERT_RESPONSES,
     )
-    def upsert_b2c(
-        self, request: Request, tenant: str, segment_id: str, customer_id: str
-    ) -> Response:
+    def update(self, request: Request, tenant: str, segment_id: str, customer_id: str) -> Response:
         """PUT /segments/{segmentId}/customers/{customerId}: 201 created, 204 updated."""
         return self._upsert(request, segment_id, customer_id, None)
 
@@ -164,9 +165,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         request=None,
         responses=DELETE_RESPONSES,
     )
-    def destroy_b2c(
-        self, request: Request, tenant: str, segment_id: str, customer_id: str
-    ) -> Response:
+    def destroy(self, request: Request, tenant: str, segment_id: str, customer_id: str) -> Response:
         """DELETE /segments/{segmentId}/customers/{customerId}."""
         customer_assignment_delete(
             tenant=self.tenant, segment_id=segment_id, customer_id=customer_id
@@ -180,6 +179,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         parameters=[FIELDS_PARAMETER],
         responses={200: CustomerAssignmentSerializer, **errors(401, 403, 404)},
     )
+    @action(detail=True, methods=["get"], url_path="<str:legal_entity_id>", url_name="b2b")
     def retrieve_b2b(
         self,
         request: Request,
@@ -191,6 +191,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         """GET /segments/{segmentId}/customers/{customerId}/{legalEntityId}."""
         return self._retrieve(segment_id, customer_id, legal_entity_id)
 
+    @retrieve_b2b.mapping.put
     @extend_schema(
         tags=TAGS,
         summary="[B2B] Updating a customer assignment for a customer segment",
@@ -209,6 +210,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         """PUT /segments/{segmentId}/customers/{customerId}/{legalEntityId}."""
         return self._upsert(request, segment_id, customer_id, legal_entity_id)
 
+    @retrieve_b2b.mapping.delete
     @extend_schema(
         tags=TAGS,
         summary="[B2B] Removing a customer from customer segment",
@@ -240,6 +242,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         request=CustomerAssignmentBulkInputSerializer(many=True),
         responses=ASSIGNMENT_BULK_RESPONSES,
     )
+    @action(detail=False, methods=["put"], url_path="bulk", url_name="bulk")
     def bulk_upsert(self, request: Request, tenant: str, segment_id: str) -> Response:
         """PUT /segments/{segmentId}/customers/bulk: 207, one entry per element."""
         elements = elements_input(
@@ -252,6 +255,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         )
         return bulk_response(results, with_id=False)
 
+    @bulk_upsert.mapping.delete
     @extend_schema(
         tags=TAGS,
         summary="Removing customers from customer segment in bulk",

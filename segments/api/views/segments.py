@@ -16,6 +16,7 @@ from drf_spectacular.utils import (
     extend_schema,
 )
 from rest_framework import serializers
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -127,6 +128,7 @@ class SegmentViewSet(TenantScopedViewSet):
 
     queryset = Segment.objects.none()  # names the model; the rows come from get_queryset
     serializer_class = SegmentSerializer
+    lookup_url_kwarg = "segment_id"
     required_scopes = {
         "list": READ_OR_OWN,
         "search": READ_OR_OWN,
@@ -204,6 +206,7 @@ class SegmentViewSet(TenantScopedViewSet):
         request={"application/json": SEARCH_BODY},
         responses={200: SegmentSerializer(many=True), **errors(400, 401, 403)},
     )
+    @action(detail=False, methods=["post"])
     def search(self, request: Request, tenant: str) -> Response:
         """POST /segments/search: the list, with `q` in the body."""
         return self.list_rows(
@@ -344,6 +347,7 @@ class SegmentViewSet(TenantScopedViewSet):
         request=SegmentInputSerializer(many=True),
         responses={207: BULK_RESULTS, **errors(400, 401, 403)},
     )
+    @action(detail=False, methods=["post"], url_path="bulk", url_name="bulk")
     def bulk_create(self, request: Request, tenant: str) -> Response:
         """POST /segments/bulk."""
         elements = bulk_elements(request.data)
@@ -351,6 +355,7 @@ class SegmentViewSet(TenantScopedViewSet):
         results = segments_bulk_create(tenant=self.tenant, writes=writes)
         return bulk_response(sorted([*failures, *results], key=lambda r: r.index))
 
+    @bulk_create.mapping.put
     @extend_schema(
         tags=TAGS,
         operation_id="PUT-customer-segment-update-segments-bulk",
@@ -368,6 +373,7 @@ class SegmentViewSet(TenantScopedViewSet):
         results = segments_bulk_upsert(tenant=self.tenant, writes=writes)
         return bulk_response(sorted([*failures, *results], key=lambda r: r.index))
 
+    @bulk_create.mapping.delete
     @extend_schema(
         tags=TAGS,
         operation_id="DELETE-customer-segment-remove-segments-bulk",
@@ -407,6 +413,7 @@ class SegmentViewSet(TenantScopedViewSet):
         ],
         responses={200: MatchItemSerializer(many=True), **errors(400, 401, 403)},
     )
+    @action(detail=False, methods=["post"])
     def match(self, request: Request, tenant: str) -> Response:
         """POST /segments/match."""
         site_code, product_ids, segment_ids = match_input(request.data)
