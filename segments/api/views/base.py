@@ -36,7 +36,13 @@ from segments.models import Segment
 from segments.selectors.segments import segment_list
 from segments.selectors.visibility import customer_visible_rows
 from segmentservice.api.languages import accept_languages, content_language
-from segmentservice.api.listing import ListParams, apply_query, list_response, paginate, project
+from segmentservice.api.listing import (
+    LIST_BACKENDS,
+    ContractPagination,
+    project,
+    requested_fields,
+)
+from segmentservice.api.schema import PlainPageSchema
 from segmentservice.exceptions import Forbidden, ValidationFailed
 from tenants.api.mixins import TenantScopedMixin
 from tenants.choices import Scope
@@ -89,6 +95,12 @@ class TenantScopedViewSet(TenantScopedMixin, viewsets.GenericViewSet):
 
     lookup_field = "external_id"
     customer: ActingCustomer | None = None
+    # Lists: `fields`, `q` and `sort` over the resource's fields, then a page of it.
+    filter_backends = LIST_BACKENDS
+    pagination_class = ContractPagination
+    schema = PlainPageSchema()
+    query_fields: dict = {}
+    ordering_tiebreak: tuple = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -170,32 +182,16 @@ class TenantScopedViewSet(TenantScopedMixin, viewsets.GenericViewSet):
         context["tenant"] = tenant
         return context
 
-    def list_rows(
-        self,
-        queryset: QuerySet,
-        *,
-        field_map: dict,
-        tiebreak: tuple[str, ...],
-        render: Callable[[Any], dict[str, Any]],
-        q_in_body: bool = False,
-    ) -> Response:
-        """Filter, order, page, render and project a list, the same way for every resource."""
-        params = ListParams.from_request(self.request, q_in_body=q_in_body)
-        queryset = apply_query(
-            queryset,
-            params,
-            field_map=field_map,
-            default_language=self.tenant.default_language,
-            tiebreak=tiebreak,
-        )
-        rows, total = paginate(queryset, params)
-        return list_response(rows, params, total, render)
+    def list_documents(self, render: Callable[[Any], dict[str, Any]]) -> Response:
+        """The rows, filtered, ordered and paged by the declared backends, then rendered and
+        projected by `fields`: the same way for every resource."""
+        rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        fields = requested_fields(self.request)
+        return self.get_paginated_response([project(render(row), fields) for row in rows])
 
     def one_row(self, row: Any, render: Callable[[Any], dict[str, Any]]) -> Response:
         """A single rendered resource, projected by `fields`."""
-        fields_text = self.request.query_params.get("fields", "").strip()
-        fields = tuple(f.strip() for f in fields_text.split(",") if f.strip())
-        return Response(project(render(row), fields))
+        return Response(project(render(row), requested_fields(self.request, strict=False)))
 
 
 def query_flag(request: Request, name: str) -> bool:

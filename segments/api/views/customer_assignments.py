@@ -36,9 +36,7 @@ from segmentservice.api.schema import (
     ASSIGNMENT_BULK_RESPONSES,
     FIELDS_PARAMETER,
     LEGAL_ENTITY_PARAMETER,
-    LIST_PARAMETERS,
     SEARCH_BODY,
-    SEARCH_PARAMETERS,
     errors,
 )
 
@@ -62,6 +60,8 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
     queryset = CustomerAssignment.objects.none()  # names the model; rows from get_queryset
     serializer_class = CustomerAssignmentSerializer
     lookup_url_kwarg = "customer_id"
+    query_fields = CUSTOMER_ASSIGNMENT_FIELDS
+    ordering_tiebreak = TIEBREAK
     required_scopes = {
         "list": READ_OR_OWN,
         "search": READ,
@@ -79,15 +79,6 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         """The readable segment's assignments; a customer's own only (`get_queryset`)."""
         segment = self.readable_segment(self.kwargs["segment_id"])
         return customer_assignment_list(tenant=self.tenant, segment=segment, queryset=queryset)
-
-    def _list(self, segment_id: str, *, q_in_body: bool) -> Response:
-        return self.list_rows(
-            self.get_queryset(),
-            field_map=CUSTOMER_ASSIGNMENT_FIELDS,
-            tiebreak=TIEBREAK,
-            render=customer_assignment_document,
-            q_in_body=q_in_body,
-        )
 
     def _retrieve(self, segment_id: str, customer_id: str, legal_entity_id: str | None):
         # A customer caller finds its own assignments only; another's simply is not there.
@@ -114,25 +105,25 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         tags=TAGS,
         summary="Retrieving all customer assignments for a customer segment",
         operation_id="GET-customer-segment-retrieve-customers",
-        parameters=[*LIST_PARAMETERS, LEGAL_ENTITY_PARAMETER],
+        parameters=[LEGAL_ENTITY_PARAMETER],
         responses={200: CustomerAssignmentSerializer(many=True), **errors(400, 401, 403, 404)},
     )
     def list(self, request: Request, tenant: str, segment_id: str) -> Response:
         """GET /segments/{segmentId}/customers."""
-        return self._list(segment_id, q_in_body=False)
+        return self.list_documents(customer_assignment_document)
 
     @extend_schema(
         tags=TAGS,
         summary="Searching with parameters for customer assignments",
         operation_id="POST-customer-segment-search-customers",
-        parameters=[*SEARCH_PARAMETERS, LEGAL_ENTITY_PARAMETER],
+        parameters=[LEGAL_ENTITY_PARAMETER],
         request={"application/json": SEARCH_BODY},
         responses={200: CustomerAssignmentSerializer(many=True), **errors(400, 401, 403, 404)},
     )
     @action(detail=False, methods=["post"])
     def search(self, request: Request, tenant: str, segment_id: str) -> Response:
         """POST /segments/{segmentId}/customers/search: the list, with `q` in the body."""
-        return self._list(segment_id, q_in_body=True)
+        return self.list_documents(customer_assignment_document)
 
     @extend_schema(
         tags=TAGS,

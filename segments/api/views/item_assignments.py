@@ -48,10 +48,8 @@ from segmentservice.api.schema import (
     ASSIGNMENT_BULK_RESPONSES,
     FIELDS_PARAMETER,
     LEGAL_ENTITY_PARAMETER,
-    LIST_PARAMETERS,
     NON_BLANK,
     SEARCH_BODY,
-    SEARCH_PARAMETERS,
     errors,
 )
 from segmentservice.exceptions import ValidationFailed
@@ -96,6 +94,8 @@ class AllSegmentsItemViewSet(ItemRowsViewSet):
     """`/segments/items...`: the items of all segments, and a customer's category trees."""
 
     required_scopes = {"list": READ_OR_OWN, "category_trees": OWN}
+    query_fields = ITEM_ASSIGNMENT_FIELDS
+    ordering_tiebreak = ALL_TIEBREAK
 
     def safely_get_queryset(self, queryset):
         """The items of the segments of `siteCode` (and effective ones, `onlyActive`).
@@ -110,7 +110,6 @@ class AllSegmentsItemViewSet(ItemRowsViewSet):
         summary="Retrieving all items assignments for all customer segments",
         operation_id="GET-customer-segment-retrieve-segments-items",
         parameters=[
-            *LIST_PARAMETERS,
             ACCEPT_LANGUAGE,
             LEGAL_ENTITY_PARAMETER,
             SITE_CODE,
@@ -120,12 +119,7 @@ class AllSegmentsItemViewSet(ItemRowsViewSet):
     )
     def list(self, request: Request, tenant: str) -> Response:
         """GET /segments/items: a customer sees only its own effective segments' items."""
-        return self.list_rows(
-            self.get_queryset(),
-            field_map=ITEM_ASSIGNMENT_FIELDS,
-            tiebreak=ALL_TIEBREAK,
-            render=self.render,
-        )
+        return self.list_documents(self.render)
 
     @extend_schema(
         tags=TAGS,
@@ -134,7 +128,13 @@ class AllSegmentsItemViewSet(ItemRowsViewSet):
         parameters=[ACCEPT_LANGUAGE, LEGAL_ENTITY_PARAMETER, SITE_CODE],
         responses={200: CategoryTreeNodeSerializer(many=True), **errors(400, 401, 403)},
     )
-    @action(detail=False, methods=["get"], url_path="category-trees")
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path="category-trees",
+        filter_backends=[],
+        pagination_class=None,
+    )
     def category_trees(self, request: Request, tenant: str) -> Response:
         """GET /segments/items/category-trees: the customer's effective segments' categories."""
         segments = SiteFilterSet.apply(
@@ -154,6 +154,8 @@ class ItemAssignmentViewSet(ItemRowsViewSet):
     """`/segments/{segmentId}/items...`: the products and categories assigned to a segment."""
 
     lookup_path = "<str:type>/<str:item_id>"
+    query_fields = ITEM_ASSIGNMENT_FIELDS
+    ordering_tiebreak = TIEBREAK
     required_scopes = {
         "list": READ_OR_OWN,
         "search": READ_OR_OWN,
@@ -169,38 +171,29 @@ class ItemAssignmentViewSet(ItemRowsViewSet):
         segment = self.readable_segment(self.kwargs["segment_id"])
         return item_assignment_list(tenant=self.tenant, segment=segment, queryset=queryset)
 
-    def _list(self, segment_id: str, *, q_in_body: bool) -> Response:
-        return self.list_rows(
-            self.get_queryset(),
-            field_map=ITEM_ASSIGNMENT_FIELDS,
-            tiebreak=TIEBREAK,
-            render=self.render,
-            q_in_body=q_in_body,
-        )
-
     @extend_schema(
         tags=TAGS,
         summary="Retrieving all item assignments for a customer segment",
         operation_id="GET-customer-segment-retrieve-segment-items",
-        parameters=[*LIST_PARAMETERS, ACCEPT_LANGUAGE, LEGAL_ENTITY_PARAMETER],
+        parameters=[ACCEPT_LANGUAGE, LEGAL_ENTITY_PARAMETER],
         responses={200: ItemAssignmentSerializer(many=True), **errors(400, 401, 403, 404)},
     )
     def list(self, request: Request, tenant: str, segment_id: str) -> Response:
         """GET /segments/{segmentId}/items."""
-        return self._list(segment_id, q_in_body=False)
+        return self.list_documents(self.render)
 
     @extend_schema(
         tags=TAGS,
         summary="Searching item assignments for a customer segment",
         operation_id="POST-customer-segment-search-items",
-        parameters=[*SEARCH_PARAMETERS, ACCEPT_LANGUAGE, LEGAL_ENTITY_PARAMETER],
+        parameters=[ACCEPT_LANGUAGE, LEGAL_ENTITY_PARAMETER],
         request={"application/json": SEARCH_BODY},
         responses={200: ItemAssignmentSerializer(many=True), **errors(400, 401, 403, 404)},
     )
     @action(detail=False, methods=["post"])
     def search(self, request: Request, tenant: str, segment_id: str) -> Response:
         """POST /segments/{segmentId}/items/search: the list, with `q` in the body."""
-        return self._list(segment_id, q_in_body=True)
+        return self.list_documents(self.render)
 
     @extend_schema(
         tags=TAGS,

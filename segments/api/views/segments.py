@@ -58,10 +58,8 @@ from segmentservice.api.parsers import JSONMergePatchParser, JSONPatchParser, St
 from segmentservice.api.schema import (
     ACCEPT_LANGUAGE,
     CONTENT_LANGUAGE,
-    LIST_PARAMETERS,
     NON_BLANK,
     SEARCH_BODY,
-    SEARCH_PARAMETERS,
     TENANT_PARAMETER,
     errors,
 )
@@ -129,6 +127,8 @@ class SegmentViewSet(TenantScopedViewSet):
     queryset = Segment.objects.none()  # names the model; the rows come from get_queryset
     serializer_class = SegmentSerializer
     lookup_url_kwarg = "segment_id"
+    query_fields = SEGMENT_FIELDS
+    ordering_tiebreak = ("external_id",)
     required_scopes = {
         "list": READ_OR_OWN,
         "search": READ_OR_OWN,
@@ -185,37 +185,26 @@ class SegmentViewSet(TenantScopedViewSet):
         summary="Retrieving all customer segments",
         description="Retrieves the customer segments, filtered by `q`. A customer token "
         "(segment_read_own) sees only the effective segments it is assigned to.",
-        parameters=[*LIST_PARAMETERS, ACCEPT_LANGUAGE, *CUSTOMER_FILTERS],
+        parameters=[ACCEPT_LANGUAGE, *CUSTOMER_FILTERS],
         responses={200: SegmentSerializer(many=True), **errors(400, 401, 403)},
     )
     def list(self, request: Request, tenant: str) -> Response:
         """GET /segments."""
-        return self.list_rows(
-            self.get_queryset(),
-            field_map=SEGMENT_FIELDS,
-            tiebreak=("external_id",),
-            render=self.render,
-        )
+        return self.list_documents(self.render)
 
     @extend_schema(
         tags=TAGS,
         operation_id="POST-customer-segment-search-segments",
         summary="Searching with parameters for customer segments",
         description='The list, with the query in the body: `{"q": "siteCode:main"}`.',
-        parameters=[*SEARCH_PARAMETERS, ACCEPT_LANGUAGE, *CUSTOMER_FILTERS],
+        parameters=[ACCEPT_LANGUAGE, *CUSTOMER_FILTERS],
         request={"application/json": SEARCH_BODY},
         responses={200: SegmentSerializer(many=True), **errors(400, 401, 403)},
     )
     @action(detail=False, methods=["post"])
     def search(self, request: Request, tenant: str) -> Response:
         """POST /segments/search: the list, with `q` in the body."""
-        return self.list_rows(
-            self.get_queryset(),
-            field_map=SEGMENT_FIELDS,
-            tiebreak=("external_id",),
-            render=self.render,
-            q_in_body=True,
-        )
+        return self.list_documents(self.render)
 
     @extend_schema(
         tags=TAGS,
@@ -413,7 +402,7 @@ class SegmentViewSet(TenantScopedViewSet):
         ],
         responses={200: MatchItemSerializer(many=True), **errors(400, 401, 403)},
     )
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
     def match(self, request: Request, tenant: str) -> Response:
         """POST /segments/match."""
         site_code, product_ids, segment_ids = match_input(request.data)
