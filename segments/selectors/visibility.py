@@ -2,7 +2,7 @@
 
 A customer reads its own effective segments (direct assignments, narrowed by a legal
 entity as `customer_context_q` says), the rows of those segments, and of the customer
-assignments only its own. `TenantViewSet` applies this to whatever a viewset lists, so a
+assignments only its own. `TenantScopedViewSet` applies this to whatever a viewset lists, so a
 viewset cannot forget it; a model without a rule here is refused, not shown.
 """
 

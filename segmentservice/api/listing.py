@@ -1,20 +1,23 @@
-"""The list conventions every list and search endpoint shares (SPEC §6).
+"""The list conventions every list and search endpoint shares (SPEC §6), as DRF seams.
 
-`pageNumber` (from 1) and `pageSize` (default 60, at most 1000); `sort=field:ASC,other:DESC`
-with ties broken by id; `fields=id,name,metadata.version`; `X-Total-Count: true` asks for
-the number of matches in a response header; `q` filters (query string, or the body's `q`
-on `/search`). The `q` and `sort` texts are compiled by `segments.query` against the
-resource's allow-list of fields.
+`pageNumber` (from 1) and `pageSize` (default 60, at most 1000), and `X-Total-Count: true`
+asking for the number of matches in a response header: `ContractPagination`. `fields=id,
+name,metadata.version`: `FieldsFilter`. `q` (query string, or the body's `q` on `/search`):
+`QueryFilter`. `sort=field:ASC,other:DESC` with ties broken by id: `SortFilter`. A viewset
+declares them (`filter_backends`, `pagination_class`) and names its resource's allow-list of
+fields (`query_fields`) and its tie-break (`ordering_tiebreak`); the `q` and `sort` texts are
+compiled by `segments.query` against that allow-list. Each seam describes its own OpenAPI
+parameters, so the schema follows from what a viewset declares.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
+from rest_framework.filters import BaseFilterBackend
+from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -23,66 +26,168 @@ from segmentservice.exceptions import ValidationFailed
 # Far past any real list, and small enough that the row offset fits the databases' 64-bit
 # integers (a larger one made PostgreSQL and SQLite fail instead of answering a 400).
 PAGE_NUMBER_MAX = 1_000_000_000
+# The actions that read `q` from the body (`{"q": "..."}`), not from the query string.
+BODY_QUERY_ACTIONS = frozenset({"search"})
 
 
-@dataclass(frozen=True)
-class ListParams:
-    """What a client asked of a list: filter, order, page, projection and count."""
+def _query_parameter(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"in": "query", "name": name, "schema": schema, "description": description}
 
-    q: str
-    sort: str
-    page_number: int
-    page_size: int
-    fields: tuple[str, ...] | None
-    want_total: bool
 
-    @classmethod
-    def from_request(cls, request: Request, *, q_in_body: bool = False) -> ListParams:
-        """Read and check the list parameters; raises ValidationFailed naming the bad one."""
+def _positive_int(raw: str | None, name: str, default: int, maximum: int | None) -> int:
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationFailed(f"{name} must be a whole number, not {raw!r}.") from None
+    if value < 1:
+        raise ValidationFailed(f"{name} must be 1 or more, not {value}.")
+    if maximum is not None and value > maximum:
+        raise ValidationFailed(f"{name} must be at most {maximum}, not {value}.")
+    return value
+
+
+class ContractPagination(BasePagination):
+    """`pageNumber`/`pageSize` pages of a plain JSON array; `X-Total-Count: true` adds the
+    number of matches as a response header."""
+
+    def paginate_queryset(self, queryset: QuerySet, request: Request, view: Any = None) -> list:
+        """The rows of the requested page; reads and checks the paging parameters."""
         query = request.query_params
-        if q_in_body:
-            body = request.data
-            if body in (None, "") or body == {}:
-                q = ""
-            elif isinstance(body, dict):
-                q = body.get("q", "")
-                unknown = sorted(set(body) - {"q"})
-                if unknown:
-                    raise ValidationFailed(
-                        f"Unknown search field(s): {', '.join(unknown)}; only 'q' is accepted."
-                    )
-            else:
-                raise ValidationFailed('The search body must be a JSON object like {"q": "..."}.')
-            if q is None:
-                q = ""
-            if not isinstance(q, str):
-                raise ValidationFailed("q must be a string.")
-        else:
-            q = query.get("q", "")
-        fields_text = query.get("fields", "").strip()
-        fields = None
-        if fields_text:
-            fields = fields_param(fields_text)
-            if not fields:
-                raise ValidationFailed("fields must name at least one field.")
-        return cls(
-            q=q,
-            sort=query.get("sort", "").strip(),
-            page_number=_positive_int(query.get("pageNumber"), "pageNumber", 1, PAGE_NUMBER_MAX),
-            page_size=_positive_int(
-                query.get("pageSize"),
-                "pageSize",
-                settings.PAGE_SIZE_DEFAULT,
-                settings.PAGE_SIZE_MAX,
-            ),
-            fields=fields,
-            want_total=request.headers.get("X-Total-Count", "").strip().lower() == "true",
+        page_number = _positive_int(query.get("pageNumber"), "pageNumber", 1, PAGE_NUMBER_MAX)
+        page_size = _positive_int(
+            query.get("pageSize"), "pageSize", settings.PAGE_SIZE_DEFAULT, settings.PAGE_SIZE_MAX
         )
+        offset = (page_number - 1) * page_size
+        rows = list(queryset[offset : offset + page_size])
+        self.total: int | None = None
+        if request.headers.get("X-Total-Count", "").strip().lower() == "true":
+            # Avoid the COUNT query when the page itself proves the total.
+            if offset == 0 and len(rows) < page_size:
+                self.total = len(rows)
+            else:
+                self.total = queryset.order_by().count()
+        return rows
 
-    @property
-    def offset(self) -> int:
-        """How many rows come before the page."""
-        return (self.page_number - 1) * self.page_size
+    def get_paginated_response(self, data: list) -> Response:
+        """The 200 response: the page's documents and, when asked, `X-Total-Count`."""
+        headers = {"X-Total-Count": str(self.total)} if self.total is not None else None
+        return Response(data, headers=headers)
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        """A page is the plain array of its documents."""
+        return schema
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        """`pageSize`, `pageNumber` and the `X-Total-Count` request header."""
+        return [
+            _query_parameter(
+                "pageSize",
+                {"type": "integer", "minimum": 1, "maximum": settings.PAGE_SIZE_MAX},
+                f"Page size, 1 to {settings.PAGE_SIZE_MAX}, default {settings.PAGE_SIZE_DEFAULT}.",
+            ),
+            _query_parameter(
+                "pageNumber",
+                {"type": "integer", "minimum": 1, "maximum": PAGE_NUMBER_MAX},
+                "Page number, from 1.",
+            ),
+            # A string, not a boolean: any other value than `true` is read as "no count".
+            {
+                "in": "header",
+                "name": "X-Total-Count",
+                "schema": {"type": "string"},
+                "description": "`true` adds the X-Total-Count response header; any other "
+                "value does not.",
+            },
+        ]
+
+
+def _compile(text: str, kind: str, view: Any):
+    # Imported here: the query language belongs to the segments app, this module to all apps.
+    from segments.query import QuerySyntaxError
+    from segments.query.compiler import compile_query
+    from segments.query.sorting import compile_sort
+
+    compile_text = compile_query if kind == "q" else compile_sort
+    try:
+        return compile_text(text, view.query_fields, default_language=view.tenant.default_language)
+    except QuerySyntaxError as exc:
+        raise ValidationFailed(f"Invalid query: {exc.message}") from exc
+
+
+def body_query(request: Request) -> str:
+    """The `q` of a search body: `{"q": "..."}`, or nothing for an empty or null body."""
+    body = request.data
+    if body in (None, "") or body == {}:
+        return ""
+    if not isinstance(body, dict):
+        raise ValidationFailed('The search body must be a JSON object like {"q": "..."}.')
+    unknown = sorted(set(body) - {"q"})
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown search field(s): {', '.join(unknown)}; only 'q' is accepted."
+        )
+    q = body.get("q", "")
+    if q is None:
+        return ""
+    if not isinstance(q, str):
+        raise ValidationFailed("q must be a string.")
+    return q
+
+
+class QueryFilter(BaseFilterBackend):
+    """`q`: the query string's, or on `/search` the body's, over `view.query_fields`."""
+
+    def filter_queryset(self, request: Request, queryset: QuerySet, view: Any) -> QuerySet:
+        """The rows matching `q`."""
+        if view.action in BODY_QUERY_ACTIONS:
+            q = body_query(request)
+        else:
+            q = request.query_params.get("q", "")
+        return queryset.filter(_compile(q, "q", view))
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        """`q` in the query string, except where the body carries it."""
+        if view.action in BODY_QUERY_ACTIONS:
+            return []
+        return [
+            _query_parameter(
+                "q",
+                {"type": "string"},
+                "Filter, e.g. `siteCode:main status:ACTIVE name.en:~(Gold)`.",
+            )
+        ]
+
+
+class SortFilter(BaseFilterBackend):
+    """`sort` over `view.query_fields`, ties broken by `view.ordering_tiebreak`."""
+
+    def filter_queryset(self, request: Request, queryset: QuerySet, view: Any) -> QuerySet:
+        """The rows in the asked order; every order is stable."""
+        ordering = _compile(request.query_params.get("sort", "").strip(), "sort", view)
+        return queryset.order_by(*ordering, *view.ordering_tiebreak)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        """`sort`."""
+        return [
+            _query_parameter(
+                "sort",
+                {"type": "string"},
+                "e.g. `name.en:ASC,metadata.createdAt:DESC`; ties broken by id.",
+            )
+        ]
+
+
+def requested_fields(request: Request, *, strict: bool = True) -> tuple[str, ...] | None:
+    """The `fields` asked for, or None for all; `strict` refuses a `fields` naming none."""
+    text = request.query_params.get("fields", "").strip()
+    if not text:
+        return None
+    fields = fields_param(text)
+    if not fields and strict:
+        raise ValidationFailed("fields must name at least one field.")
+    return fields
 
 
 def fields_param(text: str) -> tuple[str, ...]:
@@ -104,53 +209,27 @@ def fields_param(text: str) -> tuple[str, ...]:
     return fields
 
 
-def _positive_int(raw: str | None, name: str, default: int, maximum: int | None) -> int:
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationFailed(f"{name} must be a whole number, not {raw!r}.") from None
-    if value < 1:
-        raise ValidationFailed(f"{name} must be 1 or more, not {value}.")
-    if maximum is not None and value > maximum:
-        raise ValidationFailed(f"{name} must be at most {maximum}, not {value}.")
-    return value
+class FieldsFilter(BaseFilterBackend):
+    """`fields`: which fields of each document a list renders (see `project`).
+
+    It keeps every row; it checks the parameter before the rows are read.
+    """
+
+    def filter_queryset(self, request: Request, queryset: QuerySet, view: Any) -> QuerySet:
+        """The rows unchanged, once `fields` is known to be valid."""
+        requested_fields(request)
+        return queryset
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        """`fields`."""
+        return [
+            _query_parameter(
+                "fields", {"type": "string"}, "Only these fields, e.g. `id,name,metadata.version`."
+            )
+        ]
 
 
-def apply_query(
-    queryset: QuerySet,
-    params: ListParams,
-    *,
-    field_map: dict,
-    default_language: str,
-    tiebreak: tuple[str, ...],
-) -> QuerySet:
-    """Filter by `q` and order by `sort`, ties broken by `tiebreak` so every order is stable."""
-    # Imported here: the query language belongs to the segments app, this module to all apps.
-    from segments.query import QuerySyntaxError
-    from segments.query.compiler import compile_query
-    from segments.query.sorting import compile_sort
-
-    try:
-        condition = compile_query(params.q, field_map, default_language=default_language)
-        ordering = compile_sort(params.sort, field_map, default_language=default_language)
-    except QuerySyntaxError as exc:
-        raise ValidationFailed(f"Invalid query: {exc.message}") from exc
-    return queryset.filter(condition).order_by(*ordering, *tiebreak)
-
-
-def paginate(queryset: QuerySet, params: ListParams) -> tuple[list[Any], int | None]:
-    """The rows of the requested page, and the total when the client asked for it."""
-    rows = list(queryset[params.offset : params.offset + params.page_size])
-    total = None
-    if params.want_total:
-        # Avoid the COUNT query when the page itself proves the total.
-        if params.offset == 0 and len(rows) < params.page_size:
-            total = len(rows)
-        else:
-            total = queryset.order_by().count()
-    return rows, total
+LIST_BACKENDS = [FieldsFilter, QueryFilter, SortFilter]
 
 
 def project(document: dict[str, Any], fields: tuple[str, ...] | None) -> dict[str, Any]:
@@ -176,15 +255,3 @@ def project(document: dict[str, Any], fields: tuple[str, ...] | None) -> dict[st
 
 
 _MISSING = object()
-
-
-def list_response(
-    rows: Iterable[Any],
-    params: ListParams,
-    total: int | None,
-    render: Callable[[Any], dict[str, Any]],
-) -> Response:
-    """The 200 response: rendered, projected rows and, when asked, `X-Total-Count`."""
-    body = [project(render(row), params.fields) for row in rows]
-    headers = {"X-Total-Count": str(total)} if total is not None else None
-    return Response(body, headers=headers)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from segments.api.views.base import TenantViewSet
+from segments.api.views.base import TenantScopedViewSet
 from segments.models import Segment
 from segments.selectors.segments import segment_get
 
 
-class SegmentChildViewSet(TenantViewSet):
+class SegmentChildViewSet(TenantScopedViewSet):
     """A viewset under `/segments/{segmentId}/...` (or reading across segments).
 
     A customer caller (segment_read_own) reads only through its own effective segments;

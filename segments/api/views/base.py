@@ -1,6 +1,6 @@
 """The base of every segments viewset: tenant scoping, languages, list conventions.
 
-Scoping is a mechanism of `TenantViewSet`, not a convention of its subclasses (PostHog's
+Scoping is a mechanism of `TenantScopedViewSet`, not a convention of its subclasses (PostHog's
 `safely_get_queryset` is the model):
 
 - `initial` checks the token and the path tenant and resolves `self.customer`: the customer
@@ -37,13 +37,12 @@ from segments.selectors.segments import segment_list
 from segments.selectors.visibility import customer_visible_rows
 from segmentservice.api.languages import accept_languages, content_language
 from segmentservice.api.listing import (
-    ListParams,
-    apply_query,
-    fields_param,
-    list_response,
-    paginate,
+    LIST_BACKENDS,
+    ContractPagination,
     project,
+    requested_fields,
 )
+from segmentservice.api.schema import PlainPageSchema
 from segmentservice.exceptions import Forbidden, ValidationFailed
 from tenants.api.mixins import TenantScopedMixin
 from tenants.choices import Scope
@@ -55,7 +54,7 @@ READ = (Scope.SEGMENT_READ.value,)
 READ_OR_OWN = (Scope.SEGMENT_READ.value, Scope.SEGMENT_READ_OWN.value)
 OWN = (Scope.SEGMENT_READ_OWN.value,)
 
-# What TenantViewSet's subclasses may not define: the scoping itself.
+# What TenantScopedViewSet's subclasses may not define: the scoping itself.
 FINAL = ("initial", "get_queryset", "visible_segments")
 NO_CUSTOMER = "A customersegment.segment_read_own token must carry a customerId."
 
@@ -87,7 +86,7 @@ def request_customer(
     raise Forbidden(NO_CUSTOMER)
 
 
-class TenantViewSet(TenantScopedMixin, viewsets.GenericViewSet):
+class TenantScopedViewSet(TenantScopedMixin, viewsets.GenericViewSet):
     """A viewset under `/customer-segment/{tenant}/`; subclasses are configuration.
 
     Subclasses name their rows' model with `queryset` and refine what `get_queryset`
@@ -96,6 +95,12 @@ class TenantViewSet(TenantScopedMixin, viewsets.GenericViewSet):
 
     lookup_field = "external_id"
     customer: ActingCustomer | None = None
+    # Lists: `fields`, `q` and `sort` over the resource's fields, then a page of it.
+    filter_backends = LIST_BACKENDS
+    pagination_class = ContractPagination
+    schema = PlainPageSchema()
+    query_fields: dict = {}
+    ordering_tiebreak: tuple = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -103,7 +108,7 @@ class TenantViewSet(TenantScopedMixin, viewsets.GenericViewSet):
             if name in vars(cls):
                 raise ImproperlyConfigured(
                     f"{cls.__name__} overrides {name}: tenant scoping belongs to "
-                    f"TenantViewSet. Refine the rows in safely_get_queryset(queryset) instead."
+                    f"TenantScopedViewSet. Refine the rows in safely_get_queryset(queryset) instead."
                 )
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
@@ -177,31 +182,16 @@ class TenantViewSet(TenantScopedMixin, viewsets.GenericViewSet):
         context["tenant"] = tenant
         return context
 
-    def list_rows(
-        self,
-        queryset: QuerySet,
-        *,
-        field_map: dict,
-        tiebreak: tuple[str, ...],
-        render: Callable[[Any], dict[str, Any]],
-        q_in_body: bool = False,
-    ) -> Response:
-        """Filter, order, page, render and project a list, the same way for every resource."""
-        params = ListParams.from_request(self.request, q_in_body=q_in_body)
-        queryset = apply_query(
-            queryset,
-            params,
-            field_map=field_map,
-            default_language=self.tenant.default_language,
-            tiebreak=tiebreak,
-        )
-        rows, total = paginate(queryset, params)
-        return list_response(rows, params, total, render)
+    def list_documents(self, render: Callable[[Any], dict[str, Any]]) -> Response:
+        """The rows, filtered, ordered and paged by the declared backends, then rendered and
+        projected by `fields`: the same way for every resource."""
+        rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        fields = requested_fields(self.request)
+        return self.get_paginated_response([project(render(row), fields) for row in rows])
 
     def one_row(self, row: Any, render: Callable[[Any], dict[str, Any]]) -> Response:
         """A single rendered resource, projected by `fields`."""
-        fields = fields_param(self.request.query_params.get("fields", ""))
-        return Response(project(render(row), fields))
+        return Response(project(render(row), requested_fields(self.request, strict=False)))
 
 
 def query_flag(request: Request, name: str) -> bool:

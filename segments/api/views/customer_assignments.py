@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import F
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -35,9 +36,7 @@ from segmentservice.api.schema import (
     ASSIGNMENT_BULK_RESPONSES,
     FIELDS_PARAMETER,
     LEGAL_ENTITY_PARAMETER,
-    LIST_PARAMETERS,
     SEARCH_BODY,
-    SEARCH_PARAMETERS,
     errors,
 )
 
@@ -60,12 +59,15 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
 
     queryset = CustomerAssignment.objects.none()  # names the model; rows from get_queryset
     serializer_class = CustomerAssignmentSerializer
+    lookup_url_kwarg = "customer_id"
+    query_fields = CUSTOMER_ASSIGNMENT_FIELDS
+    ordering_tiebreak = TIEBREAK
     required_scopes = {
         "list": READ_OR_OWN,
         "search": READ,
-        "retrieve_b2c": READ,
-        "upsert_b2c": MANAGE,
-        "destroy_b2c": MANAGE,
+        "retrieve": READ,
+        "update": MANAGE,
+        "destroy": MANAGE,
         "retrieve_b2b": READ,
         "upsert_b2b": MANAGE,
         "destroy_b2b": MANAGE,
@@ -77,15 +79,6 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         """The readable segment's assignments; a customer's own only (`get_queryset`)."""
         segment = self.readable_segment(self.kwargs["segment_id"])
         return customer_assignment_list(tenant=self.tenant, segment=segment, queryset=queryset)
-
-    def _list(self, segment_id: str, *, q_in_body: bool) -> Response:
-        return self.list_rows(
-            self.get_queryset(),
-            field_map=CUSTOMER_ASSIGNMENT_FIELDS,
-            tiebreak=TIEBREAK,
-            render=customer_assignment_document,
-            q_in_body=q_in_body,
-        )
 
     def _retrieve(self, segment_id: str, customer_id: str, legal_entity_id: str | None):
         # A customer caller finds its own assignments only; another's simply is not there.
@@ -112,24 +105,25 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         tags=TAGS,
         summary="Retrieving all customer assignments for a customer segment",
         operation_id="GET-customer-segment-retrieve-customers",
-        parameters=[*LIST_PARAMETERS, LEGAL_ENTITY_PARAMETER],
+        parameters=[LEGAL_ENTITY_PARAMETER],
         responses={200: CustomerAssignmentSerializer(many=True), **errors(400, 401, 403, 404)},
     )
     def list(self, request: Request, tenant: str, segment_id: str) -> Response:
         """GET /segments/{segmentId}/customers."""
-        return self._list(segment_id, q_in_body=False)
+        return self.list_documents(customer_assignment_document)
 
     @extend_schema(
         tags=TAGS,
         summary="Searching with parameters for customer assignments",
         operation_id="POST-customer-segment-search-customers",
-        parameters=[*SEARCH_PARAMETERS, LEGAL_ENTITY_PARAMETER],
+        parameters=[LEGAL_ENTITY_PARAMETER],
         request={"application/json": SEARCH_BODY},
         responses={200: CustomerAssignmentSerializer(many=True), **errors(400, 401, 403, 404)},
     )
+    @action(detail=False, methods=["post"])
     def search(self, request: Request, tenant: str, segment_id: str) -> Response:
         """POST /segments/{segmentId}/customers/search: the list, with `q` in the body."""
-        return self._list(segment_id, q_in_body=True)
+        return self.list_documents(customer_assignment_document)
 
     @extend_schema(
         tags=TAGS,
@@ -138,7 +132,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         parameters=[FIELDS_PARAMETER],
         responses={200: CustomerAssignmentB2CSerializer, **errors(401, 403, 404)},
     )
-    def retrieve_b2c(
+    def retrieve(
         self, request: Request, tenant: str, segment_id: str, customer_id: str
     ) -> Response:
         """GET /segments/{segmentId}/customers/{customerId}."""
@@ -151,9 +145,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         request=CustomerAssignmentUpsertInputSerializer,
         responses=UPSERT_RESPONSES,
     )
-    def upsert_b2c(
-        self, request: Request, tenant: str, segment_id: str, customer_id: str
-    ) -> Response:
+    def update(self, request: Request, tenant: str, segment_id: str, customer_id: str) -> Response:
         """PUT /segments/{segmentId}/customers/{customerId}: 201 created, 204 updated."""
         return self._upsert(request, segment_id, customer_id, None)
 
@@ -164,9 +156,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         request=None,
         responses=DELETE_RESPONSES,
     )
-    def destroy_b2c(
-        self, request: Request, tenant: str, segment_id: str, customer_id: str
-    ) -> Response:
+    def destroy(self, request: Request, tenant: str, segment_id: str, customer_id: str) -> Response:
         """DELETE /segments/{segmentId}/customers/{customerId}."""
         customer_assignment_delete(
             tenant=self.tenant, segment_id=segment_id, customer_id=customer_id
@@ -180,6 +170,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         parameters=[FIELDS_PARAMETER],
         responses={200: CustomerAssignmentSerializer, **errors(401, 403, 404)},
     )
+    @action(detail=True, methods=["get"], url_path="<str:legal_entity_id>", url_name="b2b")
     def retrieve_b2b(
         self,
         request: Request,
@@ -191,6 +182,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         """GET /segments/{segmentId}/customers/{customerId}/{legalEntityId}."""
         return self._retrieve(segment_id, customer_id, legal_entity_id)
 
+    @retrieve_b2b.mapping.put
     @extend_schema(
         tags=TAGS,
         summary="[B2B] Updating a customer assignment for a customer segment",
@@ -209,6 +201,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         """PUT /segments/{segmentId}/customers/{customerId}/{legalEntityId}."""
         return self._upsert(request, segment_id, customer_id, legal_entity_id)
 
+    @retrieve_b2b.mapping.delete
     @extend_schema(
         tags=TAGS,
         summary="[B2B] Removing a customer from customer segment",
@@ -240,6 +233,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         request=CustomerAssignmentBulkInputSerializer(many=True),
         responses=ASSIGNMENT_BULK_RESPONSES,
     )
+    @action(detail=False, methods=["put"], url_path="bulk", url_name="bulk")
     def bulk_upsert(self, request: Request, tenant: str, segment_id: str) -> Response:
         """PUT /segments/{segmentId}/customers/bulk: 207, one entry per element."""
         elements = elements_input(
@@ -252,6 +246,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         )
         return bulk_response(results, with_id=False)
 
+    @bulk_upsert.mapping.delete
     @extend_schema(
         tags=TAGS,
         summary="Removing customers from customer segment in bulk",

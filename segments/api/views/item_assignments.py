@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -47,10 +48,8 @@ from segmentservice.api.schema import (
     ASSIGNMENT_BULK_RESPONSES,
     FIELDS_PARAMETER,
     LEGAL_ENTITY_PARAMETER,
-    LIST_PARAMETERS,
     NON_BLANK,
     SEARCH_BODY,
-    SEARCH_PARAMETERS,
     errors,
 )
 from segmentservice.exceptions import ValidationFailed
@@ -78,22 +77,11 @@ TIEBREAK = ("type", "item_external_id")
 ALL_TIEBREAK = ("segment__external_id", *TIEBREAK)
 
 
-class ItemAssignmentViewSet(SegmentChildViewSet):
-    """Products and categories assigned to segments."""
+class ItemRowsViewSet(SegmentChildViewSet):
+    """What the two item viewsets share: the rows' model and their wire form."""
 
     queryset = ItemAssignment.objects.none()  # names the model; rows come from get_queryset
     serializer_class = ItemAssignmentSerializer
-    required_scopes = {
-        "all_items": READ_OR_OWN,
-        "category_trees": OWN,
-        "list": READ_OR_OWN,
-        "search": READ_OR_OWN,
-        "retrieve": READ_OR_OWN,
-        "upsert": MANAGE,
-        "destroy": MANAGE,
-        "bulk_upsert": MANAGE,
-        "bulk_destroy": MANAGE,
-    }
 
     def render(self, row) -> dict:
         """The wire form of one item assignment for this request."""
@@ -101,34 +89,27 @@ class ItemAssignmentViewSet(SegmentChildViewSet):
             row, languages=self.languages, default_language=self.tenant.default_language
         )
 
+
+class AllSegmentsItemViewSet(ItemRowsViewSet):
+    """`/segments/items...`: the items of all segments, and a customer's category trees."""
+
+    required_scopes = {"list": READ_OR_OWN, "category_trees": OWN}
+    query_fields = ITEM_ASSIGNMENT_FIELDS
+    ordering_tiebreak = ALL_TIEBREAK
+
     def safely_get_queryset(self, queryset):
-        """One readable segment's items, or (`all_items`) those of `siteCode`/`onlyActive`.
+        """The items of the segments of `siteCode` (and effective ones, `onlyActive`).
 
         A customer's are those of its own effective segments (`get_queryset` keeps them so).
         """
-        if self.action == "all_items":
-            rows = item_assignment_list(tenant=self.tenant, queryset=queryset)
-            return ItemAssignmentFilterSet.apply(
-                self.request.query_params, rows, tenant=self.tenant
-            )
-        segment = self.readable_segment(self.kwargs["segment_id"])
-        return item_assignment_list(tenant=self.tenant, segment=segment, queryset=queryset)
-
-    def _list(self, segment_id: str, *, q_in_body: bool) -> Response:
-        return self.list_rows(
-            self.get_queryset(),
-            field_map=ITEM_ASSIGNMENT_FIELDS,
-            tiebreak=TIEBREAK,
-            render=self.render,
-            q_in_body=q_in_body,
-        )
+        rows = item_assignment_list(tenant=self.tenant, queryset=queryset)
+        return ItemAssignmentFilterSet.apply(self.request.query_params, rows, tenant=self.tenant)
 
     @extend_schema(
         tags=TAGS,
         summary="Retrieving all items assignments for all customer segments",
         operation_id="GET-customer-segment-retrieve-segments-items",
         parameters=[
-            *LIST_PARAMETERS,
             ACCEPT_LANGUAGE,
             LEGAL_ENTITY_PARAMETER,
             SITE_CODE,
@@ -136,14 +117,9 @@ class ItemAssignmentViewSet(SegmentChildViewSet):
         ],
         responses={200: ItemAssignmentSerializer(many=True), **errors(400, 401, 403)},
     )
-    def all_items(self, request: Request, tenant: str) -> Response:
+    def list(self, request: Request, tenant: str) -> Response:
         """GET /segments/items: a customer sees only its own effective segments' items."""
-        return self.list_rows(
-            self.get_queryset(),
-            field_map=ITEM_ASSIGNMENT_FIELDS,
-            tiebreak=ALL_TIEBREAK,
-            render=self.render,
-        )
+        return self.list_documents(self.render)
 
     @extend_schema(
         tags=TAGS,
@@ -151,6 +127,13 @@ class ItemAssignmentViewSet(SegmentChildViewSet):
         operation_id="GET-customer-segment-retrieve-category-trees",
         parameters=[ACCEPT_LANGUAGE, LEGAL_ENTITY_PARAMETER, SITE_CODE],
         responses={200: CategoryTreeNodeSerializer(many=True), **errors(400, 401, 403)},
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path="category-trees",
+        filter_backends=[],
+        pagination_class=None,
     )
     def category_trees(self, request: Request, tenant: str) -> Response:
         """GET /segments/items/category-trees: the customer's effective segments' categories."""
@@ -166,28 +149,51 @@ class ItemAssignmentViewSet(SegmentChildViewSet):
             ]
         )
 
+
+class ItemAssignmentViewSet(ItemRowsViewSet):
+    """`/segments/{segmentId}/items...`: the products and categories assigned to a segment."""
+
+    lookup_path = "<str:type>/<str:item_id>"
+    query_fields = ITEM_ASSIGNMENT_FIELDS
+    ordering_tiebreak = TIEBREAK
+    required_scopes = {
+        "list": READ_OR_OWN,
+        "search": READ_OR_OWN,
+        "retrieve": READ_OR_OWN,
+        "update": MANAGE,
+        "destroy": MANAGE,
+        "bulk_upsert": MANAGE,
+        "bulk_destroy": MANAGE,
+    }
+
+    def safely_get_queryset(self, queryset):
+        """One readable segment's items; a customer's only if it is one of its own."""
+        segment = self.readable_segment(self.kwargs["segment_id"])
+        return item_assignment_list(tenant=self.tenant, segment=segment, queryset=queryset)
+
     @extend_schema(
         tags=TAGS,
         summary="Retrieving all item assignments for a customer segment",
         operation_id="GET-customer-segment-retrieve-segment-items",
-        parameters=[*LIST_PARAMETERS, ACCEPT_LANGUAGE, LEGAL_ENTITY_PARAMETER],
+        parameters=[ACCEPT_LANGUAGE, LEGAL_ENTITY_PARAMETER],
         responses={200: ItemAssignmentSerializer(many=True), **errors(400, 401, 403, 404)},
     )
     def list(self, request: Request, tenant: str, segment_id: str) -> Response:
         """GET /segments/{segmentId}/items."""
-        return self._list(segment_id, q_in_body=False)
+        return self.list_documents(self.render)
 
     @extend_schema(
         tags=TAGS,
         summary="Searching item assignments for a customer segment",
         operation_id="POST-customer-segment-search-items",
-        parameters=[*SEARCH_PARAMETERS, ACCEPT_LANGUAGE, LEGAL_ENTITY_PARAMETER],
+        parameters=[ACCEPT_LANGUAGE, LEGAL_ENTITY_PARAMETER],
         request={"application/json": SEARCH_BODY},
         responses={200: ItemAssignmentSerializer(many=True), **errors(400, 401, 403, 404)},
     )
+    @action(detail=False, methods=["post"])
     def search(self, request: Request, tenant: str, segment_id: str) -> Response:
         """POST /segments/{segmentId}/items/search: the list, with `q` in the body."""
-        return self._list(segment_id, q_in_body=True)
+        return self.list_documents(self.render)
 
     @extend_schema(
         tags=TAGS,
@@ -223,7 +229,7 @@ class ItemAssignmentViewSet(SegmentChildViewSet):
             **errors(400, 401, 403, 404, 409),
         },
     )
-    def upsert(
+    def update(
         self, request: Request, tenant: str, segment_id: str, type: str, item_id: str
     ) -> Response:
         """PUT /segments/{segmentId}/items/{type}/{itemId}: 201 created, 204 updated."""
@@ -266,6 +272,7 @@ class ItemAssignmentViewSet(SegmentChildViewSet):
         request=ItemAssignmentBulkInputSerializer(many=True),
         responses=ASSIGNMENT_BULK_RESPONSES,
     )
+    @action(detail=False, methods=["put"], url_path="<str:type>/bulk", url_name="bulk")
     def bulk_upsert(self, request: Request, tenant: str, segment_id: str, type: str) -> Response:
         """PUT /segments/{segmentId}/items/{type}/bulk: `[{"id", "mixins", "metadata"}]`."""
         item_type = item_type_parse(type)
@@ -277,6 +284,7 @@ class ItemAssignmentViewSet(SegmentChildViewSet):
         )
         return bulk_response(results, with_id=False)
 
+    @bulk_upsert.mapping.delete
     @extend_schema(
         tags=TAGS,
         summary="Deleting item assignments to a customer segment in bulk",

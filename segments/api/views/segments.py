@@ -16,6 +16,7 @@ from drf_spectacular.utils import (
     extend_schema,
 )
 from rest_framework import serializers
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -37,7 +38,7 @@ from segments.api.serializers.segments import (
     segment_patch_change,
     segment_writes,
 )
-from segments.api.views.base import MANAGE, READ_OR_OWN, TenantViewSet, query_flag
+from segments.api.views.base import MANAGE, READ_OR_OWN, TenantScopedViewSet, query_flag
 from segments.filtersets import SegmentFilterSet
 from segments.models import Segment
 from segments.query.fields import SEGMENT_FIELDS
@@ -57,10 +58,8 @@ from segmentservice.api.parsers import JSONMergePatchParser, JSONPatchParser, St
 from segmentservice.api.schema import (
     ACCEPT_LANGUAGE,
     CONTENT_LANGUAGE,
-    LIST_PARAMETERS,
     NON_BLANK,
     SEARCH_BODY,
-    SEARCH_PARAMETERS,
     TENANT_PARAMETER,
     errors,
 )
@@ -122,11 +121,14 @@ SEGMENT_EXAMPLE = {
 
 
 @extend_schema(parameters=[TENANT_PARAMETER])
-class SegmentViewSet(TenantViewSet):
+class SegmentViewSet(TenantScopedViewSet):
     """Segments of a tenant."""
 
     queryset = Segment.objects.none()  # names the model; the rows come from get_queryset
     serializer_class = SegmentSerializer
+    lookup_url_kwarg = "segment_id"
+    query_fields = SEGMENT_FIELDS
+    ordering_tiebreak = ("external_id",)
     required_scopes = {
         "list": READ_OR_OWN,
         "search": READ_OR_OWN,
@@ -183,36 +185,26 @@ class SegmentViewSet(TenantViewSet):
         summary="Retrieving all customer segments",
         description="Retrieves the customer segments, filtered by `q`. A customer token "
         "(segment_read_own) sees only the effective segments it is assigned to.",
-        parameters=[*LIST_PARAMETERS, ACCEPT_LANGUAGE, *CUSTOMER_FILTERS],
+        parameters=[ACCEPT_LANGUAGE, *CUSTOMER_FILTERS],
         responses={200: SegmentSerializer(many=True), **errors(400, 401, 403)},
     )
     def list(self, request: Request, tenant: str) -> Response:
         """GET /segments."""
-        return self.list_rows(
-            self.get_queryset(),
-            field_map=SEGMENT_FIELDS,
-            tiebreak=("external_id",),
-            render=self.render,
-        )
+        return self.list_documents(self.render)
 
     @extend_schema(
         tags=TAGS,
         operation_id="POST-customer-segment-search-segments",
         summary="Searching with parameters for customer segments",
         description='The list, with the query in the body: `{"q": "siteCode:main"}`.',
-        parameters=[*SEARCH_PARAMETERS, ACCEPT_LANGUAGE, *CUSTOMER_FILTERS],
+        parameters=[ACCEPT_LANGUAGE, *CUSTOMER_FILTERS],
         request={"application/json": SEARCH_BODY},
         responses={200: SegmentSerializer(many=True), **errors(400, 401, 403)},
     )
+    @action(detail=False, methods=["post"])
     def search(self, request: Request, tenant: str) -> Response:
         """POST /segments/search: the list, with `q` in the body."""
-        return self.list_rows(
-            self.get_queryset(),
-            field_map=SEGMENT_FIELDS,
-            tiebreak=("external_id",),
-            render=self.render,
-            q_in_body=True,
-        )
+        return self.list_documents(self.render)
 
     @extend_schema(
         tags=TAGS,
@@ -344,6 +336,7 @@ class SegmentViewSet(TenantViewSet):
         request=SegmentInputSerializer(many=True),
         responses={207: BULK_RESULTS, **errors(400, 401, 403)},
     )
+    @action(detail=False, methods=["post"], url_path="bulk", url_name="bulk")
     def bulk_create(self, request: Request, tenant: str) -> Response:
         """POST /segments/bulk."""
         elements = bulk_elements(request.data)
@@ -351,6 +344,7 @@ class SegmentViewSet(TenantViewSet):
         results = segments_bulk_create(tenant=self.tenant, writes=writes)
         return bulk_response(sorted([*failures, *results], key=lambda r: r.index))
 
+    @bulk_create.mapping.put
     @extend_schema(
         tags=TAGS,
         operation_id="PUT-customer-segment-update-segments-bulk",
@@ -368,6 +362,7 @@ class SegmentViewSet(TenantViewSet):
         results = segments_bulk_upsert(tenant=self.tenant, writes=writes)
         return bulk_response(sorted([*failures, *results], key=lambda r: r.index))
 
+    @bulk_create.mapping.delete
     @extend_schema(
         tags=TAGS,
         operation_id="DELETE-customer-segment-remove-segments-bulk",
@@ -407,6 +402,7 @@ class SegmentViewSet(TenantViewSet):
         ],
         responses={200: MatchItemSerializer(many=True), **errors(400, 401, 403)},
     )
+    @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
     def match(self, request: Request, tenant: str) -> Response:
         """POST /segments/match."""
         site_code, product_ids, segment_ids = match_input(request.data)

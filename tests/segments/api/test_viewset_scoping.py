@@ -1,4 +1,4 @@
-"""The scoping mechanism of `TenantViewSet`: subclasses refine rows, they cannot widen them."""
+"""The scoping mechanism of `TenantScopedViewSet`: subclasses refine rows, they cannot widen them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
 
-from segments.api.views.base import OWN, READ_OR_OWN, TenantViewSet
+from segments.api.views.base import OWN, READ_OR_OWN, TenantScopedViewSet
 from segments.choices import SegmentStatus
 from segments.models import Customer, Segment
 from tests.conftest import READ, READ_OWN
@@ -18,10 +18,10 @@ from tests.factories import assign_customer, make_customer, make_segment
 @pytest.mark.parametrize("name", ["get_queryset", "visible_segments", "initial"])
 def test_a_subclass_cannot_override_the_scoping(name):
     with pytest.raises(ImproperlyConfigured, match=f"overrides {name}"):
-        type("SneakyViewSet", (TenantViewSet,), {name: lambda self, *args, **kwargs: None})
+        type("SneakyViewSet", (TenantScopedViewSet,), {name: lambda self, *args, **kwargs: None})
 
 
-class CarelessViewSet(TenantViewSet):
+class CarelessViewSet(TenantScopedViewSet):
     """A viewset whose hook forgets the queryset it is given."""
 
     queryset = Segment.objects.none()
