@@ -40,6 +40,7 @@ from segmentservice.api.schema import (
     SEARCH_PARAMETERS,
     errors,
 )
+from segmentservice.bulk import bulk_merge
 
 TAGS = ["Customers Assignments"]
 # Without `sort`: by customer id, the B2C assignment before the B2B ones, then legal entity.
@@ -242,7 +243,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
     )
     def bulk_upsert(self, request: Request, tenant: str, segment_id: str) -> Response:
         """PUT /segments/{segmentId}/customers/bulk: 207, one entry per element."""
-        elements = elements_input(
+        elements, failures = elements_input(
             CustomerAssignmentBulkInputSerializer,
             bulk_elements(request.data),
             lambda s: s.bulk_input(),
@@ -250,7 +251,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         results = customer_assignments_bulk_upsert(
             tenant=self.tenant, segment_id=segment_id, elements=elements
         )
-        return bulk_response(results, with_id=False)
+        return bulk_response(bulk_merge(failures, results), with_id=False)
 
     @extend_schema(
         tags=TAGS,
@@ -261,10 +262,10 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
     )
     def bulk_destroy(self, request: Request, tenant: str, segment_id: str) -> Response:
         """DELETE /segments/{segmentId}/customers/bulk: `[{"customerId", "legalEntityId"?}]`."""
-        keys = elements_input(
+        keys, failures = elements_input(
             CustomerAssignmentKeyInputSerializer, bulk_elements(request.data), lambda s: s.key()
         )
         results = customer_assignments_bulk_delete(
             tenant=self.tenant, segment_id=segment_id, keys=keys
         )
-        return bulk_response(results, with_id=False)
+        return bulk_response(bulk_merge(failures, results), with_id=False)
