@@ -15,7 +15,8 @@ call the same code. A segment's content is one frozen `SegmentFields`:
     segment_delete(tenant=t, segment_id="gold", force=False)              -> None
     segments_bulk_create(tenant=t, writes=[SegmentWrite(...)])            -> [BulkItemResult]
     segments_bulk_upsert(tenant=t, writes=[SegmentWrite(...)])            -> [BulkItemResult]
-    segments_bulk_delete(tenant=t, segment_ids=["a", "b"], force=False)   -> [BulkItemResult]
+    segments_bulk_delete(tenant=t, segment_ids=[(1, "a"), (2, "b")],
+                         force=False)                                     -> [BulkItemResult]
     segments_set_status(tenant=t, segment_ids=["a"], status="ACTIVE")     -> int (changed)
     segments_force_delete(tenant=t, segment_ids=["a"])                    -> int (deleted)
 
@@ -352,21 +353,17 @@ def segments_bulk_upsert(*, tenant: Tenant, writes: Sequence[SegmentWrite]) -> l
 
 @atomic_with_retry
 def segments_bulk_delete(
-    *, tenant: Tenant, segment_ids: Sequence[Any], force: bool = False
+    *, tenant: Tenant, segment_ids: Sequence[tuple[int, str]], force: bool = False
 ) -> list[BulkItemResult]:
-    """Delete many segments with a fixed number of queries; one result per id, in order.
+    """Delete many segments with a fixed number of queries; one result per (index, id), in order.
 
     404 for an unknown id, 400 for a segment with assignments unless `force`, 409 for an id
-    an earlier element already named. Non-string elements are a 400 for their element.
+    an earlier element already named.
     """
     results: dict[int, BulkItemResult] = {}
     wanted: list[tuple[int, str]] = []
     seen: set[str] = set()
-    for index, segment_id in enumerate(segment_ids, start=1):
-        if not isinstance(segment_id, str) or not segment_id:
-            error = ValidationFailed("Each element must be a segment id (a non-empty string).")
-            results[index] = BulkItemResult.failed(index=index, error=error)
-            continue
+    for index, segment_id in segment_ids:
         try:
             _check_unique_in_request(segment_id, seen)
         except ServiceError as error:

@@ -358,6 +358,19 @@ def segment_writes(
     return writes, failures
 
 
+def segment_ids_input(elements: list[Any]) -> tuple[list[tuple[int, str]], list[BulkItemResult]]:
+    """Bulk delete elements: the segment ids as `(index, id)` pairs, the others as 400 results."""
+    segment_ids: list[tuple[int, str]] = []
+    failures: list[BulkItemResult] = []
+    for index, element in enumerate(elements, start=1):
+        if isinstance(element, str) and element:
+            segment_ids.append((index, element))
+            continue
+        error = ValidationFailed("Each element must be a segment id (a non-empty string).")
+        failures.append(BulkItemResult.failed(index=index, error=error))
+    return segment_ids, failures
+
+
 # --- PATCH -------------------------------------------------------------------------------------
 
 

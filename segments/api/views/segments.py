@@ -33,6 +33,7 @@ from segments.api.serializers.segments import (
     SegmentSerializer,
     match_input,
     segment_document,
+    segment_ids_input,
     segment_input,
     segment_patch_change,
     segment_writes,
@@ -65,6 +66,7 @@ from segmentservice.api.schema import (
     errors,
 )
 from segmentservice.api.serializers import BulkResultSerializer, IdResponseSerializer
+from segmentservice.bulk import bulk_merge
 
 TAGS = ["Segments"]
 CUSTOMER_FILTERS = [
@@ -349,7 +351,7 @@ class SegmentViewSet(TenantViewSet):
         elements = bulk_elements(request.data)
         writes, failures = segment_writes(elements, context=self.input_context(BULK_CREATE))
         results = segments_bulk_create(tenant=self.tenant, writes=writes)
-        return bulk_response(sorted([*failures, *results], key=lambda r: r.index))
+        return bulk_response(bulk_merge(failures, results))
 
     @extend_schema(
         tags=TAGS,
@@ -366,7 +368,7 @@ class SegmentViewSet(TenantViewSet):
         elements = bulk_elements(request.data)
         writes, failures = segment_writes(elements, context=self.input_context(BULK_UPSERT))
         results = segments_bulk_upsert(tenant=self.tenant, writes=writes)
-        return bulk_response(sorted([*failures, *results], key=lambda r: r.index))
+        return bulk_response(bulk_merge(failures, results))
 
     @extend_schema(
         tags=TAGS,
@@ -379,10 +381,10 @@ class SegmentViewSet(TenantViewSet):
     )
     def bulk_delete(self, request: Request, tenant: str) -> Response:
         """DELETE /segments/bulk[?forceDelete=true]."""
-        segment_ids = bulk_elements(request.data)
+        segment_ids, failures = segment_ids_input(bulk_elements(request.data))
         force = query_flag(request, "forceDelete")
         results = segments_bulk_delete(tenant=self.tenant, segment_ids=segment_ids, force=force)
-        return bulk_response(results)
+        return bulk_response(bulk_merge(failures, results))
 
     # --- match ----------------------------------------------------------------------------
 
