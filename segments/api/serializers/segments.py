@@ -181,7 +181,9 @@ class StrictSerializer(serializers.Serializer):
 
 
 class ValidityInputSerializer(StrictSerializer):
-    """`{"from", "to"}`: ISO 8601 instants, either optional (the service checks their order)."""
+    """`{"from", "to"}`: ISO 8601 instants, either optional; `from` before `to`."""
+
+    # The order of the ends is a rule of the service's (segment_problems), checked there.
 
     # `from` is a Python keyword, hence the rename in get_fields.
     from_ = InstantField(required=False, allow_null=True)
