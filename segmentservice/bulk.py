@@ -6,6 +6,7 @@ renders them as the 207 body. One element's failure never stops or undoes the ot
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from segmentservice.exceptions import ServiceError
@@ -24,3 +25,9 @@ class BulkItemResult:
     def failed(cls, *, index: int, error: ServiceError, id: str | None = None) -> BulkItemResult:
         """The result for an element that raised a domain error."""
         return cls(index=index, code=error.status_code, id=id, message=error.message)
+
+
+def bulk_merge(*parts: Iterable[BulkItemResult]) -> list[BulkItemResult]:
+    """The results of one request in element order: those of the elements that failed
+    validation and those the service returned for the valid ones."""
+    return sorted((result for part in parts for result in part), key=lambda r: r.index)

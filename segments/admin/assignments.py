@@ -251,7 +251,7 @@ class CustomerAssignmentAdmin(AssignmentAdmin):
         with transaction.atomic():
             for (tenant, segment_id), segment_keys in keys.items():
                 results = customer_assignments_bulk_delete(
-                    tenant=tenant, segment_id=segment_id, keys=segment_keys
+                    tenant=tenant, segment_id=segment_id, keys=list(enumerate(segment_keys, 1))
                 )
                 removed += sum(1 for result in results if result.code < 300)
         self.message_user(request, f"Removed {removed} customer assignment(s).", messages.SUCCESS)
@@ -394,7 +394,7 @@ class ItemAssignmentAdmin(AssignmentAdmin):
                     tenant=tenant,
                     segment_id=segment_id,
                     type=ItemType(item_type),
-                    item_ids=item_ids,
+                    item_ids=list(enumerate(item_ids, 1)),
                 )
                 removed += sum(1 for result in results if result.code < 300)
         self.message_user(request, f"Removed {removed} item assignment(s).", messages.SUCCESS)

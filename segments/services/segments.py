@@ -15,7 +15,8 @@ call the same code. A segment's content is one frozen `SegmentFields`:
     segment_delete(tenant=t, segment_id="gold", force=False)              -> None
     segments_bulk_create(tenant=t, writes=[SegmentWrite(...)])            -> [BulkItemResult]
     segments_bulk_upsert(tenant=t, writes=[SegmentWrite(...)])            -> [BulkItemResult]
-    segments_bulk_delete(tenant=t, segment_ids=["a", "b"], force=False)   -> [BulkItemResult]
+    segments_bulk_delete(tenant=t, segment_ids=[(1, "a"), (2, "b")],
+                         force=False)                                     -> [BulkItemResult]
     segments_set_status(tenant=t, segment_ids=["a"], status="ACTIVE")     -> int (changed)
     segments_force_delete(tenant=t, segment_ids=["a"])                    -> int (deleted)
 
@@ -136,35 +137,52 @@ def segment_id_generate() -> str:
     return secrets.token_hex(12)
 
 
-def segment_id_check(segment_id: str) -> None:
-    """Raise ValidationFailed unless `segment_id` can be a segment's id."""
+def segment_id_problem(segment_id: Any) -> str | None:
+    """What is wrong with `segment_id` as a segment's id, or None when it can be one."""
     if not isinstance(segment_id, str) or not segment_id:
-        raise ValidationFailed("id must be a non-empty string.")
+        return "must be a non-empty string."
     if len(segment_id) > EXTERNAL_ID_MAX:
-        raise ValidationFailed(f"id must be at most {EXTERNAL_ID_MAX} characters long.")
+        return f"must be at most {EXTERNAL_ID_MAX} characters long."
     if any(c.isspace() or not c.isprintable() or c in "/?#%\\" for c in segment_id):
-        raise ValidationFailed(
-            f"id {segment_id!r} must not contain whitespace, control characters, /, ?, #, % or \\."
-        )
+        return f"{segment_id!r} must not contain whitespace, control characters, /, ?, #, % or \\."
     if segment_id in RESERVED_IDS:
-        raise ValidationFailed(
-            f"id {segment_id!r} is reserved: /segments/{segment_id} is another operation."
-        )
+        return f"{segment_id!r} is reserved: /segments/{segment_id} is another operation."
+    return None
 
 
-def segment_fields_check(fields: SegmentFields) -> None:
-    """The rules a segment's content must satisfy whoever writes it (API, admin, commands)."""
+def segment_problems(fields: SegmentFields, segment_id: Any = None) -> list[tuple[str, str]]:
+    """The rules a segment must satisfy whoever writes it (API, admin, commands): each broken
+    one as (the field as the API names it, what is wrong), in the order of the API's fields.
+
+    `segment_id` None means there is no id to check (a generated one, or an unchanged one).
+    """
     problems = []
+    if segment_id is not None and (problem := segment_id_problem(segment_id)):
+        problems.append(("id", problem))
     if not fields.name:
-        problems.append("name: give the name in at least one language.")
-    if not fields.site_code or not fields.site_code.strip():
-        problems.append("siteCode: This field may not be blank.")
-    if fields.status not in SegmentStatus.values:
-        problems.append(f"status: must be one of {', '.join(SegmentStatus.values)}.")
+        problems.append(("name", "give the name in at least one language."))
     if fields.valid_from and fields.valid_to and fields.valid_from >= fields.valid_to:
-        problems.append("validity: from must be before to.")
-    if problems:
-        raise ValidationFailed(" ".join(problems))
+        problems.append(("validity.from", "must be before validity.to."))
+    if fields.status not in SegmentStatus.values:
+        problems.append(("status", f"must be one of {', '.join(SegmentStatus.values)}."))
+    if not fields.site_code or not fields.site_code.strip():
+        problems.append(("siteCode", "This field may not be blank."))
+    return problems
+
+
+def segment_check(fields: SegmentFields, segment_id: Any = None) -> None:
+    """Raise ValidationFailed naming every broken rule of `segment_problems`, as the API
+    reports an invalid body (`field: message; ...`, `details` for a single problem)."""
+    problems = segment_problems(fields, segment_id)
+    if not problems:
+        return
+    details = None
+    if len(problems) == 1:
+        field, text = problems[0]
+        details = {"field": field, "type": "invalid", "message": text}
+    raise ValidationFailed(
+        "; ".join(f"{field}: {text}" for field, text in problems), details=details
+    )
 
 
 # --- single segments ---------------------------------------------------------------------------
@@ -175,9 +193,8 @@ def segment_create(
     *, tenant: Tenant, fields: SegmentFields, segment_id: str | None = None
 ) -> Segment:
     """Create a segment; raises AlreadyExists when the id is taken."""
-    segment_fields_check(fields)
+    segment_check(fields, segment_id or None)
     segment_id = segment_id or segment_id_generate()
-    segment_id_check(segment_id)
     segment = _new_segment(tenant, segment_id, fields, timezone.now())
     try:
         with transaction.atomic():
@@ -202,8 +219,7 @@ def segment_upsert(
     `expected_version` (the client's `metadata.version`) must be the stored version of an
     existing segment, else VersionConflict; it is ignored when the segment is created.
     """
-    segment_fields_check(fields)
-    segment_id_check(segment_id)
+    segment_check(fields, segment_id)
     segment = _locked(tenant, segment_id)
     if segment is None:
         new = _new_segment(tenant, segment_id, fields, timezone.now())
@@ -229,7 +245,7 @@ def segment_patch(
     if segment is None:
         raise _not_found(segment_id)
     result = change(segment)
-    segment_fields_check(result.fields)
+    segment_check(result.fields)
     _update(tenant, segment, result.fields, result.expected_version)
     return segment
 
@@ -265,8 +281,7 @@ def segments_bulk_create(*, tenant: Tenant, writes: Sequence[SegmentWrite]) -> l
     for write in writes:
         segment_id = write.segment_id or segment_id_generate()
         try:
-            segment_fields_check(write.fields)
-            segment_id_check(segment_id)
+            segment_check(write.fields, write.segment_id or None)
             _check_unique_in_request(segment_id, seen)
         except ServiceError as error:
             results[write.index] = BulkItemResult.failed(
@@ -303,8 +318,7 @@ def segments_bulk_upsert(*, tenant: Tenant, writes: Sequence[SegmentWrite]) -> l
         try:
             if write.segment_id is None:
                 raise ValidationFailed("id: This field is required.")
-            segment_fields_check(write.fields)
-            segment_id_check(write.segment_id)
+            segment_check(write.fields, write.segment_id)
             _check_unique_in_request(write.segment_id, seen)
         except ServiceError as error:
             results[write.index] = BulkItemResult.failed(
@@ -352,21 +366,17 @@ def segments_bulk_upsert(*, tenant: Tenant, writes: Sequence[SegmentWrite]) -> l
 
 @atomic_with_retry
 def segments_bulk_delete(
-    *, tenant: Tenant, segment_ids: Sequence[Any], force: bool = False
+    *, tenant: Tenant, segment_ids: Sequence[tuple[int, str]], force: bool = False
 ) -> list[BulkItemResult]:
-    """Delete many segments with a fixed number of queries; one result per id, in order.
+    """Delete many segments with a fixed number of queries; one result per (index, id), in order.
 
     404 for an unknown id, 400 for a segment with assignments unless `force`, 409 for an id
-    an earlier element already named. Non-string elements are a 400 for their element.
+    an earlier element already named.
     """
     results: dict[int, BulkItemResult] = {}
     wanted: list[tuple[int, str]] = []
     seen: set[str] = set()
-    for index, segment_id in enumerate(segment_ids, start=1):
-        if not isinstance(segment_id, str) or not segment_id:
-            error = ValidationFailed("Each element must be a segment id (a non-empty string).")
-            results[index] = BulkItemResult.failed(index=index, error=error)
-            continue
+    for index, segment_id in segment_ids:
         try:
             _check_unique_in_request(segment_id, seen)
         except ServiceError as error:

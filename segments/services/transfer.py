@@ -258,7 +258,9 @@ def _import_customers(tenant: Tenant, segment_id: str, elements: list[Any]) -> N
             automatic.append((customer["id"], legal_entity_id))
     for start in range(0, len(inputs), ASSIGNMENT_CHUNK):
         results = customer_assignments_bulk_upsert(
-            tenant=tenant, segment_id=segment_id, elements=inputs[start : start + ASSIGNMENT_CHUNK]
+            tenant=tenant,
+            segment_id=segment_id,
+            elements=list(enumerate(inputs[start : start + ASSIGNMENT_CHUNK], start=1)),
         )
         for result in results:
             result_index = start + result.index
@@ -312,7 +314,7 @@ def _import_items(tenant: Tenant, segment_id: str, elements: list[Any]) -> None:
                 tenant=tenant,
                 segment_id=segment_id,
                 type=item_type,
-                elements=[element for _, element in chunk],
+                elements=list(enumerate((element for _, element in chunk), start=1)),
             )
             for result in results:
                 if result.code >= 300:

@@ -15,6 +15,7 @@ from rest_framework import serializers
 from segments.api.serializers.segments import MetadataInputSerializer, StrictSerializer
 from segments.services.assignments import WriteFields
 from segmentservice.api.errors import validation_message
+from segmentservice.bulk import BulkItemResult
 from segmentservice.exceptions import ValidationFailed
 
 
@@ -54,22 +55,25 @@ def elements_input(
     serializer_class: type[serializers.Serializer],
     elements: list[Any],
     build: Callable[[Any], Any],
-) -> list[Any]:
-    """Validate bulk elements in order: each one's built input, or a ValidationFailed naming
-    its problems. One serializer serves all elements.
+) -> tuple[list[tuple[int, Any]], list[BulkItemResult]]:
+    """Validate bulk elements in order: the valid ones as `(index, built input)` pairs for
+    the service, the others as 400 results naming their problems. One serializer serves
+    all elements.
 
     Building a serializer deep-copies its declared fields, which cost more than validating
     an element; validation keeps no state but its result, reset before each element.
     """
     serializer = serializer_class(context={"element": True})
-    inputs: list[Any] = []
-    for element in elements:
+    inputs: list[tuple[int, Any]] = []
+    failures: list[BulkItemResult] = []
+    for index, element in enumerate(elements, start=1):
         for attribute in ("_validated_data", "_errors", "_data"):
             serializer.__dict__.pop(attribute, None)
         serializer.initial_data = element
         if serializer.is_valid():
-            inputs.append(build(serializer))
+            inputs.append((index, build(serializer)))
         else:
             message, details = validation_message(serializer.errors)
-            inputs.append(ValidationFailed(message, details=details))
-    return inputs
+            error = ValidationFailed(message, details=details)
+            failures.append(BulkItemResult.failed(index=index, error=error))
+    return inputs, failures

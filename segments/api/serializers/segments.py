@@ -2,7 +2,8 @@
 
 Inputs are strict: an unknown field is a 400 naming it, types are not coerced ("5" is not a
 version, 5 is not a siteCode). They produce the services' internal values
-(`SegmentFields`, `SegmentWrite`, `SegmentChange`), so the rules live in one place.
+(`SegmentFields`, `SegmentWrite`, `SegmentChange`); the rules a segment must satisfy are
+the service's (`segment_problems`), checked once, where it writes.
 
 A create or upsert body, with its localized fields as maps, or as plain strings in the
 `Content-Language` (default: the tenant's default language):
@@ -31,7 +32,6 @@ from segments.services.segments import (
     SegmentChange,
     SegmentFields,
     SegmentWrite,
-    segment_id_check,
 )
 from segmentservice.api.errors import validation_message
 from segmentservice.api.languages import localize, localized_input
@@ -185,6 +185,8 @@ class StrictSerializer(serializers.Serializer):
 class ValidityInputSerializer(StrictSerializer):
     """`{"from", "to"}`: ISO 8601 instants, either optional; `from` before `to`."""
 
+    # The order of the ends is a rule of the service's (segment_problems), checked there.
+
     # `from` is a Python keyword, hence the rename in get_fields.
     from_ = InstantField(required=False, allow_null=True)
     to = InstantField(required=False, allow_null=True)
@@ -194,13 +196,6 @@ class ValidityInputSerializer(StrictSerializer):
         fields = super().get_fields()
         fields["from"] = fields.pop("from_")
         return fields
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        """`from` must come before `to`."""
-        start, end = attrs.get("from"), attrs.get("to")
-        if start and end and start >= end:
-            raise serializers.ValidationError({"from": "must be before validity.to."})
-        return attrs
 
 
 class MetadataInputSerializer(StrictSerializer):
@@ -246,32 +241,19 @@ class SegmentInputSerializer(StrictSerializer):
     metadata = MetadataInputSerializer(required=False, allow_null=True)
 
     def validate_id(self, value: str) -> str:
-        """A usable id; in a PUT or PATCH, the id of the path."""
-        try:
-            segment_id_check(value)
-        except ValidationFailed as exc:
-            raise serializers.ValidationError(exc.message.removeprefix("id ")) from None
+        """In a PUT or PATCH, the id of the path (the service checks the id's rules)."""
         path_id = self.context.get("path_id")
         if path_id is not None and value != path_id:
             raise serializers.ValidationError(f"must be the id in the path ({path_id}).")
         return value
 
     def validate_name(self, value: Any) -> Any:
-        """A localized text in the tenant's languages, in at least one language."""
-        value = self._localized(value, "name")
-        if not value.values:
-            raise serializers.ValidationError("give the name in at least one language.")
-        return value
+        """A localized text in the tenant's languages."""
+        return self._localized(value, "name")
 
     def validate_description(self, value: Any) -> Any:
         """A localized text in the tenant's languages, or nothing."""
         return None if value is None else self._localized(value, "description")
-
-    def validate_siteCode(self, value: str) -> str:
-        """A non-blank site code."""
-        if not value.strip():
-            raise serializers.ValidationError("This field may not be blank.")
-        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         """A bulk upsert element names its segment."""
@@ -358,6 +340,19 @@ def segment_writes(
             )
         )
     return writes, failures
+
+
+def segment_ids_input(elements: list[Any]) -> tuple[list[tuple[int, str]], list[BulkItemResult]]:
+    """Bulk delete elements: the segment ids as `(index, id)` pairs, the others as 400 results."""
+    segment_ids: list[tuple[int, str]] = []
+    failures: list[BulkItemResult] = []
+    for index, element in enumerate(elements, start=1):
+        if isinstance(element, str) and element:
+            segment_ids.append((index, element))
+            continue
+        error = ValidationFailed("Each element must be a segment id (a non-empty string).")
+        failures.append(BulkItemResult.failed(index=index, error=error))
+    return segment_ids, failures
 
 
 # --- PATCH -------------------------------------------------------------------------------------

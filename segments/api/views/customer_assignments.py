@@ -39,6 +39,7 @@ from segmentservice.api.schema import (
     SEARCH_BODY,
     errors,
 )
+from segmentservice.bulk import bulk_merge
 
 TAGS = ["Customers Assignments"]
 # Without `sort`: by customer id, the B2C assignment before the B2B ones, then legal entity.
@@ -236,7 +237,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
     @action(detail=False, methods=["put"], url_path="bulk", url_name="bulk")
     def bulk_upsert(self, request: Request, tenant: str, segment_id: str) -> Response:
         """PUT /segments/{segmentId}/customers/bulk: 207, one entry per element."""
-        elements = elements_input(
+        elements, failures = elements_input(
             CustomerAssignmentBulkInputSerializer,
             bulk_elements(request.data),
             lambda s: s.bulk_input(),
@@ -244,7 +245,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         results = customer_assignments_bulk_upsert(
             tenant=self.tenant, segment_id=segment_id, elements=elements
         )
-        return bulk_response(results, with_id=False)
+        return bulk_response(bulk_merge(failures, results), with_id=False)
 
     @bulk_upsert.mapping.delete
     @extend_schema(
@@ -256,10 +257,10 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
     )
     def bulk_destroy(self, request: Request, tenant: str, segment_id: str) -> Response:
         """DELETE /segments/{segmentId}/customers/bulk: `[{"customerId", "legalEntityId"?}]`."""
-        keys = elements_input(
+        keys, failures = elements_input(
             CustomerAssignmentKeyInputSerializer, bulk_elements(request.data), lambda s: s.key()
         )
         results = customer_assignments_bulk_delete(
             tenant=self.tenant, segment_id=segment_id, keys=keys
         )
-        return bulk_response(results, with_id=False)
+        return bulk_response(bulk_merge(failures, results), with_id=False)

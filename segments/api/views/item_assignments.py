@@ -52,6 +52,7 @@ from segmentservice.api.schema import (
     SEARCH_BODY,
     errors,
 )
+from segmentservice.bulk import BulkItemResult, bulk_merge
 from segmentservice.exceptions import ValidationFailed
 
 TAGS = ["Items Assignments"]
@@ -276,13 +277,13 @@ class ItemAssignmentViewSet(ItemRowsViewSet):
     def bulk_upsert(self, request: Request, tenant: str, segment_id: str, type: str) -> Response:
         """PUT /segments/{segmentId}/items/{type}/bulk: `[{"id", "mixins", "metadata"}]`."""
         item_type = item_type_parse(type)
-        elements = elements_input(
+        elements, failures = elements_input(
             ItemAssignmentBulkInputSerializer, bulk_elements(request.data), lambda s: s.bulk_input()
         )
         results = item_assignments_bulk_upsert(
             tenant=self.tenant, segment_id=segment_id, type=item_type, elements=elements
         )
-        return bulk_response(results, with_id=False)
+        return bulk_response(bulk_merge(failures, results), with_id=False)
 
     @bulk_upsert.mapping.delete
     @extend_schema(
@@ -296,18 +297,18 @@ class ItemAssignmentViewSet(ItemRowsViewSet):
     def bulk_destroy(self, request: Request, tenant: str, segment_id: str, type: str) -> Response:
         """DELETE /segments/{segmentId}/items/{type}/bulk: `["id1", "id2"]`."""
         item_type = item_type_parse(type)
-        item_ids = []
-        for element in bulk_elements(request.data):
+        item_ids, failures = [], []
+        for index, element in enumerate(bulk_elements(request.data), start=1):
             item_id = item_id_input(element)
-            item_ids.append(
-                item_id
-                if item_id is not None
-                else ValidationFailed(
-                    f"Each element must be an item id (a non-empty string), not "
-                    f"{json.dumps(element)[:100]}."
-                )
+            if item_id is not None:
+                item_ids.append((index, item_id))
+                continue
+            error = ValidationFailed(
+                f"Each element must be an item id (a non-empty string), not "
+                f"{json.dumps(element)[:100]}."
             )
+            failures.append(BulkItemResult.failed(index=index, error=error))
         results = item_assignments_bulk_delete(
             tenant=self.tenant, segment_id=segment_id, type=item_type, item_ids=item_ids
         )
-        return bulk_response(results, with_id=False)
+        return bulk_response(bulk_merge(failures, results), with_id=False)

@@ -34,6 +34,7 @@ from segments.api.serializers.segments import (
     SegmentSerializer,
     match_input,
     segment_document,
+    segment_ids_input,
     segment_input,
     segment_patch_change,
     segment_writes,
@@ -64,6 +65,7 @@ from segmentservice.api.schema import (
     errors,
 )
 from segmentservice.api.serializers import BulkResultSerializer, IdResponseSerializer
+from segmentservice.bulk import bulk_merge
 
 TAGS = ["Segments"]
 CUSTOMER_FILTERS = [
@@ -342,7 +344,7 @@ class SegmentViewSet(TenantScopedViewSet):
         elements = bulk_elements(request.data)
         writes, failures = segment_writes(elements, context=self.input_context(BULK_CREATE))
         results = segments_bulk_create(tenant=self.tenant, writes=writes)
-        return bulk_response(sorted([*failures, *results], key=lambda r: r.index))
+        return bulk_response(bulk_merge(failures, results))
 
     @bulk_create.mapping.put
     @extend_schema(
@@ -360,7 +362,7 @@ class SegmentViewSet(TenantScopedViewSet):
         elements = bulk_elements(request.data)
         writes, failures = segment_writes(elements, context=self.input_context(BULK_UPSERT))
         results = segments_bulk_upsert(tenant=self.tenant, writes=writes)
-        return bulk_response(sorted([*failures, *results], key=lambda r: r.index))
+        return bulk_response(bulk_merge(failures, results))
 
     @bulk_create.mapping.delete
     @extend_schema(
@@ -374,10 +376,10 @@ class SegmentViewSet(TenantScopedViewSet):
     )
     def bulk_delete(self, request: Request, tenant: str) -> Response:
         """DELETE /segments/bulk[?forceDelete=true]."""
-        segment_ids = bulk_elements(request.data)
+        segment_ids, failures = segment_ids_input(bulk_elements(request.data))
         force = query_flag(request, "forceDelete")
         results = segments_bulk_delete(tenant=self.tenant, segment_ids=segment_ids, force=force)
-        return bulk_response(results)
+        return bulk_response(bulk_merge(failures, results))
 
     # --- match ----------------------------------------------------------------------------
 

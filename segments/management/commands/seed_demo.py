@@ -147,7 +147,7 @@ class Command(ActorCommand):
                         tenant=tenant,
                         segment_id=segment_id,
                         type=ItemType.PRODUCT,
-                        elements=[_item_input(p.external_id) for p in picked],
+                        elements=[(i, _item_input(p.external_id)) for i, p in enumerate(picked, 1)],
                     )
                 )
                 item_count += _created(
@@ -155,7 +155,7 @@ class Command(ActorCommand):
                         tenant=tenant,
                         segment_id=segment_id,
                         type=ItemType.CATEGORY,
-                        elements=[_item_input(rng.choice(categories).external_id)],
+                        elements=[(1, _item_input(rng.choice(categories).external_id))],
                     )
                 )
                 bar.update(1)

@@ -45,12 +45,12 @@ WRITES = {
         lambda client: client.put(
             f"{BASE}/gold/customers/bulk", [{"customerId": "c1"}], format="json"
         ),
-        "segments.services.customer_assignments",
+        "segments.services.assignment_pipeline",
         lambda: CustomerAssignment.objects.all(),
     ),
     "item assignments bulk PUT": (
         lambda client: client.put(f"{BASE}/gold/items/product/bulk", [{"id": "p1"}], format="json"),
-        "segments.services.item_assignments",
+        "segments.services.assignment_pipeline",
         lambda: ItemAssignment.objects.all(),
     ),
     "segment PUT": (
