@@ -1,9 +1,9 @@
-"""What every kind of assignment does alike, one case per kind (the `kind` fixture).
+"""What every kind of assignment does alike, one at a time and in bulk, once per kind.
 
 Customer and item assignments share their upsert, version, delete, list and scope rules;
 each case here runs once per kind. What only one kind has (B2B, item types, legal
-entities, localized items) stays in test_customer_assignments.py and
-test_item_assignments.py. A new kind of assignment is one more `Kind` below.
+entities, localized items) stays in test_customer_assignments*.py and
+test_item_assignments*.py. A new kind of assignment is one more `Kind` below.
 """
 
 from __future__ import annotations
@@ -43,8 +43,14 @@ class Kind:
     list_counts: str
     # The path of one assignment under the collection, from the assigned record's id.
     path: Callable[[str], tuple[str, ...]]
-    # Assign a new record of this id to the segment (keyword fields go to the row).
-    assign: Callable[..., Any]
+    # Make a record of this id that can be assigned.
+    make: Callable[[Tenant, str], Any]
+    # Assign a record to a segment (keyword fields go to the row).
+    link: Callable[..., Any]
+    # The collection's bulk path and one element of a bulk PUT and of a bulk DELETE.
+    bulk: str
+    element: Callable[..., Any]
+    delete_element: Callable[[str], Any]
     # Assign the n-th of a varied mix of rows (B2C and B2B; products and categories).
     assign_varied: Callable[[Segment, Tenant, int], Any]
     # The assigned record's id in a rendered assignment.
@@ -54,6 +60,13 @@ class Kind:
 
     def url(self, segment_id: str, *rest: str) -> str:
         return "/".join([BASE, segment_id, self.collection, *rest])
+
+    def bulk_url(self, segment_id: str = "seg1") -> str:
+        return self.url(segment_id, self.bulk)
+
+    def assign(self, segment: Segment, record_id: str, **fields: Any) -> Any:
+        """Assign a new record of this id to the segment (`fields` go to the row)."""
+        return self.link(segment, self.make(segment.tenant, record_id), **fields)
 
     def one(self, segment_id: str, record_id: str) -> str:
         return self.url(segment_id, *self.path(record_id))
@@ -79,9 +92,11 @@ CUSTOMER = Kind(
     updated=EventType.CUSTOMER_ASSIGNMENT_UPDATED,
     list_counts="customer_assignments.list",
     path=lambda record_id: (record_id,),
-    assign=lambda segment, record_id, **fields: assign_customer(
-        segment, make_customer(segment.tenant, record_id), **fields
-    ),
+    make=make_customer,
+    link=assign_customer,
+    bulk="bulk",
+    element=lambda record_id, **fields: {"customerId": record_id, **fields},
+    delete_element=lambda record_id: {"customerId": record_id},
     assign_varied=_assign_varied_customer,
     listed_id=lambda body: body["customer"]["id"],
     stale=lambda record_id, have, sent: (
@@ -100,9 +115,11 @@ ITEM = Kind(
     updated=EventType.ITEM_ASSIGNMENT_UPDATED,
     list_counts="item_assignments.list",
     path=lambda record_id: ("PRODUCT", record_id),
-    assign=lambda segment, record_id, **fields: assign_product(
-        segment, make_product(segment.tenant, record_id), **fields
-    ),
+    make=make_product,
+    link=assign_product,
+    bulk="PRODUCT/bulk",
+    element=lambda record_id, **fields: {"id": record_id, **fields},
+    delete_element=lambda record_id: record_id,
     assign_varied=_assign_varied_item,
     listed_id=lambda body: body["item"]["id"],
     stale=lambda record_id, have, sent: (
@@ -231,3 +248,79 @@ class TestTenantIsolation:
         ):
             assert response.status_code == 403
         assert kind.model.objects.get().version == 1
+
+
+@pytest.mark.django_db
+class TestBulkUpsert:
+    def test_a_stale_version_is_a_409_entry_and_leaves_that_row_alone(
+        self, kind, tenant, segment, manage_client
+    ):
+        kind.assign(segment, "r0", version=5, mixins={"keep": 1})
+        kind.make(tenant, "r1")
+        body = [kind.element("r0", mixins={}, metadata={"version": 4}), kind.element("r1")]
+        response = manage_client.put(kind.bulk_url(), body, format="json")
+        assert response.status_code == 207
+        assert response.json() == [
+            {"index": 1, "code": 409, "status": "Conflict", "message": kind.stale("r0", 5, 4)},
+            {"index": 2, "code": 201, "status": "Created"},
+        ]
+        row = kind.model.objects.get(version=5)
+        assert row.mixins == {"keep": 1}
+        assert kind.model.objects.count() == 2
+
+    @pytest.mark.parametrize(
+        ("shape", "message"),
+        [
+            ("object", "The request body must be a JSON array."),
+            ("empty", "The request body is an empty array; send 1 to 200 elements."),
+            ("201", "The request has 201 elements; at most 200 are allowed."),
+        ],
+    )
+    def test_whole_request_problems_are_400(self, kind, segment, manage_client, shape, message):
+        element = kind.element("r0")
+        body = {"object": element, "empty": [], "201": [element] * 201}[shape]
+        response = manage_client.put(kind.bulk_url(), body, format="json")
+        assert response.status_code == 400
+        assert response.json() == {"code": 400, "status": "Bad Request", "message": message}
+        assert not kind.model.objects.exists()
+
+    def test_unknown_segment_is_404(self, kind, segment, manage_client):
+        response = manage_client.put(kind.bulk_url("nope"), [kind.element("r0")], format="json")
+        assert response.status_code == 404
+        assert response.json()["message"] == "The segment with id nope has not been found."
+
+    def test_read_scope_and_other_tenants_are_403(
+        self, kind, tenant, segment, read_client, other_tenant, make_client
+    ):
+        kind.make(tenant, "r0")
+        body = [kind.element("r0")]
+        assert read_client.put(kind.bulk_url(), body, format="json").status_code == 403
+        other = make_client(other_tenant, READ, MANAGE)
+        assert other.put(kind.bulk_url(), body, format="json").status_code == 403
+        assert not kind.model.objects.exists()
+
+
+@pytest.mark.django_db
+class TestBulkDelete:
+    def test_over_two_hundred_is_400_and_deletes_nothing(self, kind, segment, manage_client):
+        kind.assign(segment, "r0")
+        body = [kind.delete_element("r0")] * 201
+        response = manage_client.delete(kind.bulk_url(), body, format="json")
+        assert response.status_code == 400
+        assert response.json()["message"] == (
+            "The request has 201 elements; at most 200 are allowed."
+        )
+        assert kind.model.objects.count() == 1
+
+    def test_unknown_segment_is_404(self, kind, segment, manage_client):
+        body = [kind.delete_element("r0")]
+        response = manage_client.delete(kind.bulk_url("nope"), body, format="json")
+        assert response.status_code == 404
+        assert response.json()["message"] == "The segment with id nope has not been found."
+
+    def test_another_tenant_is_403(self, kind, segment, other_tenant, make_client):
+        kind.assign(segment, "r0")
+        client = make_client(other_tenant, READ, MANAGE)
+        body = [kind.delete_element("r0")]
+        assert client.delete(kind.bulk_url(), body, format="json").status_code == 403
+        assert kind.model.objects.count() == 1
