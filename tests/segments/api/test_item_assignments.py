@@ -8,7 +8,6 @@ import pytest
 
 from segments.choices import EventType, ItemType
 from segments.models import Event, ItemAssignment
-from tests.conftest import MANAGE, READ
 from tests.factories import (
     assign_category,
     assign_product,
@@ -69,49 +68,6 @@ class TestUpsert:
             "PRODUCT",
         ]
 
-    def test_put_on_an_existing_one_replaces_it_with_a_new_version(self, world, manage_client):
-        segment, hammer, _, _ = world
-        row = assign_product(segment, hammer, mixins={"old": 1})
-        before = row.modified_at
-        response = manage_client.put(
-            url("seg1", "PRODUCT", "12468504"),
-            {"metadata": {"version": 1, "mixins": {"m": "https://x"}}},
-            format="json",
-        )
-        assert response.status_code == 204
-        row.refresh_from_db()
-        assert (row.version, row.mixins, row.metadata_mixins) == (2, {}, {"m": "https://x"})
-        assert row.modified_at > before
-        assert Event.objects.get().type == EventType.ITEM_ASSIGNMENT_UPDATED
-
-    def test_a_stale_version_is_409_and_writes_nothing(self, world, manage_client):
-        segment, hammer, _, _ = world
-        assign_product(segment, hammer, version=4, mixins={"keep": 1})
-        response = manage_client.put(
-            url("seg1", "PRODUCT", "12468504"), {"metadata": {"version": 3}}, format="json"
-        )
-        assert response.status_code == 409
-        assert response.json() == {
-            "code": 409,
-            "status": "Conflict",
-            "message": "The resource you are attempting to access has changed: the product "
-            "assignment 12468504 is at version 4, not 3.",
-        }
-        row = ItemAssignment.objects.get()
-        assert (row.version, row.mixins) == (4, {"keep": 1})
-        assert not Event.objects.exists()
-
-    def test_a_get_body_sent_back_is_accepted(self, world, manage_client, read_client):
-        segment, hammer, _, _ = world
-        assign_product(segment, hammer)
-        body = read_client.get(url("seg1", "PRODUCT", "12468504")).json()
-        body["mixins"] = {"b": 2}
-        assert (
-            manage_client.put(url("seg1", "PRODUCT", "12468504"), body, format="json").status_code
-            == 204
-        )
-        assert ItemAssignment.objects.get().mixins == {"b": 2}
-
     def test_unknown_product_is_400_naming_it(self, world, manage_client):
         response = manage_client.put(url("seg1", "PRODUCT", "nothing"))
         assert response.status_code == 400
@@ -147,9 +103,6 @@ class TestUpsert:
         response = manage_client.put(url("seg1", "PRODUCT", "x1"), {"mixinz": {}}, format="json")
         assert response.status_code == 400
         assert response.json()["message"] == "mixinz: Unknown field."
-
-    def test_read_scope_cannot_write(self, world, read_client):
-        assert read_client.put(url("seg1", "PRODUCT", "x1")).status_code == 403
 
 
 @pytest.mark.django_db
@@ -217,21 +170,8 @@ class TestDelete:
             "seg1/PRODUCT/x1",
         )
 
-    def test_delete_of_a_missing_assignment_is_404_json(self, world, manage_client):
-        response = manage_client.delete(url("seg1", "PRODUCT", "x1"))
-        assert response.status_code == 404
-        assert response.json()["message"] == (
-            "The product with id x1 is not assigned to the segment with id seg1."
-        )
-
     def test_delete_with_a_bad_type_is_400(self, world, manage_client):
         assert manage_client.delete(url("seg1", "thing", "x1")).status_code == 400
-
-    def test_read_scope_cannot_delete(self, world, read_client):
-        segment, hammer, _, _ = world
-        assign_product(segment, hammer)
-        assert read_client.delete(url("seg1", "PRODUCT", "12468504")).status_code == 403
-        assert ItemAssignment.objects.count() == 1
 
 
 @pytest.mark.django_db
@@ -265,16 +205,6 @@ class TestListAndSearch:
         assign_product(make_segment(tenant, "seg2"), product_x)
         assert [a["item"]["id"] for a in read_client.get(url("seg2")).json()] == ["x1"]
 
-    def test_list_pages_and_counts(self, tenant, read_client):
-        segment = make_segment(tenant, "seg1")
-        for n in range(5):
-            assign_product(segment, make_product(tenant, f"p{n}"))
-        response = read_client.get(
-            url("seg1"), {"pageSize": 2, "pageNumber": 3}, HTTP_X_TOTAL_COUNT="true"
-        )
-        assert [a["item"]["id"] for a in response.json()] == ["p4"]
-        assert response["X-Total-Count"] == "5"
-
     def test_a_page_number_past_any_list_is_400_not_a_database_error(self, world, read_client):
         response = read_client.get(url("seg1"), {"pageNumber": "99999999999999999999"})
         assert response.status_code == 400
@@ -302,22 +232,6 @@ class TestListAndSearch:
     def test_unknown_segment_is_404(self, world, read_client):
         assert read_client.get(url("nope")).status_code == 404
         assert read_client.post(url("nope", "search"), {}, format="json").status_code == 404
-
-    def test_list_costs_the_same_queries_for_one_row_and_many(
-        self, tenant, read_client, django_assert_max_num_queries
-    ):
-        segment = make_segment(tenant, "seg1")
-        assign_product(segment, make_product(tenant, "first"))
-        # Tenant, segment, the page.
-        with django_assert_max_num_queries(3):
-            assert len(read_client.get(url("seg1")).json()) == 1
-        for n in range(30):
-            if n % 2:
-                assign_product(segment, make_product(tenant, f"p{n:02d}"))
-            else:
-                assign_category(segment, make_category(tenant, f"c{n:02d}"))
-        with django_assert_max_num_queries(3):
-            assert len(read_client.get(url("seg1")).json()) == 31
 
 
 @pytest.mark.django_db
@@ -419,20 +333,6 @@ class TestRoutes:
 
 @pytest.mark.django_db
 class TestTenantIsolation:
-    def test_another_tenants_token_is_403(self, world, other_tenant, make_client):
-        segment, hammer, _, _ = world
-        assign_product(segment, hammer)
-        client = make_client(other_tenant, READ, MANAGE)
-        for response in (
-            client.get(url("seg1")),
-            client.post(url("seg1", "search"), {}, format="json"),
-            client.get(url("seg1", "PRODUCT", "12468504")),
-            client.put(url("seg1", "PRODUCT", "12468504")),
-            client.delete(url("seg1", "PRODUCT", "12468504")),
-        ):
-            assert response.status_code == 403
-        assert ItemAssignment.objects.get().version == 1
-
     def test_another_tenants_catalogue_is_unknown_here(self, world, other_tenant, manage_client):
         make_product(other_tenant, "theirs")
         response = manage_client.put(url("seg1", "PRODUCT", "theirs"))
