@@ -51,7 +51,7 @@ from segments.services.segments import (
     segments_set_status,
 )
 from segments.services.transfer import export_json_chunks
-from segmentservice.api.timestamps import format_instant
+from segmentservice.formats import format_instant
 from tenants.admin_scoping import visible_tenant_list
 from tenants.models import Tenant
 

@@ -40,7 +40,7 @@ from segments.models import (
     Product,
     ProductCategory,
 )
-from segmentservice.api.parsers import unstorable_text
+from segmentservice.formats import unstorable_text
 from tenants.models import Tenant
 
 # Sections of the document, in the order they are written (later ones refer to earlier ones).

@@ -27,10 +27,13 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from segments.api.serializers.customer_assignments import customer_assignment_document
-from segments.api.serializers.item_assignments import item_assignment_document
-from segments.api.serializers.segments import UPSERT, segment_document, segment_input
+from segments.api.serializers.segments import UPSERT, segment_input
 from segments.choices import AssignmentType, ItemType
+from segments.documents import (
+    customer_assignment_document,
+    item_assignment_document,
+    segment_document,
+)
 from segments.models import CustomerAssignment, ItemAssignment, Segment
 from segments.services.assignments import WriteFields
 from segments.services.customer_assignments import (
@@ -39,8 +42,8 @@ from segments.services.customer_assignments import (
 )
 from segments.services.item_assignments import ItemAssignmentInput, item_assignments_bulk_upsert
 from segments.services.segments import segment_upsert
-from segmentservice.api.timestamps import format_instant
 from segmentservice.exceptions import ServiceError, ValidationFailed
+from segmentservice.formats import format_instant
 from tenants.models import Tenant
 
 FORMAT = "customer-segments/v1"

@@ -65,7 +65,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from segments.models import Event, WebhookEndpoint
-from segmentservice.api.timestamps import format_instant
+from segmentservice.formats import format_instant
 
 logger = logging.getLogger(__name__)
 
