@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from django.utils.dateparse import parse_datetime
+
 from segmentservice.exceptions import ValidationFailed
 
 # --- instants ------------------------------------------------------------------------------------
@@ -31,6 +33,21 @@ def format_instant(value: datetime | None) -> str | None:
         return None
     value = value.astimezone(UTC)
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def parse_instant(text: Any) -> datetime | None:
+    """An aware UTC datetime from an ISO 8601 string (naive is taken as UTC); None if it is not one."""
+    if not isinstance(text, str):
+        return None
+    try:
+        value = parse_datetime(text)
+    except ValueError:
+        return None
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 # --- text a database can store -------------------------------------------------------------------
