@@ -29,6 +29,8 @@ from segments.documents import (
 )
 from segments.models import CustomerAssignment, ItemAssignment
 from segments.selectors.categories import CategoryRow, CategoryTreeNode
+from segments.selectors.customer_assignments import customer_assignment_list
+from segments.selectors.item_assignments import item_assignment_list
 from tests.factories import (
     assign_category,
     assign_customer,
@@ -122,7 +124,9 @@ class TestDocumentsMatchTheirSerializers:
         bare_b2b = assign_customer(segment, nameless, nameless_company)
 
         rows = CustomerAssignment.objects.select_related("customer", "legal_entity")
-        for row in rows.filter(pk__in=[b2b.pk, b2c.pk, bare_b2b.pk]):
+        listed = list(customer_assignment_list(tenant=tenant, segment=segment))
+        assert len(listed) == 3
+        for row in [*rows.filter(pk__in=[b2b.pk, b2c.pk, bare_b2b.pk]), *listed]:
             document = customer_assignment_document(row)
             assert problems(document, CustomerAssignmentSerializer()) == []
         assert (
@@ -143,10 +147,13 @@ class TestDocumentsMatchTheirSerializers:
             assign_category(segment, category),
         ]
 
+        # Fresh from a write (related rows), and as lists read them (annotated columns).
         fetched = ItemAssignment.objects.select_related("segment", "product", "category")
-        for row in fetched.filter(pk__in=[row.pk for row in rows]):
+        listed = item_assignment_list(tenant=tenant, segment=segment)
+        for row in [*fetched.filter(pk__in=[row.pk for row in rows]), *listed]:
             document = item_assignment_document(row, languages=languages, default_language="en")
             assert problems(document, ItemAssignmentSerializer()) == []
+        assert len(listed) == 3
 
     def test_category_tree_with_every_member_and_with_none(self, tenant, languages):
         def row(external_id: str, **columns: Any) -> CategoryRow:
