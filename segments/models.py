@@ -10,7 +10,7 @@ which look rows up by those ids alone.
 
 from __future__ import annotations
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 from django.utils import timezone
 
@@ -359,6 +359,19 @@ class Event(models.Model):
         return f"{self.type} {self.resource_id}"
 
 
+def event_log_position() -> str:
+    """The event log's position now: which writing transactions have committed.
+
+    PostgreSQL: the snapshot, e.g. "1203:1207:1204,1205"; SQLite: the highest event id.
+    """
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_current_snapshot()::text")
+        else:
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {Event._meta.db_table}")
+        return str(cursor.fetchone()[0])
+
+
 class WebhookEndpoint(models.Model):
     """A URL that receives the tenant's change events, signed with its secret, in order."""
 
@@ -403,8 +416,5 @@ class WebhookEndpoint(models.Model):
     def save(self, *args, **kwargs) -> None:
         """A new endpoint starts with the events recorded after it was created."""
         if self._state.adding and not self.delivered_through:
-            # Imported here: the delivery service imports this module.
-            from segments.services.webhooks import event_log_position
-
             self.delivered_through = event_log_position()
         super().save(*args, **kwargs)

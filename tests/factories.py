@@ -19,7 +19,7 @@ from segments.models import (
     Segment,
     Versioned,
 )
-from segmentservice.api.timestamps import format_instant
+from segmentservice.formats import format_instant
 from tenants.models import Tenant
 
 _counter = itertools.count(1)

@@ -39,19 +39,19 @@ from segments.admin.common import (
     text_in,
 )
 from segments.admin.forms import ServiceForm, ServiceFormAdminMixin
-from segments.api.serializers.segments import CREATE, UPSERT, segment_input
 from segments.choices import ItemType, SegmentStatus
 from segments.models import CustomerAssignment, ItemAssignment, Segment
 from segments.selectors.admin import segments_annotated
 from segments.selectors.segments import effective_q
 from segments.services.segments import (
+    SegmentFields,
     segment_create,
     segment_upsert,
     segments_force_delete,
     segments_set_status,
 )
 from segments.services.transfer import export_json_chunks
-from segmentservice.api.timestamps import format_instant
+from segmentservice.formats import format_instant, localized_input
 from tenants.admin_scoping import visible_tenant_list
 from tenants.models import Tenant
 
@@ -137,55 +137,48 @@ class SegmentForm(LocalizedFormMixin, ServiceForm):
             self.add_error("valid_to", "The end of validity must come after its start.")
         return cleaned
 
-    def document(self) -> dict[str, Any]:
-        """The `SegmentUpsert` body this form describes."""
+    def segment_fields(self, tenant: Tenant) -> SegmentFields:
+        """The segment content this form describes, its texts in languages `tenant` allows."""
         data = self.cleaned_data
-        body: dict[str, Any] = {
-            "name": self.localized_map("name"),
-            "status": data["status"],
-            "siteCode": data["site_code"],
-        }
         description = self.localized_map("description")
-        if description:
-            body["description"] = description
-        validity = {}
-        if data.get("valid_from"):
-            validity["from"] = format_instant(data["valid_from"])
-        if data.get("valid_to"):
-            validity["to"] = format_instant(data["valid_to"])
-        if validity:
-            body["validity"] = validity
-        if data.get("mixins"):
-            body["mixins"] = data["mixins"]
-        metadata: dict[str, Any] = {}
-        if data.get("version") is not None:
-            metadata["version"] = data["version"]
-        if data.get("metadata_mixins"):
-            metadata["mixins"] = data["metadata_mixins"]
-        if metadata:
-            body["metadata"] = metadata
-        return body
+        return SegmentFields(
+            name=self._allowed(tenant, "name", self.localized_map("name")),
+            description=self._allowed(tenant, "description", description) if description else {},
+            site_code=data["site_code"],
+            status=data["status"],
+            valid_from=data.get("valid_from"),
+            valid_to=data.get("valid_to"),
+            mixins=data.get("mixins") or {},
+            metadata_mixins=data.get("metadata_mixins") or {},
+        )
+
+    @staticmethod
+    def _allowed(tenant: Tenant, field: str, values: dict[str, str]) -> dict[str, str]:
+        # The languages rule of a write, as the API applies it to a map.
+        return localized_input(
+            values,
+            field=field,
+            language=None,
+            allowed=tenant.languages,
+            default=tenant.default_language,
+        ).values
 
     def save_through_service(self) -> Segment:
-        """Validate as `POST`/`PUT` do, then `segment_create` or `segment_upsert` (with the version)."""
-        body = self.document()
+        """`segment_create` or `segment_upsert` (with the version), as `POST`/`PUT` do."""
         if self.instance.pk:
-            tenant, segment_id = self.instance.tenant, self.instance.external_id
-            context = {"tenant": tenant, "content_language": None, "mode": UPSERT}
-            write = segment_input(body, context={**context, "path_id": segment_id})
+            tenant = self.instance.tenant
             return segment_upsert(
                 tenant=tenant,
-                segment_id=segment_id,
-                fields=write.fields,
-                expected_version=write.expected_version,
+                segment_id=self.instance.external_id,
+                fields=self.segment_fields(tenant),
+                expected_version=self.cleaned_data.get("version"),
             ).segment
         tenant = self.cleaned_data["tenant"]
-        if self.cleaned_data.get("external_id"):
-            body["id"] = self.cleaned_data["external_id"]
-        write = segment_input(
-            body, context={"tenant": tenant, "content_language": None, "mode": CREATE}
+        return segment_create(
+            tenant=tenant,
+            fields=self.segment_fields(tenant),
+            segment_id=self.cleaned_data.get("external_id") or None,
         )
-        return segment_create(tenant=tenant, fields=write.fields, segment_id=write.segment_id)
 
 
 # --- the admin -----------------------------------------------------------------------------------

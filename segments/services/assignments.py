@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from segments.documents import metadata_document
 from segments.exceptions import AlreadyExists, SegmentNotFound, VersionConflict
 from segments.models import Segment, Versioned
-from segmentservice.api.timestamps import format_instant
 from segmentservice.bulk import BulkItemResult
 from segmentservice.exceptions import ServiceError
 from tenants.models import Tenant
@@ -69,14 +69,7 @@ def apply_write(row: Versioned, fields: WriteFields, now: datetime) -> None:
 
 def metadata_payload(row: Versioned) -> dict[str, Any]:
     """`metadata` for an event payload, as the API shows it."""
-    metadata: dict[str, Any] = {
-        "createdAt": format_instant(row.created_at),
-        "modifiedAt": format_instant(row.modified_at),
-        "version": row.version,
-    }
-    if row.metadata_mixins:
-        metadata["mixins"] = row.metadata_mixins
-    return metadata
+    return metadata_document(row)
 
 
 def bulk_result(index: int, outcome: UpsertOutcome | ServiceError | None) -> BulkItemResult:

@@ -51,6 +51,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from segments.choices import EventType, SegmentStatus
+from segments.documents import segment_document
 from segments.exceptions import (
     AlreadyExists,
     HasAssignments,
@@ -562,9 +563,6 @@ def _delete(tenant: Tenant, segments: list[Segment]) -> None:
 
 
 def _record(tenant: Tenant, changes: list[tuple[EventType, Segment]]) -> None:
-    # Imported here: the serializer module imports this one for SegmentFields.
-    from segments.api.serializers.segments import segment_document
-
     events_record(
         tenant=tenant,
         events=[

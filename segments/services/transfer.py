@@ -27,20 +27,22 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from segments.api.serializers.customer_assignments import customer_assignment_document
-from segments.api.serializers.item_assignments import item_assignment_document
-from segments.api.serializers.segments import UPSERT, segment_document, segment_input
-from segments.choices import AssignmentType, ItemType
-from segments.models import CustomerAssignment, ItemAssignment, Segment
+from segments.choices import AssignmentType, ItemType, SegmentStatus
+from segments.documents import (
+    customer_assignment_document,
+    item_assignment_document,
+    segment_document,
+)
+from segments.models import EXTERNAL_ID_MAX, CustomerAssignment, ItemAssignment, Segment
 from segments.services.assignments import WriteFields
 from segments.services.customer_assignments import (
     CustomerAssignmentInput,
     customer_assignments_bulk_upsert,
 )
 from segments.services.item_assignments import ItemAssignmentInput, item_assignments_bulk_upsert
-from segments.services.segments import segment_upsert
-from segmentservice.api.timestamps import format_instant
+from segments.services.segments import SegmentFields, segment_upsert
 from segmentservice.exceptions import ServiceError, ValidationFailed
+from segmentservice.formats import format_instant, localized_input, parse_instant
 from tenants.models import Tenant
 
 FORMAT = "customer-segments/v1"
@@ -48,6 +50,10 @@ EXPORT_CHUNK = 200  # segments per round of assignment queries
 ASSIGNMENT_CHUNK = 1000  # assignments per bulk service call
 # metadata keys the server owns; an imported document's are dropped (they describe the source).
 SERVER_METADATA = ("createdAt", "modifiedAt", "version")
+# The members of a segment document (GET /segments/{id}).
+SEGMENT_FIELDS = frozenset(
+    ("id", "name", "description", "validity", "status", "siteCode", "mixins", "metadata")
+)
 
 Progress = Callable[[int], None]
 
@@ -210,10 +216,75 @@ def _import_record(tenant: Tenant, record: Any) -> tuple[bool, int, int]:
 
 
 def _upsert_segment(tenant: Tenant, segment_id: str, body: dict[str, Any]) -> bool:
-    # Validated exactly as a PUT body is, without a version to check (it was the source's).
-    context = {"tenant": tenant, "content_language": None, "mode": UPSERT, "path_id": segment_id}
-    write = segment_input(body, context=context)
-    return segment_upsert(tenant=tenant, segment_id=segment_id, fields=write.fields).created
+    # Without a version to check: it was the source's.
+    fields = _segment_fields(tenant, body)
+    return segment_upsert(tenant=tenant, segment_id=segment_id, fields=fields).created
+
+
+def _segment_fields(tenant: Tenant, body: dict[str, Any]) -> SegmentFields:
+    """The content of an exported segment document; `segment_upsert` checks its rules."""
+    problems = [f"{key}: Unknown field." for key in body if key not in SEGMENT_FIELDS]
+    # A text in one language (a plain string) sets that language and keeps the others.
+    merge_languages: set[str] = set()
+
+    def localized(field: str) -> dict[str, str]:
+        try:
+            value = localized_input(
+                body[field],
+                field=field,
+                language=None,
+                allowed=tenant.languages,
+                default=tenant.default_language,
+            )
+        except ValidationFailed as error:
+            problems.append(error.message)
+            return {}
+        if value.single_language:
+            merge_languages.add(field)
+        return value.values
+
+    def mapping(where: str, value: Any, *, texts: bool = False) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict) or (
+            texts and not all(isinstance(text, str) for text in value.values())
+        ):
+            problems.append(f"{where}: must be an object{' of strings' if texts else ''}.")
+            return {}
+        return value
+
+    if "name" not in body:
+        problems.append("name: This field is required.")
+    name = localized("name") if "name" in body else {}
+    description = localized("description") if body.get("description") is not None else {}
+    site_code = body.get("siteCode")
+    if "siteCode" not in body:
+        problems.append("siteCode: This field is required.")
+    elif not isinstance(site_code, str) or len(site_code) > EXTERNAL_ID_MAX:
+        problems.append(f"siteCode: must be a string of at most {EXTERNAL_ID_MAX} characters.")
+    validity = mapping("validity", body.get("validity"))
+    ends = {}
+    for end in ("from", "to"):
+        text = validity.get(end)
+        ends[end] = parse_instant(text)
+        if text is not None and ends[end] is None:
+            problems.append(f"validity.{end}: must be an ISO 8601 instant.")
+    mixins = mapping("mixins", body.get("mixins"))
+    metadata = mapping("metadata", body.get("metadata"))
+    metadata_mixins = mapping("metadata.mixins", metadata.get("mixins"), texts=True)
+    if problems:
+        raise ValidationFailed(" ".join(problems))
+    return SegmentFields(
+        name=name,
+        description=description,
+        site_code=site_code,
+        status=body.get("status", SegmentStatus.INACTIVE),
+        valid_from=ends["from"],
+        valid_to=ends["to"],
+        mixins=mixins,
+        metadata_mixins=metadata_mixins,
+        merge_languages=frozenset(merge_languages),
+    )
 
 
 def _without_server_metadata(document: dict[str, Any]) -> dict[str, Any]:

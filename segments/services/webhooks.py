@@ -60,12 +60,13 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from segments.models import Event, WebhookEndpoint
-from segmentservice.api.timestamps import format_instant
+from segments.models import Event, WebhookEndpoint, event_log_position
+from segments.selectors.webhooks import events_committed_at, events_not_committed_at
+from segmentservice.formats import format_instant
 
 logger = logging.getLogger(__name__)
 
@@ -124,57 +125,6 @@ def http_send(url: str, body: bytes, headers: dict[str, str]) -> int:
 def backoff_seconds(failures: int) -> int:
     """Delay before the next attempt after `failures` consecutive failures."""
     return min(BACKOFF_BASE_SECONDS * 2 ** max(failures - 1, 0), BACKOFF_MAX_SECONDS)
-
-
-def event_log_position() -> str:
-    """The event log's position now: which writing transactions have committed.
-
-    PostgreSQL: the snapshot, e.g. "1203:1207:1204,1205"; SQLite: the highest event id.
-    """
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_current_snapshot()::text")
-        else:
-            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {Event._meta.db_table}")
-        return str(cursor.fetchone()[0])
-
-
-def _committed_at(position: str) -> Q:
-    """Events whose transaction had committed when `position` was taken."""
-    if connection.vendor != "postgresql":
-        return Q(id__lte=int(position))
-    _xmin, xmax, in_progress = position.split(":")
-    committed = Q(transaction_id__lt=int(xmax))
-    if in_progress:
-        committed &= ~Q(transaction_id__in=[int(x) for x in in_progress.split(",")])
-    return committed
-
-
-def _not_committed_at(position: str) -> Q:
-    """Events whose transaction had not committed when `position` was taken."""
-    if connection.vendor != "postgresql":
-        return Q(id__gt=int(position))
-    xmin, xmax, in_progress = position.split(":")
-    pending = Q(transaction_id__gte=int(xmax))
-    if in_progress:
-        pending |= Q(transaction_id__in=[int(x) for x in in_progress.split(",")])
-    # Every transaction below xmin had ended: a bound an index can use.
-    return Q(transaction_id__gte=int(xmin)) & pending
-
-
-def webhook_endpoint_pending(endpoint: WebhookEndpoint):
-    """The events `endpoint` has still to be sent: those not committed at its delivered
-    position, less those of its open batch already sent (of its types, if it names any)."""
-    events = Event.objects.filter(tenant_id=endpoint.tenant_id)
-    if endpoint.delivered_through:
-        events = events.filter(_not_committed_at(endpoint.delivered_through))
-    if endpoint.batch_through:
-        events = events.exclude(
-            _committed_at(endpoint.batch_through) & Q(id__lte=endpoint.batch_after_id)
-        )
-    if endpoint.event_types:
-        events = events.filter(type__in=endpoint.event_types)
-    return events
 
 
 def webhook_endpoint_replay(*, endpoint: WebhookEndpoint, from_event_id: int) -> None:
@@ -323,12 +273,12 @@ def _deliver_endpoint(
 def _batch(endpoint: WebhookEndpoint):
     """The open batch's events still to send, in id order."""
     events = Event.objects.filter(
-        _committed_at(endpoint.batch_through),
+        events_committed_at(endpoint.batch_through),
         tenant_id=endpoint.tenant_id,
         id__gt=endpoint.batch_after_id,
     )
     if endpoint.delivered_through:
-        events = events.filter(_not_committed_at(endpoint.delivered_through))
+        events = events.filter(events_not_committed_at(endpoint.delivered_through))
     if endpoint.event_types:
         events = events.filter(type__in=endpoint.event_types)
     return events.order_by("id")

@@ -10,6 +10,8 @@ from django.conf import settings
 from rest_framework import exceptions
 from rest_framework.parsers import BaseParser
 
+from segmentservice.formats import unstorable_text
+
 
 class PayloadTooLarge(exceptions.APIException):
     """The body is over the configured size."""
@@ -78,31 +80,6 @@ class JSONPatchParser(StrictJSONParser):
     """Parses `application/json-patch+json` (RFC 6902) bodies."""
 
     media_type = "application/json-patch+json"
-
-
-def unstorable_text(value: Any) -> str | None:
-    """What in a decoded JSON value no database column can hold, if anything.
-
-    JSON may spell a NUL character (\\u0000) or a lone UTF-16 surrogate (\\ud800), but
-    PostgreSQL stores neither and no text encoding can carry a surrogate: refused here,
-    they are a 400 rather than a database error.
-    """
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-        elif isinstance(item, str):
-            if "\x00" in item:
-                return "a NUL character (\\u0000), which no field accepts"
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                return "a lone UTF-16 surrogate escape, which is not a character"
-    return None
 
 
 def json_depth(value: Any, *, stop_after: int | None = None) -> int:

@@ -270,6 +270,33 @@ class TestImport:
                 {"segment": {"id": "x", "name": {"en": "X"}, "siteCode": "m"}, "items": [{}]},
                 "item assignment 1: type must be PRODUCT or CATEGORY.",
             ),
+            ({"id": "x", "name": {"en": "X"}, "siteCode": "m", "tier": 1}, "tier"),
+            ({"id": "x", "name": {"en": "X"}}, "siteCode"),
+            ({"id": "x", "name": {"en": "X"}, "siteCode": 5}, "siteCode"),
+            ({"id": "x", "name": {"en": "X"}, "siteCode": "m" * 65}, "siteCode"),
+            ({"id": "x", "name": 5, "siteCode": "m"}, "name"),
+            ({"id": "x", "siteCode": "m"}, "name"),
+            ({"id": "x", "name": {"en": "X"}, "siteCode": "m", "mixins": []}, "mixins"),
+            ({"id": "x", "name": {"en": "X"}, "siteCode": "m", "status": "GONE"}, "status"),
+            ({"id": "x", "name": {"en": "X"}, "siteCode": "m", "validity": 1}, "validity"),
+            (
+                {"id": "x", "name": {"en": "X"}, "siteCode": "m", "validity": {"from": "soon"}},
+                "validity.from",
+            ),
+            (
+                {
+                    "id": "x",
+                    "name": {"en": "X"},
+                    "siteCode": "m",
+                    "validity": {"from": "2025-01-02T00:00:00Z", "to": "2025-01-01T00:00:00Z"},
+                },
+                "from",
+            ),
+            (
+                {"id": "x", "name": {"en": "X"}, "siteCode": "m", "metadata": {"mixins": []}},
+                "metadata.mixins",
+            ),
+            ({"id": "x/y", "name": {"en": "X"}, "siteCode": "m"}, "must not contain"),
         ],
     )
     def test_bad_records_name_the_problem(self, tenant, tmp_path, record, message):

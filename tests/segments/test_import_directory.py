@@ -222,16 +222,16 @@ class TestJsonDocument:
     ):
         from django.db import DataError
 
-        from segments.services import directory
+        from segments.services.directory import writer
 
-        original = directory._write_rows
+        original = writer._write_rows
 
         def refuse_p2(tenant, kind, rows):
             original(tenant, kind, rows)
             if any(row.external_id == "p2" for row in rows):
                 raise DataError("value too long")
 
-        monkeypatch.setattr(directory, "_write_rows", refuse_p2)
+        monkeypatch.setattr(writer, "_write_rows", refuse_p2)
         make_category(tenant, "c")
         document = {"products": [{"id": f"p{n}", "categories": ["c"]} for n in range(1, 4)]}
         out, err = run(tmp_path, document)

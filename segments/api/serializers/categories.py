@@ -12,13 +12,8 @@ some (leaves carry none, as in the reference example); other optional fields onl
 
 from __future__ import annotations
 
-from typing import Any
-
 from rest_framework import serializers
 
-from segments.api.serializers.segments import validity_document
-from segments.selectors.categories import CategoryTreeNode
-from segmentservice.api.languages import localize
 from segmentservice.api.serializers import ValidityRepresentationSerializer
 
 
@@ -39,36 +34,3 @@ class CategoryTreeNodeSerializer(serializers.Serializer):
     subcategories = serializers.ListField(
         child=serializers.DictField(), required=False, help_text="Child categories, by position."
     )
-
-
-def category_tree_document(
-    node: CategoryTreeNode, *, languages: list[str] | None, default_language: str
-) -> dict[str, Any]:
-    """The wire form of a node and, recursively, of its subcategories."""
-    category = node.category
-    document: dict[str, Any] = {"id": category.external_id}
-    if node.parent_external_id is not None:
-        document["parentId"] = node.parent_external_id
-    document["code"] = category.code
-    name = localize(category.name, languages, default_language)
-    document["name"] = name if name is not None else ""
-    for key, values in (
-        ("localizedDescription", category.description),
-        ("localizedSlug", category.slug),
-    ):
-        if values:
-            document[key] = localize(values, languages, default_language)
-    if category.ecn:
-        document["ecn"] = list(category.ecn)
-    validity = validity_document(category.valid_from, category.valid_to)
-    if validity:
-        document["validity"] = validity
-    document["position"] = category.position
-    document["published"] = category.published
-    document["isSegmentAssigned"] = node.is_segment_assigned
-    if node.subcategories:
-        document["subcategories"] = [
-            category_tree_document(child, languages=languages, default_language=default_language)
-            for child in node.subcategories
-        ]
-    return document

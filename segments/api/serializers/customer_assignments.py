@@ -16,8 +16,9 @@ from typing import Any
 from rest_framework import serializers
 
 from segments.api.serializers.assignments import AssignmentUpsertInputSerializer
-from segments.api.serializers.segments import StrictCharField, StrictSerializer, metadata_document
+from segments.api.serializers.segments import StrictCharField, StrictSerializer
 from segments.choices import AssignmentType
+from segments.documents import customer_assignment_document
 from segments.models import CustomerAssignment
 from segments.services.customer_assignments import CustomerAssignmentInput
 from segmentservice.api.serializers import MetadataResponseSerializer
@@ -113,27 +114,3 @@ class CustomerAssignmentSerializer(CustomerAssignmentB2CSerializer):
     """A customer assignment as the API shows it; `legalEntity` on B2B ones."""
 
     legalEntity = LegalEntitySummarySerializer(required=False, help_text="B2B assignments only.")
-
-
-def customer_assignment_document(row: CustomerAssignment) -> dict[str, Any]:
-    """The wire form of a customer assignment (customer and legal entity already joined)."""
-    customer = row.customer
-    customer_document: dict[str, Any] = {"id": customer.external_id}
-    for key, value in (
-        ("firstName", customer.first_name),
-        ("lastName", customer.last_name),
-        ("email", customer.email),
-    ):
-        if value:
-            customer_document[key] = value
-    document: dict[str, Any] = {"customer": customer_document}
-    if row.legal_entity is not None:
-        legal_entity: dict[str, Any] = {"id": row.legal_entity.external_id}
-        if row.legal_entity.name:
-            legal_entity["name"] = row.legal_entity.name
-        document["legalEntity"] = legal_entity
-    document["assignmentType"] = row.assignment_type
-    if row.mixins:
-        document["mixins"] = row.mixins
-    document["metadata"] = metadata_document(row)
-    return document

@@ -15,11 +15,11 @@ from typing import Any
 from rest_framework import serializers
 
 from segments.api.serializers.assignments import AssignmentUpsertInputSerializer
-from segments.api.serializers.segments import StrictCharField, metadata_document
+from segments.api.serializers.segments import StrictCharField
 from segments.choices import ItemType
+from segments.documents import item_assignment_document
 from segments.models import ItemAssignment
 from segments.services.item_assignments import ItemAssignmentInput
-from segmentservice.api.languages import localize
 from segmentservice.api.serializers import MetadataResponseSerializer
 
 
@@ -80,33 +80,3 @@ class ItemAssignmentSerializer(serializers.Serializer):
             languages=self.context.get("languages"),
             default_language=self.context.get("default_language", "en"),
         )
-
-
-def item_assignment_document(
-    row: ItemAssignment, *, languages: list[str] | None, default_language: str
-) -> dict[str, Any]:
-    """The wire form of an item assignment.
-
-    Rows of `item_assignment_list` carry the segment's and the item's columns as
-    annotations; other rows (fresh from a write) have them as related objects.
-    """
-    if hasattr(row, "item_external_id"):
-        item_id, code, item_name = row.item_external_id, row.item_code, row.item_name
-        segment_id = row.segment_external_id
-    else:
-        source = row.product if row.type == ItemType.PRODUCT else row.category
-        item_id, code, item_name = source.external_id, source.code, source.name
-        segment_id = row.segment.external_id
-    item: dict[str, Any] = {"id": item_id, "code": code}
-    name = localize(item_name, languages, default_language)
-    if name is not None:
-        item["name"] = name
-    document: dict[str, Any] = {
-        "segmentId": segment_id,
-        "item": item,
-        "type": row.type,
-    }
-    if row.mixins:
-        document["mixins"] = row.mixins
-    document["metadata"] = metadata_document(row)
-    return document

@@ -27,6 +27,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from segments.choices import SegmentStatus
+from segments.documents import segment_document
 from segments.models import Segment
 from segments.services.segments import (
     SegmentChange,
@@ -34,15 +35,15 @@ from segments.services.segments import (
     SegmentWrite,
 )
 from segmentservice.api.errors import validation_message
-from segmentservice.api.languages import localize, localized_input
 from segmentservice.api.parsers import json_depth
 from segmentservice.api.serializers import (
     MetadataResponseSerializer,
     ValidityRepresentationSerializer,
 )
-from segmentservice.api.timestamps import InstantField, format_instant
+from segmentservice.api.timestamps import InstantField
 from segmentservice.bulk import BulkItemResult
 from segmentservice.exceptions import ValidationFailed, VersionConflict
+from segmentservice.formats import localized_input
 
 # What an input serializer is used for; see SegmentInputSerializer.
 CREATE, UPSERT, BULK_CREATE, BULK_UPSERT, PATCH = (
@@ -55,28 +56,6 @@ CREATE, UPSERT, BULK_CREATE, BULK_UPSERT, PATCH = (
 PATCH_OPERATIONS = ("add", "remove", "replace", "test", "move", "copy")
 # A match names at most this many items and segments: one query must stay one query.
 MATCH_MAX_ITEMS = 1000
-
-
-def validity_document(valid_from, valid_to) -> dict[str, str] | None:
-    """`{"from", "to"}` with only the ends that are set, or None when both are open."""
-    validity = {}
-    if valid_from is not None:
-        validity["from"] = format_instant(valid_from)
-    if valid_to is not None:
-        validity["to"] = format_instant(valid_to)
-    return validity or None
-
-
-def metadata_document(row: Any) -> dict[str, Any]:
-    """`metadata` of a Versioned row."""
-    metadata: dict[str, Any] = {
-        "createdAt": format_instant(row.created_at),
-        "modifiedAt": format_instant(row.modified_at),
-        "version": row.version,
-    }
-    if row.metadata_mixins:
-        metadata["mixins"] = row.metadata_mixins
-    return metadata
 
 
 class SegmentSerializer(serializers.Serializer):
@@ -100,27 +79,6 @@ class SegmentSerializer(serializers.Serializer):
         languages = self.context.get("languages")
         default = self.context.get("default_language", "en")
         return segment_document(instance, languages=languages, default_language=default)
-
-
-def segment_document(
-    segment: Segment, *, languages: list[str] | None, default_language: str
-) -> dict[str, Any]:
-    """The wire form of a segment."""
-    document: dict[str, Any] = {
-        "id": segment.external_id,
-        "name": localize(segment.name, languages, default_language),
-    }
-    if segment.description:
-        document["description"] = localize(segment.description, languages, default_language)
-    validity = validity_document(segment.valid_from, segment.valid_to)
-    if validity:
-        document["validity"] = validity
-    document["status"] = segment.status
-    document["siteCode"] = segment.site_code
-    if segment.mixins:
-        document["mixins"] = segment.mixins
-    document["metadata"] = metadata_document(segment)
-    return document
 
 
 # --- strict input fields -------------------------------------------------------------------------

@@ -15,10 +15,10 @@ from segments.api.serializers.customer_assignments import (
     CustomerAssignmentKeyInputSerializer,
     CustomerAssignmentSerializer,
     CustomerAssignmentUpsertInputSerializer,
-    customer_assignment_document,
 )
 from segments.api.views.assignments import SegmentChildViewSet
 from segments.api.views.base import MANAGE, READ, READ_OR_OWN
+from segments.documents import customer_assignment_document
 from segments.models import CustomerAssignment
 from segments.query.fields import CUSTOMER_ASSIGNMENT_FIELDS
 from segments.selectors.customer_assignments import (

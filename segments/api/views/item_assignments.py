@@ -14,19 +14,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from segments.api.serializers.assignments import elements_input
-from segments.api.serializers.categories import (
-    CategoryTreeNodeSerializer,
-    category_tree_document,
-)
+from segments.api.serializers.categories import CategoryTreeNodeSerializer
 from segments.api.serializers.item_assignments import (
     ItemAssignmentBulkInputSerializer,
     ItemAssignmentSerializer,
     ItemAssignmentUpsertInputSerializer,
-    item_assignment_document,
     item_id_input,
 )
 from segments.api.views.assignments import SegmentChildViewSet
 from segments.api.views.base import MANAGE, OWN, READ_OR_OWN
+from segments.documents import category_tree_document, item_assignment_document
 from segments.filtersets import ItemAssignmentFilterSet, SiteFilterSet
 from segments.models import ItemAssignment
 from segments.query.fields import ITEM_ASSIGNMENT_FIELDS

@@ -33,13 +33,13 @@ from segments.api.serializers.segments import (
     SegmentMergePatchSerializer,
     SegmentSerializer,
     match_input,
-    segment_document,
     segment_ids_input,
     segment_input,
     segment_patch_change,
     segment_writes,
 )
 from segments.api.views.base import MANAGE, READ_OR_OWN, TenantScopedViewSet, query_flag
+from segments.documents import segment_document
 from segments.filtersets import SegmentFilterSet
 from segments.models import Segment
 from segments.query.fields import SEGMENT_FIELDS
