@@ -120,6 +120,9 @@ class TestRequestMetrics:
 
 
 @pytest.mark.django_db
+# Delivery sends what committed transactions recorded (on PostgreSQL, by snapshot), so
+# these tests commit for real instead of running inside one rolled-back transaction.
+@pytest.mark.django_db(transaction=True)
 class TestWebhookMetrics:
     def test_backlog_and_failures_per_endpoint(self, client, metrics_on, manage_client, tenant):
         failing = WebhookEndpoint.objects.create(

@@ -236,7 +236,10 @@ class TestGunicornsOwnAnswers:
         assert b"Content-Type: text/html" in answer
 
 
-def test_gunicorn_limits_are_the_documented_ones():
+def test_gunicorn_limits_are_the_documented_ones(monkeypatch, tmp_path):
+    # The file names a metrics directory in the environment when none is set: give it one,
+    # so this process's metrics (the other tests') stay single-process.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     config: dict = {}
     path = os.path.join(settings.BASE_DIR, "gunicorn.conf.py")
     with open(path, encoding="utf-8") as handle:
