@@ -32,6 +32,7 @@ from django.db.models import Value as V
 from django.db.models.fields.json import KeyTransform, compile_json_path
 from django.db.models.lookups import In as InLookup
 
+from segments.lookups import PATH_EXACT
 from segments.query.ast import (
     OP_SYMBOLS,
     Compare,
@@ -244,20 +245,20 @@ class _JsonCondition:
 
     def _equals(self, value: Value) -> Q:
         if self.text_only or value.quoted:
-            text = Q(**{f"{self.lookup}__exact": value.raw})
+            text = Q(**{f"{self.lookup}__{PATH_EXACT}": value.raw})
             if value.raw in ("true", "false", "null") and not self.text_only:
                 return text & self._of_type(STRING_TYPES)
             return text
         if value.raw in ("true", "false"):
-            boolean = Q(**{f"{self.lookup}__exact": value.raw == "true"})
+            boolean = Q(**{f"{self.lookup}__{PATH_EXACT}": value.raw == "true"})
             # SQLite's JSON functions report true/false as these words, like the text.
             return boolean & self._of_type(BOOLEAN_TYPES)
         number = _json_number(value.raw)
         if number is not None:
-            return Q(**{f"{self.lookup}__exact": number}) | Q(
-                **{f"{self.lookup}__exact": value.raw}
+            return Q(**{f"{self.lookup}__{PATH_EXACT}": number}) | Q(
+                **{f"{self.lookup}__{PATH_EXACT}": value.raw}
             )
-        return Q(**{f"{self.lookup}__exact": value.raw})
+        return Q(**{f"{self.lookup}__{PATH_EXACT}": value.raw})
 
     def _compare(self, op: str, value: Value) -> Q:
         number = None if self.text_only or value.quoted else _json_number(value.raw)
