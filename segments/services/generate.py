@@ -17,7 +17,6 @@ Bulk loading records no change events: this is test data, not a history of chang
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -41,8 +40,6 @@ from segments.models import (
 )
 from segmentservice.exceptions import AlreadyExists, ValidationFailed
 from tenants.models import Tenant
-
-logger = logging.getLogger(__name__)
 
 # Children per category per level; five levels of 4 make 341 categories per root.
 TREE_BRANCHING = 4
