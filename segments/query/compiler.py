@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import operator
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import reduce
 from typing import Any
@@ -86,19 +87,21 @@ class KeyJSONType(KeyTransform):
 
     output_field = CharField()
 
-    def as_postgresql(self, compiler, connection):
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, Any]:
         sql, params = super().as_postgresql(compiler, connection)
         return f"jsonb_typeof({sql})", params
 
-    def as_sqlite(self, compiler, connection):
+    def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, Any]:
         lhs, params, keys = self.preprocess_lhs(compiler, connection)
         return f"JSON_TYPE({lhs}, %s)", (*params, compile_json_path(keys))
 
-    def as_sql(self, compiler, connection):
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, Any]:
         raise NotSupportedError("KeyJSONType supports PostgreSQL and SQLite only.")
 
 
-def json_key(column: str, path: tuple[str, ...], *, transform: type[KeyTransform] = KeyTransform):
+def json_key(
+    column: str, path: tuple[str, ...], *, transform: type[KeyTransform] = KeyTransform
+) -> KeyTransform:
     """The expression for the value at `path` in a JSON `column`: nested KeyTransforms."""
     # The column as a string, as `KT("name__en")` builds it, so equal paths compare equal.
     expression: Any = column
@@ -134,7 +137,7 @@ def _condition(condition: Condition, fields: FieldMap, default_language: str) ->
     return _ColumnCondition(condition, field).q()
 
 
-def _each(predicate: Range, build) -> Q:
+def _each(predicate: Range, build: Callable[[Predicate], Q]) -> Q:
     return reduce(operator.and_, (build(part) for part in predicate.parts))
 
 
@@ -203,7 +206,12 @@ class _JsonCondition:
     """A condition on a value inside a JSON column: a Localized language or a Json path."""
 
     def __init__(
-        self, condition: Condition, field: Localized | Json, path: tuple[str, ...], *, text_only
+        self,
+        condition: Condition,
+        field: Localized | Json,
+        path: tuple[str, ...],
+        *,
+        text_only: bool,
     ) -> None:
         self.condition = condition
         self.column = field.column

@@ -28,8 +28,9 @@ import warnings
 
 # The standard library's own regex parser (`sre_parse` before 3.11): it gives the exact
 # tree Python will run, which is what can backtrack.
-from re import _constants as sre
-from re import _parser as sre_parse
+from re import _constants as sre  # type: ignore[attr-defined]
+from re import _parser as sre_parse  # type: ignore[attr-defined]
+from typing import Any
 
 from segments.query.ast import QuerySyntaxError
 
@@ -118,7 +119,7 @@ def _check_text(pattern: str, position: int) -> None:
         i += 1
 
 
-def _walk(items: sre_parse.SubPattern | list, position: int) -> int:
+def _walk(items: sre_parse.SubPattern | list[Any], position: int) -> int:
     """Check every node below `items`; return how many variable quantifiers there are."""
     variable = 0
     for op, av in items:
@@ -160,7 +161,7 @@ def _walk(items: sre_parse.SubPattern | list, position: int) -> int:
     return variable
 
 
-def _repeats_or_branches(items: sre_parse.SubPattern | list) -> bool:
+def _repeats_or_branches(items: sre_parse.SubPattern | list[Any]) -> bool:
     """Whether anything below `items` is a quantifier or an alternation."""
     for op, av in items:
         if op in _REPEATS or op in (sre.POSSESSIVE_REPEAT, sre.BRANCH):

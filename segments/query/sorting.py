@@ -47,7 +47,9 @@ def compile_sort(text: str | None, fields: FieldMap, *, default_language: str) -
     return ordering
 
 
-def _expression(name: str, fields: FieldMap, default_language: str, position: int):
+def _expression(
+    name: str, fields: FieldMap, default_language: str, position: int
+) -> KeyTransform | F:
     field, path = resolve(fields, name, position=position)
     if isinstance(field, Localized):
         return json_key(field.column, path or (default_language,), transform=KeyTextTransform)
