@@ -27,7 +27,7 @@ import re
 import warnings
 
 # The standard library's own regex parser (`sre_parse` before 3.11): it gives the exact
-# tree Python will run, which is what can backtrack.
+# tree Python will run, which is what can backtrack. Private: tests/test_private_apis.py pins it.
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
