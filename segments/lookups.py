@@ -1,8 +1,9 @@
-"""How the `q` language runs in the databases: an index-friendly JSON `exact` on
-PostgreSQL, and regular expressions in RE2 on SQLite.
+"""How the `q` language runs in the databases: an index-friendly equality on JSON paths for
+PostgreSQL, as the named lookup `path_exact`, and regular expressions in RE2 on SQLite.
 
-`mixins__segmentAttributes__membershipStatus="GOLD"` (what `q=mixins.a.b:GOLD` and
-`q=name.en:Gold` compile to) is by default `(mixins #> '{a,b}') = '"GOLD"'`: no index can
+`mixins__segmentAttributes__membershipStatus__path_exact="GOLD"` (what `q=mixins.a.b:GOLD`
+and `q=name.en:Gold` compile to) means Django's `exact`, which is
+`(mixins #> '{a,b}') = '"GOLD"'`: no index can
 serve it, and the planner guesses its selectivity blindly. For a scalar value on a path of
 object keys the same condition is `mixins @> '{"a": {"b": "GOLD"}}'`, which a GIN
 `jsonb_path_ops` index serves and whose selectivity PostgreSQL estimates from statistics.
@@ -11,6 +12,9 @@ The two are equivalent exactly when the value is a JSON scalar (string, number, 
 and no key of the path is an integer (which `#>` reads as an array index): a scalar
 contains only an equal scalar, and a nested array does not contain a bare scalar.
 Anything else keeps Django's own SQL, as does every other database.
+
+Only the `q` compiler emits `path_exact`; Django's `exact` on JSON key paths stays as Django
+defines it for every other query in the process (the admin's, third-party apps').
 
 On SQLite, Django answers `__regex` with a REGEXP function of its own that runs Python's
 backtracking `re`; `sqlite_regexp_register` puts `segments.query.regex.search` (RE2,
@@ -27,6 +31,8 @@ from django.db.backends.signals import connection_created
 from django.db.models.fields.json import KeyTransform, KeyTransformExact
 
 from segments.query import regex
+
+PATH_EXACT = "path_exact"
 
 
 def _path(expression: Any) -> tuple[list[str], Any] | None:
@@ -71,8 +77,10 @@ class JsonPathExact(KeyTransformExact):
 
 
 def lookups_register() -> None:
-    """Make `JsonPathExact` the `exact` of JSON key paths (called from the app config)."""
-    KeyTransform.register_lookup(JsonPathExact)
+    """Register `JsonPathExact` as `path_exact` on JSON key paths (called from the app config)."""
+    # Registered under its own name, the class keeps `exact` as its `lookup_name`: Django
+    # reads that for the operator, the casts and negation, which must be those of `exact`.
+    KeyTransform.register_lookup(JsonPathExact, lookup_name=PATH_EXACT)
 
 
 def _regexp_in_re2(sender: Any, connection: Any, **kwargs: Any) -> None:

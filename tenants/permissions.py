@@ -43,7 +43,3 @@ class HasRequiredScopes(permissions.BasePermission):
         if missing_all:
             self.message = f"The token lacks the scope this operation needs: one of {', '.join(sorted(needed))}."
         return not missing_all
-
-
-class AllowAny(permissions.AllowAny):
-    """For the few endpoints that need no token (token endpoint, health, docs)."""

@@ -91,11 +91,6 @@ def tenant_rows(queryset: QuerySet, *, tenant: Tenant) -> QuerySet:
     return queryset.filter(tenant=tenant)
 
 
-def api_client_list(*, tenant: Tenant) -> QuerySet[ApiClient]:
-    """The API clients of a tenant, revoked ones included."""
-    return ApiClient.objects.filter(tenant=tenant).order_by("name", "client_id")
-
-
 def _api_client_key(client_id: str) -> str:
     return f"apiclient-active:{client_id}"
 

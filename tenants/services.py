@@ -172,6 +172,8 @@ def tenant_delete(
         counts[str(model._meta.verbose_name_plural)] = _rows_delete(
             model, tenant, chunk_size, progress
         )
+    # `_raw_delete` here and in `_rows_delete` is private Django API (one DELETE, no
+    # collector): tests/test_private_apis.py pins it.
     with transaction.atomic(using=router.db_for_write(Tenant)):
         for model in owned:
             late = _rows_of(model, tenant)._raw_delete(router.db_for_write(model))

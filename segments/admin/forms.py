@@ -1,11 +1,11 @@
 """Admin forms that save through the same service functions as the API.
 
-`ServiceForm` runs its service call as the last step of validation, inside a savepoint:
-whatever the service refuses (a stale version, an unknown customer, a language the tenant
-does not allow) comes back as a form error on the page, and what it accepts is saved with
-the same versions, timestamps and events as an API write. The admin's later `save_model`
-then has nothing left to do. (So these forms must not sit beside inline formsets, whose
-errors would come after the write.)
+Validating a `ServiceForm` writes nothing: the admin's `save_model` (called once the form
+and any formsets are valid) writes the cleaned input with the service, so it is saved with
+the same versions, timestamps and events as an API write. Whatever the service refuses (a
+stale version, an unknown customer, a language the tenant does not allow) raises out of
+the change view's transaction, which rolls the write back; the view then shows the posted
+form again with the refusal as a form error.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.db import transaction
 
 from segmentservice.exceptions import ServiceError
 from tenants.models import Tenant
@@ -23,7 +22,7 @@ class ServiceForm(forms.ModelForm):
     """A model form whose valid input is written by a service, not by `ModelForm.save`."""
 
     tenant_obj: Tenant | None = None  # set by the admin (the form's tenant)
-    saved_by_service = False
+    refusal: str | None = None  # the service's refusal of this input, shown as a form error
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -38,23 +37,54 @@ class ServiceForm(forms.ModelForm):
 
     def _post_clean(self) -> None:
         # Replaces ModelForm's instance construction and model validation: the service
-        # validates, and its errors are shown like any other form error.
-        if self.errors:
-            return
-        try:
-            with transaction.atomic():
-                saved = self.save_through_service()
-        except ServiceError as error:
-            self.add_error(None, error.message)
-            return
-        self.instance = saved
-        self.saved_by_service = True
+        # validates when the admin saves. A refusal it gave for this very input is shown.
+        if self.refusal and not self.errors:
+            self.add_error(None, self.refusal)
+
+
+class _Refused(Exception):
+    """The service refused a form's input while the admin saved it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+_REFUSAL_ATTR = "_service_form_refusal"
 
 
 class ServiceFormAdminMixin:
-    """For ModelAdmins with a `ServiceForm`: the form has saved already."""
+    """For ModelAdmins with a `ServiceForm`: `save_model` writes through the service."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """The change view; after a refusal (its transaction rolled back) the form again."""
+        view = super().changeform_view  # type: ignore[misc]
+        try:
+            return view(request, object_id, form_url, extra_context)
+        except _Refused as refused:
+            setattr(request, _REFUSAL_ATTR, refused.message)
+            return view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        """The form; the one shown after a refusal carries it."""
+        form = super().get_form(request, obj, change, **kwargs)  # type: ignore[misc]
+        refusal = getattr(request, _REFUSAL_ATTR, None)
+        if refusal is not None and issubclass(form, ServiceForm):
+            # `ModelAdmin.get_form` makes a new class on every call: setting it is safe.
+            form.refusal = refusal
+        return form
 
     def save_model(self, request, obj, form, change: bool) -> None:
-        """Nothing to do: the service wrote the row during validation."""
-        if not getattr(form, "saved_by_service", False):
-            super().save_model(request, obj, form, change)
+        """Write a `ServiceForm`'s input with its service; `obj` becomes the saved row."""
+        if not isinstance(form, ServiceForm):
+            super().save_model(request, obj, form, change)  # type: ignore[misc]
+            return
+        try:
+            saved = form.save_through_service()
+        except ServiceError as error:
+            raise _Refused(error.message) from error
+        # The admin goes on with `obj` (its log entry, the redirect): make it the saved row.
+        for field in saved._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(saved, field.attname))
+        obj._state.adding, obj._state.db = False, saved._state.db
+        form.instance = obj

@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     """Load the Django-backed `compile_query` and `compile_sort` on first use."""
     if name == "compile_query":
         from segments.query.compiler import compile_query

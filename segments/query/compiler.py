@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import operator
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import reduce
 from typing import Any
@@ -33,6 +34,7 @@ from django.db.models import Value as V
 from django.db.models.fields.json import KeyTransform, compile_json_path
 from django.db.models.lookups import In as InLookup
 
+from segments.lookups import PATH_EXACT
 from segments.query.ast import (
     OP_SYMBOLS,
     Compare,
@@ -91,19 +93,21 @@ class KeyJSONType(KeyTransform):
 
     output_field = CharField()
 
-    def as_postgresql(self, compiler, connection):
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, Any]:
         sql, params = super().as_postgresql(compiler, connection)
         return f"jsonb_typeof({sql})", params
 
-    def as_sqlite(self, compiler, connection):
+    def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, Any]:
         lhs, params, keys = self.preprocess_lhs(compiler, connection)
         return f"JSON_TYPE({lhs}, %s)", (*params, compile_json_path(keys))
 
-    def as_sql(self, compiler, connection):
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, Any]:
         raise NotSupportedError("KeyJSONType supports PostgreSQL and SQLite only.")
 
 
-def json_key(column: str, path: tuple[str, ...], *, transform: type[KeyTransform] = KeyTransform):
+def json_key(
+    column: str, path: tuple[str, ...], *, transform: type[KeyTransform] = KeyTransform
+) -> KeyTransform:
     """The expression for the value at `path` in a JSON `column`: nested KeyTransforms."""
     # The column as a string, as `KT("name__en")` builds it, so equal paths compare equal.
     expression: Any = column
@@ -184,7 +188,7 @@ def _condition(
     return _ColumnCondition(condition, field).q()
 
 
-def _each(predicate: Range, build) -> Q:
+def _each(predicate: Range, build: Callable[[Predicate], Q]) -> Q:
     return reduce(operator.and_, (build(part) for part in predicate.parts))
 
 
@@ -257,7 +261,12 @@ class _JsonCondition:
     """A condition on a value inside a JSON column: a Localized language or a Json path."""
 
     def __init__(
-        self, condition: Condition, field: Localized | Json, path: tuple[str, ...], *, text_only
+        self,
+        condition: Condition,
+        field: Localized | Json,
+        path: tuple[str, ...],
+        *,
+        text_only: bool,
     ) -> None:
         self.condition = condition
         self.column = field.column
@@ -299,20 +308,20 @@ class _JsonCondition:
 
     def _equals(self, value: Value) -> Q:
         if self.text_only or value.quoted:
-            text = Q(**{f"{self.lookup}__exact": value.raw})
+            text = Q(**{f"{self.lookup}__{PATH_EXACT}": value.raw})
             if value.raw in ("true", "false", "null") and not self.text_only:
                 return text & self._of_type(STRING_TYPES)
             return text
         if value.raw in ("true", "false"):
-            boolean = Q(**{f"{self.lookup}__exact": value.raw == "true"})
+            boolean = Q(**{f"{self.lookup}__{PATH_EXACT}": value.raw == "true"})
             # SQLite's JSON functions report true/false as these words, like the text.
             return boolean & self._of_type(BOOLEAN_TYPES)
         number = _json_number(value.raw)
         if number is not None:
-            return Q(**{f"{self.lookup}__exact": number}) | Q(
-                **{f"{self.lookup}__exact": value.raw}
+            return Q(**{f"{self.lookup}__{PATH_EXACT}": number}) | Q(
+                **{f"{self.lookup}__{PATH_EXACT}": value.raw}
             )
-        return Q(**{f"{self.lookup}__exact": value.raw})
+        return Q(**{f"{self.lookup}__{PATH_EXACT}": value.raw})
 
     def _compare(self, op: str, value: Value) -> Q:
         number = None
@@ -341,9 +350,9 @@ def _json_number(raw: str, *, bounded: bool = False) -> int | float | None:
         number = int(raw)
         if not bounded or INT64_MIN <= number <= INT64_MAX:
             return number
-    number = float(raw)
+    as_float = float(raw)
     # 1e999 is a valid JSON number but no float: match it as text only.
-    return number if math.isfinite(number) else None
+    return as_float if math.isfinite(as_float) else None
 
 
 def _integer(value: Value) -> int:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from segments.query.ast import QuerySyntaxError
 from segments.query.limits import shorten
@@ -120,7 +121,7 @@ def _is_key(key: str) -> bool:
     return bool(key) and "__" not in key
 
 
-def _versioned(**extra: Field) -> dict[str, Field]:
+def _versioned(**extra: Any) -> dict[str, Field]:
     """The mixins and metadata every resource shares, plus `extra`."""
     return {
         **extra,

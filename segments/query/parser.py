@@ -34,7 +34,11 @@ from segments.query.ast import (
 )
 from segments.query.lexer import Token, TokenKind, tokenize
 
-_KEYWORDS = {"null": IsNull, "exists": Exists, "missing": Missing}
+_KEYWORDS: dict[str, type[IsNull | Exists | Missing]] = {
+    "null": IsNull,
+    "exists": Exists,
+    "missing": Missing,
+}
 _SCALARS = (TokenKind.WORD, TokenKind.STRING)
 
 

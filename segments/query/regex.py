@@ -32,9 +32,11 @@ import re
 import warnings
 
 # The standard library's own regex parser (`sre_parse` before 3.11): its tree says what
-# the pattern asks for, with positions for the messages.
-from re import _constants as sre
-from re import _parser as sre_parse
+# the pattern asks for, with positions for the messages. Private: tests/test_private_apis.py
+# pins it.
+from re import _constants as sre  # type: ignore[attr-defined]
+from re import _parser as sre_parse  # type: ignore[attr-defined]
+from typing import Any
 
 import re2
 
@@ -190,7 +192,7 @@ def _check_text(pattern: str, position: int) -> None:
         i += 1
 
 
-def _walk(items: sre_parse.SubPattern | list, position: int) -> None:
+def _walk(items: sre_parse.SubPattern | list[Any], position: int) -> None:
     """Check every node below `items` for what the two engines do not share."""
     for op, av in items:
         if op in _REPEATS:

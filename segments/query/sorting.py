@@ -64,7 +64,7 @@ def compile_sort(
 
 def _expression(
     name: str, fields: FieldMap, default_language: str, position: int, limits: QueryLimits
-):
+) -> KeyTransform | F:
     field, path = resolve(fields, name, position=position, max_segments=limits.max_path_segments)
     if isinstance(field, Localized):
         return json_key(field.column, path or (default_language,), transform=KeyTextTransform)

@@ -80,7 +80,7 @@ class AssignmentKind(Generic[Input, Key, Refs, Row]):
 
     def fields(self, element: Input) -> WriteFields:
         """The element's writable fields."""
-        return element.fields  # type: ignore[attr-defined]
+        return element.fields
 
     def fixed(self) -> dict[str, Any]:
         """Columns every row this kind writes gets, on create and on update."""
@@ -132,8 +132,8 @@ class AssignmentKind(Generic[Input, Key, Refs, Row]):
         """The deleted event of a row (segment and references loaded)."""
         return (
             self.deleted_event,
-            self.resource_id(row.segment, self.row_key(row)),  # type: ignore[attr-defined]
-            self.payload(row.segment, row),  # type: ignore[attr-defined]
+            self.resource_id(row.segment, self.row_key(row)),
+            self.payload(row.segment, row),
         )
 
 

@@ -1,8 +1,9 @@
 """Change events, recorded in the same transaction as the change they describe (SPEC §10).
 
-Every service that changes a segment or an assignment calls `event_record` (or
-`events_record` for a batch) inside its transaction, so an event exists exactly when
-its change was committed. Each event names its actor, read from the context
+Every service that changes a segment or an assignment calls `events_record` (one INSERT
+for all its events) inside its transaction, so an event exists exactly when its change
+was committed; `event_record` records a single event. Development data (`generate_data`)
+is loaded without events. Each event names its actor, read from the context
 (`segmentservice.actor`: the API client, the admin user, the command, or "system"), and
 the database stamps it with the writing transaction (`Event.transaction_id`), which is
 what delivery to webhooks goes by (`segments.services.webhooks`).

@@ -558,7 +558,8 @@ def _delete(tenant: Tenant, segments: list[Segment]) -> None:
         ItemAssignment.objects.filter(tenant=tenant, segment_id__in=pks).delete()
     _record(tenant, [(EventType.SEGMENT_DELETED, s) for s in segments])
     # The assignments are gone already; Django's cascade collector would look for them
-    # again without the tenant condition, which no index serves. One plain DELETE instead.
+    # again without the tenant condition, which no index serves. One plain DELETE instead
+    # (`_raw_delete` is private Django API: tests/test_private_apis.py pins it).
     Segment.objects.filter(tenant=tenant, pk__in=pks)._raw_delete(Segment.objects.db)
 
 

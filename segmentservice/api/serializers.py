@@ -7,13 +7,6 @@ from rest_framework import serializers
 from segmentservice.api.timestamps import InstantField
 
 
-class LocalizedField(serializers.JSONField):
-    """A localized text: a map language → text, or a plain string (see Content-Language)."""
-
-    class Meta:
-        swagger_schema_fields = {"oneOf": [{"type": "object"}, {"type": "string"}]}
-
-
 class ValidityRepresentationSerializer(serializers.Serializer):
     """A time window; either end may be open."""
 
@@ -34,13 +27,6 @@ class MetadataResponseSerializer(serializers.Serializer):
     createdAt = InstantField(read_only=True)
     modifiedAt = InstantField(read_only=True)
     version = serializers.IntegerField(read_only=True)
-    mixins = serializers.DictField(child=serializers.CharField(), required=False)
-
-
-class MetadataInputSerializer(serializers.Serializer):
-    """`metadata` a client may send: the version it last saw, and mixin schema links."""
-
-    version = serializers.IntegerField(required=False, min_value=1)
     mixins = serializers.DictField(child=serializers.CharField(), required=False)
 
 

@@ -3,8 +3,10 @@
 Every view under `/customer-segment/{tenant}/` inherits `TenantScopedMixin`. After DRF
 has authenticated the token and checked its scopes, `initial()` checks the path tenant
 (400 when malformed, 403 when the token is another tenant's, 404 when unknown) and sets
-`self.tenant`. Views read data only through selectors that take that tenant, so no
-endpoint can forget the scoping.
+`self.tenant`. The viewset base of the segments API (`segments.api.views.base`) reads
+rows only through its `get_queryset`, filtered to that tenant (and for a customer's
+token to what the customer may see), which its subclasses cannot override; writes go
+through services that take the tenant.
 
 The tenant is read from the database on every request, never remembered by a worker: a
 tenant deleted by another worker, the admin, a command or plain SQL is a 404 on the very

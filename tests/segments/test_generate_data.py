@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count
 
 from segments.choices import ItemType
+from segments.devdata.generate import GenerateSizes, data_generate
 from segments.models import (
     Category,
     Customer,
@@ -144,3 +145,36 @@ def test_sizes_that_cannot_make_the_shapes_are_refused():
             "--customer-assignments=5",
             "--no-progress",
         )
+
+
+@pytest.mark.django_db
+def test_progress_reaches_the_callback_table_by_table(tenant):
+    calls: list[tuple[str, int, int]] = []
+
+    report = data_generate(
+        tenant=tenant,
+        sizes=GenerateSizes(
+            segments=30,
+            customers=50,
+            customer_assignments=200,
+            products=80,
+            categories=60,
+            item_assignments=300,
+        ),
+        progress=lambda table, rows, total: calls.append((table, rows, total)),
+    )
+
+    written: dict[str, int] = {}
+    for table, rows, _total in calls:
+        written[table] = written.get(table, 0) + rows
+    assert written == {table: n for table, n in report.counts.items() if n}
+    assert all(rows > 0 for _table, rows, _total in calls)
+
+
+@pytest.mark.django_db
+def test_the_command_draws_a_bar_per_table_on_stderr(capsys):
+    call_command("generate_data", "--tenant=gen", *SMALL[:-1], stdout=StringIO())
+
+    err = capsys.readouterr().err
+    for table in ("segments", "customers", "products", "customer assignments"):
+        assert f"{table}: 100%" in err, err

@@ -8,11 +8,32 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
 
-from segments.services.generate import GenerateSizes, data_generate
+from segments.devdata.generate import GenerateSizes, data_generate
 from segmentservice.exceptions import ServiceError
 from tenants.models import Tenant
 from tenants.services import tenant_create
+
+
+class _Bars:
+    """`data_generate`'s progress as one tqdm bar per table, on stderr."""
+
+    def __init__(self) -> None:
+        self.bars: dict[str, tqdm] = {}
+
+    def __call__(self, table: str, rows: int, total: int) -> None:
+        bar = self.bars.get(table)
+        if bar is None:
+            self.close()
+            bar = self.bars[table] = tqdm(
+                total=total, desc=table, unit="row", unit_scale=True, leave=True
+            )
+        bar.update(rows)
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
 
 
 class Command(BaseCommand):
@@ -46,6 +67,7 @@ class Command(BaseCommand):
             categories=options["categories"],
             item_assignments=options["item_assignments"],
         )
+        bars = None if options["no_progress"] else _Bars()
         try:
             tenant = Tenant.objects.filter(name=options["tenant"]).first() or tenant_create(
                 name=options["tenant"], default_language="en", languages=["en", "de", "fr"]
@@ -54,9 +76,12 @@ class Command(BaseCommand):
                 tenant=tenant,
                 sizes=sizes,
                 replace=options["replace"],
-                progress=not options["no_progress"],
+                progress=bars,
             )
         except ServiceError as exc:
             raise CommandError(exc.message) from exc
+        finally:
+            if bars is not None:
+                bars.close()
         counts = ", ".join(f"{n} {what}" for what, n in report.counts.items())
         self.stdout.write(f"Generated for {tenant.name} in {report.seconds:.1f} s: {counts}.")

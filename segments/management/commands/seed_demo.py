@@ -19,6 +19,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from segments.choices import AssignmentType, ItemType, SegmentStatus
+from segments.devdata.demo import (
+    AUDIENCES,
+    COMPANY_SUFFIX,
+    FIRST,
+    LAST,
+    REGIONS,
+    TIERS,
+    TOP,
+)
 from segments.management.progress import add_progress_argument, progress_bar
 from segments.models import (
     Category,
@@ -38,41 +47,6 @@ from tenants.models import Tenant
 from tenants.services import tenant_create
 from tenants.tokens import token_issue
 
-FIRST = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Margaret", "Ken", "Linus", "Radia"]
-LAST = [
-    "Lovelace",
-    "Hopper",
-    "Turing",
-    "Dijkstra",
-    "Liskov",
-    "Knuth",
-    "Hamilton",
-    "Thompson",
-    "Torvalds",
-    "Perlman",
-]
-COMPANY_SUFFIX = ["GmbH", "Ltd", "Inc", "AG"]
-TIERS = [
-    ("Gold", "Gold"),
-    ("Silver", "Silber"),
-    ("Bronze", "Bronze"),
-    ("Platinum", "Platin"),
-    ("Trade", "Handel"),
-]
-AUDIENCES = [
-    ("customers", "Kunden"),
-    ("newsletter readers", "Newsletter-Leser"),
-    ("returning buyers", "Stammkäufer"),
-    ("early adopters", "Frühkäufer"),
-]
-REGIONS = ["Berlin", "Munich", "Hamburg", "Vienna", "Zurich", "London", "Paris", "Milan"]
-TOP = [
-    ("Tools", "Werkzeuge"),
-    ("Garden", "Garten"),
-    ("Kitchen", "Küche"),
-    ("Office", "Büro"),
-    ("Outdoor", "Draußen"),
-]
 LEGAL_ENTITIES = 60
 SCOPES = ["customersegment.segment_manage", "customersegment.segment_read"]
 

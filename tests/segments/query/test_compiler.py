@@ -129,27 +129,37 @@ def test_resolve_refuses_unknown_names_with_their_position(name):
         ("validity.from:missing", Q(valid_from__isnull=True)),
         ("validity.from:exists", Q(valid_from__isnull=False)),
         # Localized: a language, or the default one for the bare name; always text.
-        ("name:Gold", Q(name__en__exact="Gold")),
-        ("name.de:Gold", Q(name__de__exact="Gold")),
-        ("name.en:15", Q(name__en__exact="15")),
+        ("name:Gold", Q(name__en__path_exact="Gold")),
+        ("name.de:Gold", Q(name__de__path_exact="Gold")),
+        ("name.en:15", Q(name__en__path_exact="15")),
         ("name.en:~(Golden Seg)", Q(name__en__regex="Golden Seg")),
         ("description.fr:(a,b)", Q(description__fr__in=["a", "b"])),
         ("name.en:>H", Q(name__en__gt="H")),
         ("name.en:null", Q(name__en__isnull=True) | of_type("name", ("en",), NULL_TYPES)),
         ("name.en:exists", ~(Q(name__en__isnull=True) | of_type("name", ("en",), NULL_TYPES))),
         # JSON: unquoted numbers match numbers and text, quoted values only text.
-        ("mixins.a.b:15", Q(mixins__a__b__exact=15) | Q(mixins__a__b__exact="15")),
-        ("mixins.a:-1.5", Q(mixins__a__exact=-1.5) | Q(mixins__a__exact="-1.5")),
-        ("mixins.a:007", Q(mixins__a__exact="007")),
-        ('mixins.a:"15"', Q(mixins__a__exact="15")),
-        ("mixins.a:gold", Q(mixins__a__exact="gold")),
-        ("mixins.a:true", Q(mixins__a__exact=True) & of_type("mixins", ("a",), BOOLEAN_TYPES)),
-        ("mixins.a:false", Q(mixins__a__exact=False) & of_type("mixins", ("a",), BOOLEAN_TYPES)),
-        ('mixins.a:"true"', Q(mixins__a__exact="true") & of_type("mixins", ("a",), STRING_TYPES)),
-        ("metadata.mixins.x:1", Q(metadata_mixins__x__exact=1) | Q(metadata_mixins__x__exact="1")),
+        ("mixins.a.b:15", Q(mixins__a__b__path_exact=15) | Q(mixins__a__b__path_exact="15")),
+        ("mixins.a:-1.5", Q(mixins__a__path_exact=-1.5) | Q(mixins__a__path_exact="-1.5")),
+        ("mixins.a:007", Q(mixins__a__path_exact="007")),
+        ('mixins.a:"15"', Q(mixins__a__path_exact="15")),
+        ("mixins.a:gold", Q(mixins__a__path_exact="gold")),
+        ("mixins.a:true", Q(mixins__a__path_exact=True) & of_type("mixins", ("a",), BOOLEAN_TYPES)),
+        (
+            "mixins.a:false",
+            Q(mixins__a__path_exact=False) & of_type("mixins", ("a",), BOOLEAN_TYPES),
+        ),
+        (
+            'mixins.a:"true"',
+            Q(mixins__a__path_exact="true") & of_type("mixins", ("a",), STRING_TYPES),
+        ),
+        (
+            "metadata.mixins.x:1",
+            Q(metadata_mixins__x__path_exact=1) | Q(metadata_mixins__x__path_exact="1"),
+        ),
         (
             "mixins.a:(1,x)",
-            (Q(mixins__a__exact=1) | Q(mixins__a__exact="1")) | Q(mixins__a__exact="x"),
+            (Q(mixins__a__path_exact=1) | Q(mixins__a__path_exact="1"))
+            | Q(mixins__a__path_exact="x"),
         ),
         ("mixins.a:>5", Q(mixins__a__gt=5) & of_type("mixins", ("a",), NUMBER_TYPES)),
         (
@@ -162,7 +172,10 @@ def test_resolve_refuses_unknown_names_with_their_position(name):
         ("mixins.a:exists", ~(Q(mixins__a__isnull=True) | of_type("mixins", ("a",), NULL_TYPES))),
         ("mixins:null", Q(mixins__isnull=True) | Q(mixins=V(None, JSONField()))),
         # A key named like a lookup is still a key, since the lookup is always spelled out.
-        ("mixins.contains:1", Q(mixins__contains__exact=1) | Q(mixins__contains__exact="1")),
+        (
+            "mixins.contains:1",
+            Q(mixins__contains__path_exact=1) | Q(mixins__contains__path_exact="1"),
+        ),
     ],
 )
 def test_compiles_to_q(q, expected):
@@ -176,7 +189,7 @@ def test_accepts_a_parsed_tree():
 
 def test_bare_localized_field_uses_the_given_default_language():
     assert compile_query("name:Gold", SEGMENT_FIELDS, default_language="de") == Q(
-        name__de__exact="Gold"
+        name__de__path_exact="Gold"
     )
 
 

@@ -12,19 +12,19 @@ rows without asking the database. On PostgreSQL rows go in with `COPY ... FROM S
 batches. Columns come from the models, so a column added later gets its model default.
 
 Bulk loading records no change events: this is test data, not a history of changes.
+Progress goes to an optional callback, `progress(table, rows, total)`: `rows` more rows of
+`table` (its verbose plural name) written, of an estimated `total`.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection, models, transaction
-from tqdm import tqdm
 
 from segments.choices import AssignmentType, ItemType, SegmentStatus
 from segments.models import (
@@ -41,8 +41,6 @@ from segments.models import (
 )
 from segmentservice.exceptions import AlreadyExists, ValidationFailed
 from tenants.models import Tenant
-
-logger = logging.getLogger(__name__)
 
 # Children per category per level; five levels of 4 make 341 categories per root.
 TREE_BRANCHING = 4
@@ -122,12 +120,16 @@ class GenerateReport:
     seconds: float = 0.0
 
 
+# progress(table, rows written since the last call, estimated total rows of the table)
+Progress = Callable[[str, int, int], None]
+
+
 def data_generate(
     *,
     tenant: Tenant,
     sizes: GenerateSizes,
     replace: bool = False,
-    progress: bool = True,
+    progress: Progress | None = None,
 ) -> GenerateReport:
     """Fill `tenant` with generated rows; raises AlreadyExists when it has segments already.
 
@@ -180,6 +182,8 @@ def _tenant_clear(tenant: Tenant) -> None:
         if model is Category:
             # The tree points at itself; cut the links before the rows go.
             model.objects.filter(tenant=tenant).update(parent=None)
+        # `_raw_delete` (private Django API, pinned by tests/test_private_apis.py): one
+        # DELETE, without the collector's per-row signals and cascades.
         model.objects.filter(tenant=tenant)._raw_delete(connection.alias)
 
 
@@ -494,25 +498,26 @@ def _defaults(model: type[models.Model]) -> dict[str, Callable[[], Any]]:
 
 
 def _load(
-    model: type[models.Model], rows: Iterator[dict[str, Any]], *, total: int, progress: bool
+    model: type[models.Model],
+    rows: Iterator[dict[str, Any]],
+    *,
+    total: int,
+    progress: Progress | None,
 ) -> int:
     """Write `rows` into `model`'s table (COPY on PostgreSQL, batched INSERTs elsewhere).
 
-    Returns how many rows were written; `total` only sizes the progress bar.
+    Returns how many rows were written; `total` is only passed on to `progress`.
     """
     fields = _columns(model)
     names = [f.attname for f in fields]
     defaults = _defaults(model)
     table = connection.ops.quote_name(model._meta.db_table)
     column_list = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    bar = tqdm(
-        total=total,
-        desc=model._meta.verbose_name_plural,
-        unit="row",
-        unit_scale=True,
-        disable=not progress,
-        leave=True,
-    )
+    label = str(model._meta.verbose_name_plural)
+
+    def report(rows: int) -> None:
+        if progress is not None and rows:
+            progress(label, rows, total)
 
     postgres = connection.vendor == "postgresql"
     adapt = connection.ops.adapt_datetimefield_value
@@ -525,7 +530,7 @@ def _load(
             yield values
 
     written = 0
-    with bar, connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         if postgres:
             raw = cursor.cursor  # the psycopg cursor under Django's wrapper
             with raw.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy:
@@ -533,8 +538,8 @@ def _load(
                     copy.write_row(values)
                     written += 1
                     if written % BATCH == 0:
-                        bar.update(BATCH)
-            bar.update(written - bar.n)
+                        report(BATCH)
+            report(written % BATCH)
             return written
         placeholders = ", ".join(["%s"] * len(fields))
         sql = f"INSERT INTO {table} ({column_list}) VALUES ({placeholders})"
@@ -544,12 +549,12 @@ def _load(
             if len(batch) >= BATCH:
                 cursor.executemany(sql, batch)
                 written += len(batch)
-                bar.update(len(batch))
+                report(len(batch))
                 batch = []
         if batch:
             cursor.executemany(sql, batch)
             written += len(batch)
-            bar.update(len(batch))
+            report(len(batch))
     return written
 
 
