@@ -31,8 +31,7 @@ from django.db.backends.signals import connection_created
 from django.db.models.fields.json import KeyTransform, KeyTransformExact
 
 from segments.query import regex
-
-PATH_EXACT = "path_exact"
+from segments.query.compiler import PATH_EXACT
 
 
 def _path(expression: Any) -> tuple[list[str], Any] | None:

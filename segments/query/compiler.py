@@ -34,7 +34,6 @@ from django.db.models import Value as V
 from django.db.models.fields.json import KeyTransform, compile_json_path
 from django.db.models.lookups import In as InLookup
 
-from segments.lookups import PATH_EXACT
 from segments.query.ast import (
     OP_SYMBOLS,
     Compare,
@@ -82,6 +81,9 @@ NUMBER_TYPES = ("number", "integer", "real")
 STRING_TYPES = ("string", "text")
 BOOLEAN_TYPES = ("boolean", "true", "false")
 NULL_TYPES = ("null",)
+
+# The JSON path equality this compiler emits; `segments.lookups` registers it under this name.
+PATH_EXACT = "path_exact"
 
 
 class KeyJSONType(KeyTransform):
