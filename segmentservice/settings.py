@@ -346,6 +346,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "segmentservice.api.schema.camel_case_path_parameters",
+        "segmentservice.api.schema.demo_tenant_default",
     ],
     "ENUM_NAME_OVERRIDES": {
         "SegmentStatusEnum": "segments.choices.SegmentStatus",

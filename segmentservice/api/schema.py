@@ -1,9 +1,11 @@
-"""OpenAPI helpers: the error responses every tenant operation documents."""
+"""OpenAPI helpers: the error responses every tenant operation documents, shared parameters
+and the postprocessing hooks (camelCase path parameters, the demo tenant as the default)."""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 
+from segments.query.describe import q_description
 from segmentservice.api.serializers import (
     BulkAssignmentResultSerializer,
     ErrorSerializer,
@@ -36,7 +38,9 @@ ERROR_401 = OpenApiResponse(
     ],
 )
 ERROR_403 = OpenApiResponse(
-    ErrorSerializer, description="The token is another tenant's or lacks the scope."
+    ErrorSerializer,
+    description="The token is another tenant's, or lacks the scope: then `details` holds one "
+    "`missing scope: <scope>` per scope the operation accepts.",
 )
 ERROR_404 = OpenApiResponse(ErrorSerializer, description="Resource not found.")
 ERROR_409 = OpenApiResponse(
@@ -52,7 +56,11 @@ def errors(*codes: int) -> dict[int, OpenApiResponse]:
 
 LIST_PARAMETERS = [
     OpenApiParameter(
-        "q", str, description="Filter, e.g. `siteCode:main status:ACTIVE name.en:~(Gold)`."
+        "q",
+        str,
+        description="Filter, e.g. `siteCode:main status:ACTIVE name.en:~(Gold)`. "
+        + q_description()
+        + "\n\nSee docs/query-language.md.",
     ),
     OpenApiParameter("pageSize", int, description="Page size, 1 to 1000, default 60."),
     OpenApiParameter("pageNumber", int, description="Page number, from 1."),
@@ -118,4 +126,20 @@ def camel_case_path_parameters(result: dict, generator, request, public) -> dict
                     path = path.replace("{" + old + "}", "{" + parameter["name"] + "}")
         paths[path] = operations
     result["paths"] = paths
+    return result
+
+
+# The tenant the Quick start seeds: Swagger UI's "Try it out" starts with it filled in.
+DEMO_TENANT = "demo"
+
+
+def demo_tenant_default(result: dict, generator, request, public) -> dict:
+    """Give every `{tenant}` path parameter the demo tenant as its default."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "path" and parameter.get("name") == "tenant":
+                    parameter.setdefault("schema", {"type": "string"})["default"] = DEMO_TENANT
     return result
