@@ -6,12 +6,18 @@ of a configured list, and of the production default (none), override the setting
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 from django.test import Client
 from django.test.utils import override_settings
 
+import dev
 from tests.conftest import MANAGE, READ
 from tests.factories import make_segment
+from tests.test_security import ROOT, production_env
 
 SHOP = "https://shop.example.com"
 ALLOWED_HEADERS = (
@@ -148,3 +154,51 @@ class TestActualRequests:
         # Not a preflight (no Access-Control-Request-Method): DRF's OPTIONS, behind the token.
         response = Client().options("/customer-segment/acme/segments", HTTP_ORIGIN=SHOP)
         assert response.status_code == 401
+
+
+def cors_settings_of(**environment: str) -> dict:
+    """CORS settings of a fresh process with the production environment plus `environment`."""
+    code = (
+        "import json, django; django.setup(); from django.conf import settings; "
+        "print(json.dumps([settings.CORS_ALLOW_ALL_ORIGINS, settings.CORS_ALLOWED_ORIGINS]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=production_env(**environment),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    allow_all, origins = json.loads(result.stdout)
+    return {"allow_all": allow_all, "origins": origins}
+
+
+class TestConfiguration:
+    def test_production_allows_no_origin_by_default(self):
+        assert cors_settings_of() == {"allow_all": False, "origins": []}
+
+    def test_star_allows_any_origin(self):
+        assert cors_settings_of(CORS_ALLOWED_ORIGINS="*") == {"allow_all": True, "origins": []}
+
+    def test_a_comma_separated_list(self):
+        origins = "https://shop.example.com,https://dashboard.example.com"
+        assert cors_settings_of(CORS_ALLOWED_ORIGINS=origins) == {
+            "allow_all": False,
+            "origins": ["https://shop.example.com", "https://dashboard.example.com"],
+        }
+
+    def test_star_and_origins_together_fail_at_start(self):
+        result = subprocess.run(
+            [sys.executable, "manage.py", "check"],
+            cwd=ROOT,
+            env=production_env(CORS_ALLOWED_ORIGINS="*,https://shop.example.com"),
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 1
+        assert "CORS_ALLOWED_ORIGINS is either `*` or a list of origins" in result.stderr
+
+    def test_the_quick_start_allows_any_origin(self, monkeypatch):
+        monkeypatch.delenv("CORS_ALLOWED_ORIGINS", raising=False)
+        assert dev.development_env()["CORS_ALLOWED_ORIGINS"] == "*"
