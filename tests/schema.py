@@ -45,3 +45,16 @@ def schema_for(component: str, *, array: bool = False) -> dict[str, Any]:
 def assert_matches(body: Any, component: str, *, array: bool = False) -> None:
     """Fail with jsonschema's message unless `body` matches the component's schema."""
     jsonschema.validate(body, schema_for(component, array=array))
+
+
+def assert_error_body(body: Any) -> None:
+    """The YAML's `Error`, with SPEC 9's one platform convention on top: a 403 for a missing
+    scope carries `details` as a list of `missing scope: <scope>` strings."""
+    details = body.get("details") if isinstance(body, dict) else None
+    if isinstance(details, list):
+        assert body["code"] == 403, body
+        assert details and all(
+            isinstance(item, str) and item.startswith("missing scope: ") for item in details
+        ), details
+        body = {name: value for name, value in body.items() if name != "details"}
+    assert_matches(body, "Error")

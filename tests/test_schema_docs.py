@@ -106,3 +106,9 @@ def test_query_language_page_lists_every_field_of_each_resource():
 def test_readme_links_the_query_language_page():
     readme = (Path(settings.BASE_DIR) / "README.md").read_text()
     assert "(docs/query-language.md)" in readme
+
+
+def test_error_details_are_the_field_at_fault_or_the_missing_scopes(schema):
+    details = schema["components"]["schemas"]["Error"]["properties"]["details"]["oneOf"]
+    assert [variant["type"] for variant in details] == ["object", "array"]
+    assert details[1]["items"] == {"type": "string"}
