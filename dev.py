@@ -39,7 +39,7 @@ DEV_REQUIREMENTS = ROOT / "requirements-dev.txt"
 
 # The Quick start's development settings, given to the processes dev.py starts (and to the
 # test suite, see tests/settings.py) and never written to `.env`.
-DEVELOPMENT_ENV = {"DEBUG": "true"}
+DEVELOPMENT_ENV = {"DEBUG": "true", "CORS_ALLOWED_ORIGINS": "*"}
 # Lines older versions of dev.py wrote into `.env`; they are taken out again.
 _OLD_DEVELOPMENT_LINES = {"DEBUG=true"}
 _ENV_FILE_HEADER = "# Local development settings, written by dev.py."

@@ -27,6 +27,30 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# --- CORS (django-cors-headers) ------------------------------------------------------------
+# Browsers (storefronts, the management dashboard) call the API from other origins. The
+# origins allowed: a comma-separated list such as https://shop.example.com, or `*` for any;
+# none by default (`dev.py serve` passes `*`). Only the API and the token endpoint answer
+# CORS, never the admin. A preflight OPTIONS is answered by the middleware, before any token
+# check. Bearer tokens travel in a header, not a cookie, so credentials are not allowed.
+_cors_origins = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_ALLOW_ALL_ORIGINS = "*" in _cors_origins
+if CORS_ALLOW_ALL_ORIGINS and len(_cors_origins) > 1:
+    raise ImproperlyConfigured("CORS_ALLOWED_ORIGINS is either `*` or a list of origins, not both.")
+CORS_ALLOWED_ORIGINS = [] if CORS_ALLOW_ALL_ORIGINS else _cors_origins
+CORS_URLS_REGEX = r"^/(customer-segment/|oauth/)"
+CORS_ALLOW_HEADERS = [
+    "authorization",
+    "content-type",
+    "content-language",
+    "accept-language",
+    "x-total-count",
+    "emporix-tenant",
+    "x-version",
+]
+CORS_EXPOSE_HEADERS = ["X-Total-Count", "X-Request-ID"]
+CORS_ALLOW_CREDENTIALS = False
+
 # --- HTTPS ----------------------------------------------------------------------------------
 # Secure unless DEBUG: production never depends on remembering to switch these on. The
 # probes and the metrics scrape stay reachable over plain HTTP (a load balancer or
@@ -60,6 +84,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "corsheaders",
     "tenants",
     "segments",
 ]
@@ -67,6 +92,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so its request id, log line and timing cover everything below (redirects, 413s).
     "segmentservice.requestlog.RequestLogMiddleware",
+    # Before anything that could answer first: a preflight gets its 200 without a token.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "segmentservice.api.middleware.RequestSizeLimitMiddleware",
@@ -335,6 +362,7 @@ SPECTACULAR_SETTINGS = {
         "segmentservice.api.schema.camel_case_path_parameters",
         "segmentservice.api.schema.tenant_operation_errors",
         "segmentservice.api.schema.empty_query_values",
+        "segmentservice.api.schema.demo_tenant_default",
     ],
     "ENUM_NAME_OVERRIDES": {
         "SegmentStatusEnum": "segments.choices.SegmentStatus",

@@ -15,6 +15,10 @@ class TenantMismatch(Forbidden):
     """The token belongs to another tenant."""
 
 
+class MissingScope(Forbidden):
+    """The token lacks every scope an operation accepts; `details` names each one."""
+
+
 class InvalidToken(ServiceError):
     """A bearer token is missing, malformed, expired or badly signed."""
 

@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import permissions
 from rest_framework.request import Request
 
+from tenants.exceptions import MissingScope
 from tenants.tokens import TokenClaims
 
 
@@ -18,7 +19,10 @@ class HasRequiredScopes(permissions.BasePermission):
 
         required_scopes = {"list": READ_SCOPES, "create": MANAGE_SCOPES}
 
-    An action the mapping does not name is refused: a forgotten entry fails closed.
+    An action the mapping does not name is refused: a forgotten entry fails closed. A token
+    holding none of the scopes is refused with `MissingScope`, whose `details` carry one
+    `missing scope: <scope>` per scope the operation accepts (the platform's client SDK reads
+    them to tell the caller which scope to ask for).
     """
 
     message = "The access to the requested resource has been forbidden by the server."
@@ -39,7 +43,10 @@ class HasRequiredScopes(permissions.BasePermission):
         needed = required.get(action)
         if needed is None:
             return False
-        missing_all = not (claims.scopes & set(needed))
-        if missing_all:
-            self.message = f"The token lacks the scope this operation needs: one of {', '.join(sorted(needed))}."
-        return not missing_all
+        if not claims.scopes & set(needed):
+            missing = sorted(needed)
+            raise MissingScope(
+                f"The token lacks the scope this operation needs: one of {', '.join(missing)}.",
+                details=[f"missing scope: {scope}" for scope in missing],
+            )
+        return True

@@ -97,3 +97,16 @@ def served_parameter(path: str, method: str, name: str) -> dict[str, Any]:
 def assert_matches_served(body: Any, path: str, method: str, status: int) -> None:
     """Fail with jsonschema's message unless `body` is what the served document promises."""
     jsonschema.validate(body, served_response_schema(path, method, status))
+
+
+def assert_error_body(body: Any) -> None:
+    """The YAML's `Error`, with SPEC 9's one platform convention on top: a 403 for a missing
+    scope carries `details` as a list of `missing scope: <scope>` strings."""
+    details = body.get("details") if isinstance(body, dict) else None
+    if isinstance(details, list):
+        assert body["code"] == 403, body
+        assert details and all(
+            isinstance(item, str) and item.startswith("missing scope: ") for item in details
+        ), details
+        body = {name: value for name, value in body.items() if name != "details"}
+    assert_matches(body, "Error")

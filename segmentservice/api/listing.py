@@ -21,6 +21,7 @@ from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from segments.query.describe import q_description
 from segmentservice.exceptions import ValidationFailed
 
 # Far past any real list, and small enough that the row offset fits the databases' 64-bit
@@ -155,7 +156,9 @@ class QueryFilter(BaseFilterBackend):
             _query_parameter(
                 "q",
                 {"type": "string"},
-                "Filter, e.g. `siteCode:main status:ACTIVE name.en:~(Gold)`.",
+                "Filter, e.g. `siteCode:main status:ACTIVE name.en:~(Gold)`. "
+                + q_description()
+                + "\n\nSee docs/query-language.md.",
             )
         ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from segmentservice.api.timestamps import InstantField
@@ -36,12 +37,29 @@ class IdResponseSerializer(serializers.Serializer):
     id = serializers.CharField()
 
 
-class ErrorDetailSerializer(serializers.Serializer):
-    """The field-level problem, when exactly one field is at fault."""
-
-    field = serializers.CharField()
-    type = serializers.CharField()
-    message = serializers.CharField()
+@extend_schema_field(
+    {
+        "oneOf": [
+            {
+                "type": "object",
+                "description": "The field at fault, when exactly one is.",
+                "properties": {
+                    "field": {"type": "string"},
+                    "type": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+                "required": ["field", "type", "message"],
+            },
+            {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "A 403 for a missing scope: `missing scope: <scope>` for each.",
+            },
+        ]
+    }
+)
+class ErrorDetailsField(serializers.JSONField):
+    """`details`: the one field at fault, or (a 403) the scopes the token lacks."""
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -51,7 +69,7 @@ class ErrorSerializer(serializers.Serializer):
     status = serializers.CharField()
     message = serializers.CharField()
     resourceId = serializers.CharField(required=False)
-    details = ErrorDetailSerializer(required=False)
+    details = ErrorDetailsField(required=False)
 
 
 class FaultDetailSerializer(serializers.Serializer):

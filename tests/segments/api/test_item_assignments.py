@@ -16,7 +16,7 @@ from tests.factories import (
     make_segment,
     stored_metadata,
 )
-from tests.schema import assert_matches
+from tests.schema import assert_error_body, assert_matches
 
 BASE = "/customer-segment/acme/segments"
 
@@ -251,7 +251,7 @@ class TestErrorBodies:
             read_client.delete(url("seg1", "PRODUCT", "x1")),
         ):
             assert response.status_code in (400, 403, 404, 409)
-            assert_matches(response.json(), "Error")
+            assert_error_body(response.json())
 
 
 @pytest.mark.django_db
