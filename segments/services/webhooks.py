@@ -65,7 +65,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from segments.models import Event, WebhookEndpoint, event_log_position
-from segments.selectors.webhooks import events_committed_at, events_not_committed_at
+from segments.selectors.webhooks import (
+    events_committed_at,
+    events_not_committed_at,
+    webhook_endpoint_pending,
+)
 from segmentservice.formats import format_instant
 
 logger = logging.getLogger(__name__)
@@ -298,3 +302,34 @@ def _send(endpoint: WebhookEndpoint, event: Event, send: Sender) -> int:
             "X-Signature": signature(secret=endpoint.secret, timestamp=timestamp, body=body),
         },
     )
+
+
+def events_prune(
+    *, older_than: timedelta, batch_size: int = 5000, progress: Callable[[int], object] = print
+) -> int:
+    """Delete the events recorded before `older_than` ago that no active endpoint still
+    needs; returns how many went.
+
+    An event is still needed while an active endpoint of its tenant has it pending (see
+    `webhook_endpoint_pending`) or has asked for a replay from an id at or below it; events
+    of tenants without endpoints are needed by no one. Deleted in batches of `batch_size`,
+    each its own short transaction, so a large prune never holds a long lock; `progress`
+    gets the number deleted by each batch.
+    """
+    cutoff = timezone.now() - older_than
+    prunable = Event.objects.filter(created_at__lt=cutoff)
+    for endpoint in WebhookEndpoint.objects.filter(is_active=True).order_by("id"):
+        prunable = prunable.exclude(pk__in=webhook_endpoint_pending(endpoint).values("pk"))
+        if endpoint.replay_from_event_id is not None:
+            prunable = prunable.exclude(
+                tenant_id=endpoint.tenant_id, id__gte=endpoint.replay_from_event_id
+            )
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            ids = list(prunable.order_by("id").values_list("id", flat=True)[:batch_size])
+            if not ids:
+                return deleted
+            count, _ = Event.objects.filter(id__in=ids).delete()
+        deleted += count
+        progress(count)
