@@ -226,6 +226,14 @@ class TestQuery:
             assert message.startswith("Invalid query:")
             assert problem.lower() in message.lower()
 
+    def test_a_middle_json_key_named_like_a_lookup_is_a_key(self, read_client, tenant):
+        make_segment(tenant, "hit", mixins={"a": {"exact": True}})
+        make_segment(tenant, "miss", mixins={"a": {}})
+        assert ids(read_client.get(URL, {"q": "mixins.a.exact:exists"})) == ["hit"]
+        assert ids(
+            read_client.get(URL, {"q": "mixins.a.exact:true", "sort": "mixins.a.exact"})
+        ) == ["hit"]
+
     def test_search_takes_paging_sort_and_fields_from_the_query_string(
         self, read_client, catalogue
     ):
