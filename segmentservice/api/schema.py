@@ -8,6 +8,7 @@ from typing import Any
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 
+from segmentservice.api.dryrun import DRY_RUN_PARAMETER, is_write
 from segmentservice.api.serializers import (
     BulkAssignmentResultSerializer,
     ErrorSerializer,
@@ -166,7 +167,8 @@ def tenant_operation_errors(result: dict, generator, request, public) -> dict:
 
 
 class PlainPageSchema(AutoSchema):
-    """The schema of a viewset whose pages are plain JSON arrays (`ContractPagination`).
+    """The schema of a viewset whose pages are plain JSON arrays (`ContractPagination`),
+    whose writes take `dryRun`.
 
     The paginator contributes its parameters as usual; its responses are the array itself,
     so no `Paginated...List` component wraps them. drf-spectacular has no public switch for
@@ -175,6 +177,13 @@ class PlainPageSchema(AutoSchema):
     """
 
     _describing_response = False
+
+    def get_override_parameters(self) -> list:
+        """The operation's own parameters, and `dryRun` on every write (`is_write`)."""
+        parameters = list(super().get_override_parameters())
+        if is_write(self.view, self.method):
+            parameters.append(DRY_RUN_PARAMETER)
+        return parameters
 
     def _get_response_for_code(self, *args: Any, **kwargs: Any) -> dict:
         self._describing_response = True

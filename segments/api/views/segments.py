@@ -131,6 +131,7 @@ class SegmentViewSet(TenantScopedViewSet):
     lookup_url_kwarg = "segment_id"
     query_fields = SEGMENT_FIELDS
     ordering_tiebreak = ("external_id",)
+    read_actions = frozenset({"search", "match"})
     required_scopes = {
         "list": READ_OR_OWN,
         "search": READ_OR_OWN,
