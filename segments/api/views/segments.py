@@ -15,7 +15,6 @@ from drf_spectacular.utils import (
     PolymorphicProxySerializer,
     extend_schema,
 )
-from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -54,14 +53,16 @@ from segments.services.segments import (
     segments_bulk_delete,
     segments_bulk_upsert,
 )
-from segmentservice.api.bulk import bulk_elements, bulk_response
+from segmentservice.api.bulk import bulk_delete_elements, bulk_elements, bulk_response
 from segmentservice.api.parsers import JSONMergePatchParser, JSONPatchParser, StrictJSONParser
 from segmentservice.api.schema import (
     ACCEPT_LANGUAGE,
     CONTENT_LANGUAGE,
+    ID_ELEMENT,
     NON_BLANK,
     SEARCH_BODY,
     TENANT_PARAMETER,
+    bulk_delete_body,
     errors,
 )
 from segmentservice.api.serializers import BulkResultSerializer, IdResponseSerializer
@@ -370,14 +371,15 @@ class SegmentViewSet(TenantScopedViewSet):
         tags=TAGS,
         operation_id="DELETE-customer-segment-remove-segments-bulk",
         summary="Deleting customer segments in bulk",
-        description='Deletes up to 200 segments named in an array of ids: `["a", "b"]`.',
+        description='Deletes up to 200 segments named in an array of ids: `["a", "b"]`, '
+        'or in `{"ids": ["a", "b"]}`.',
         parameters=[FORCE_DELETE],
-        request=serializers.ListField(child=serializers.CharField()),
+        request=bulk_delete_body(ID_ELEMENT),
         responses={207: BULK_RESULTS, **errors(400, 401, 403)},
     )
     def bulk_delete(self, request: Request, tenant: str) -> Response:
         """DELETE /segments/bulk[?forceDelete=true]."""
-        segment_ids, failures = segment_ids_input(bulk_elements(request.data))
+        segment_ids, failures = segment_ids_input(bulk_delete_elements(request.data))
         force = query_flag(request, "forceDelete")
         results = segments_bulk_delete(tenant=self.tenant, segment_ids=segment_ids, force=force)
         return bulk_response(bulk_merge(failures, results))
