@@ -284,7 +284,11 @@ class SegmentViewSet(TenantScopedViewSet):
         description="An RFC 6902 JSON Patch (array of operations) or an RFC 7396 JSON Merge "
         "Patch (object), applied to the segment's JSON form and validated like a PUT. `id` "
         "and the metadata timestamps cannot be patched; replacing `/metadata/version` states "
-        "the version you expect (409 when it is not the stored one), as does a failed `test`.",
+        "the version you expect (409 when it is not the stored one), as does a failed `test`. "
+        "An `add` into a mixin map (`/mixins/...`, `/metadata/mixins/...`) creates the objects "
+        "missing on its way, so it works on a segment without mixins; an operation that "
+        'cannot be applied is a 400 naming it, e.g. `"replace" at /mixins/a/b: the segment '
+        'has no mixin "a"`.',
         parameters=[SEGMENT_ID, CONTENT_LANGUAGE],
         request={
             # Plain JSON: an array is a JSON Patch, an object a merge patch.
