@@ -54,6 +54,15 @@ DRY_RUN_PARAMETER = OpenApiParameter(
     extensions=EXTENSION,
 )
 
+DRY_RUN_HEADER = OpenApiParameter(
+    HEADER,
+    {"type": "string", "enum": ["true"]},
+    OpenApiParameter.HEADER,
+    response=True,
+    description="Extension of the hosted contract: present, `true`, on the answer to a dry "
+    "run (`dryRun=true`), whatever its status.",
+)
+
 
 def is_write(view: Any, method: str) -> bool:
     """Whether `method` on `view` (a viewset, its `action` resolved) changes data."""

@@ -8,7 +8,7 @@ from typing import Any
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 
-from segmentservice.api.dryrun import DRY_RUN_PARAMETER, is_write
+from segmentservice.api.dryrun import DRY_RUN_HEADER, DRY_RUN_PARAMETER, is_write
 from segmentservice.api.serializers import (
     BulkAssignmentResultSerializer,
     ErrorSerializer,
@@ -227,10 +227,11 @@ class PlainPageSchema(AutoSchema):
             self.method = "DELETE"
 
     def get_override_parameters(self) -> list:
-        """The operation's own parameters, and `dryRun` on every write (`is_write`)."""
+        """The operation's own parameters, and on every write (`is_write`) `dryRun` and
+        the `X-Dry-Run` header of its responses."""
         parameters = list(super().get_override_parameters())
         if is_write(self.view, self.method):
-            parameters.append(DRY_RUN_PARAMETER)
+            parameters.extend((DRY_RUN_PARAMETER, DRY_RUN_HEADER))
         return parameters
 
     def _get_response_for_code(self, *args: Any, **kwargs: Any) -> dict:

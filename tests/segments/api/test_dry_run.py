@@ -280,6 +280,9 @@ def test_the_served_schema_documents_dry_run_on_every_write_and_only_there():
                 assert parameter["schema"] == {"type": "boolean"}
                 assert parameter["x-extension"] is True
                 assert parameter["description"].startswith("Extension of the hosted contract")
+                success = [r for code, r in operation["responses"].items() if code < "300"]
+                assert success
+                assert all(r["headers"]["X-Dry-Run"]["schema"]["enum"] == ["true"] for r in success)
             if not path.endswith(("/search", "/match")):
                 writes.add((method, path))
     assert documented == writes
