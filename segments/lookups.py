@@ -1,8 +1,8 @@
 """How the `q` language runs in the databases: an index-friendly equality on JSON paths for
 PostgreSQL, as the named lookup `path_exact`, and regular expressions in RE2 on SQLite.
 
-`mixins__segmentAttributes__membershipStatus__path_exact="GOLD"` (what `q=mixins.a.b:GOLD`
-and `q=name.en:Gold` compile to) means Django's `exact`, which is
+`path_exact` on the key path `mixins -> segmentAttributes -> membershipStatus` with "GOLD"
+(what `q=mixins.a.b:GOLD` and `q=name.en:Gold` compile to) means Django's `exact`, which is
 `(mixins #> '{a,b}') = '"GOLD"'`: no index can
 serve it, and the planner guesses its selectivity blindly. For a scalar value on a path of
 object keys the same condition is `mixins @> '{"a": {"b": "GOLD"}}'`, which a GIN

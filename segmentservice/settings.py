@@ -48,7 +48,7 @@ CORS_ALLOW_HEADERS = [
     "emporix-tenant",
     "x-version",
 ]
-CORS_EXPOSE_HEADERS = ["X-Total-Count", "X-Request-ID"]
+CORS_EXPOSE_HEADERS = ["X-Total-Count", "X-Request-ID", "X-Dry-Run"]
 CORS_ALLOW_CREDENTIALS = False
 
 # --- HTTPS ----------------------------------------------------------------------------------

@@ -127,7 +127,29 @@ def token_decode(raw: str) -> TokenClaims:
             )
     except (jwt.PyJWTError, *_UNREADABLE) as exc:
         raise InvalidToken(str(exc)) from exc
+    _check_expiry(payload["exp"], local=not external)
     return _claims_from_payload(payload, local=not external)
+
+
+# The last second a datetime can hold (9999-12-31T23:59:59Z): an `exp` past it, such as
+# 10**500, is an integer PyJWT compares happily and finds later than any now.
+LAST_INSTANT = 253402300799
+# How far the clocks of the hosts that issue and read our tokens may disagree.
+CLOCK_SKEW_SECONDS = 60
+
+
+def _check_expiry(exp: Any, *, local: bool) -> None:
+    """Refuse a token that would (all but) never expire.
+
+    Any token's `exp` must be an instant a datetime can hold; ours are issued for at most
+    TOKEN_MAX_TTL_SECONDS, so one of ours expiring later than that from now was not
+    issued here (or by a configuration that allowed longer lives, and is refused now).
+    """
+    latest = LAST_INSTANT
+    if local:
+        latest = int(time.time()) + settings.TOKEN_MAX_TTL_SECONDS + CLOCK_SKEW_SECONDS
+    if exp > latest:
+        raise InvalidToken("The token expires too far in the future.")
 
 
 def _claims_from_payload(payload: dict, *, local: bool) -> TokenClaims:

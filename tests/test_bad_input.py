@@ -550,6 +550,30 @@ class TestTokens:
         assert response.status_code == 401
         assert response.json() == INVALID_TOKEN
 
+    @pytest.mark.parametrize(
+        "value",
+        [str(10**500), str(2**63), str(2**64 + 1), "253402300800", "99999999999"],
+        ids=["10**500", "2**63", "2**64+1", "year 10000", "year 5138"],
+    )
+    def test_a_signed_token_that_would_never_expire_is_401(self, tenant, value):
+        # Integers, not floats: they decode and compare as later than any now. Tokens of
+        # ours live at most TOKEN_MAX_TTL_SECONDS, so an `exp` further ahead is not one.
+        claims = {"iss": settings.TOKEN_ISSUER, "tenant": "acme", "scope": READ}
+        payload = json.dumps(claims)[:-1] + f', "exp": {value}}}'
+        client = APIClient()
+        response = fast(
+            lambda: client.get(SEGMENTS, HTTP_AUTHORIZATION=f"Bearer {signed(payload)}")
+        )
+        assert response.status_code == 401
+        assert response.json() == INVALID_TOKEN
+
+    def test_a_signed_token_expiring_within_the_longest_lifetime_is_accepted(self, tenant):
+        exp = int(time.time()) + settings.TOKEN_MAX_TTL_SECONDS
+        claims = {"iss": settings.TOKEN_ISSUER, "tenant": "acme", "scope": READ, "exp": exp}
+        client = APIClient()
+        response = client.get(SEGMENTS, HTTP_AUTHORIZATION=f"Bearer {signed(json.dumps(claims))}")
+        assert response.status_code == 200
+
     @pytest.mark.parametrize("part", ["header", "payload"])
     def test_a_token_nested_too_deep_is_401(self, tenant, part):
         deep = "[" * 5000 + "]" * 5000

@@ -68,7 +68,7 @@ class TestPreflight:
             "Access-Control-Allow-Methods": "DELETE, GET, OPTIONS, PATCH, POST, PUT",
             "Access-Control-Allow-Headers": ALLOWED_HEADERS,
             "Access-Control-Max-Age": "86400",
-            "Access-Control-Expose-Headers": "X-Total-Count, X-Request-ID",
+            "Access-Control-Expose-Headers": "X-Total-Count, X-Request-ID, X-Dry-Run",
         }
         assert response["Vary"] == "origin"
 
@@ -98,7 +98,7 @@ class TestPreflight:
             "Access-Control-Allow-Methods": "DELETE, GET, OPTIONS, PATCH, POST, PUT",
             "Access-Control-Allow-Headers": ALLOWED_HEADERS,
             "Access-Control-Max-Age": "86400",
-            "Access-Control-Expose-Headers": "X-Total-Count, X-Request-ID",
+            "Access-Control-Expose-Headers": "X-Total-Count, X-Request-ID, X-Dry-Run",
         }
 
     @ONLY_SHOP
@@ -122,8 +122,21 @@ class TestActualRequests:
         assert response["X-Total-Count"] == "1"
         assert cors_headers(response) == {
             "Access-Control-Allow-Origin": SHOP,
-            "Access-Control-Expose-Headers": "X-Total-Count, X-Request-ID",
+            "Access-Control-Expose-Headers": "X-Total-Count, X-Request-ID, X-Dry-Run",
         }
+
+    @ONLY_SHOP
+    def test_a_dry_run_exposes_x_dry_run(self, tenant, make_token):
+        response = Client().put(
+            "/customer-segment/acme/segments/gold?dryRun=true",
+            data='{"name": {"en": "Gold"}, "siteCode": "main"}',
+            content_type="application/json",
+            HTTP_ORIGIN=SHOP,
+            HTTP_AUTHORIZATION=f"Bearer {make_token(tenant, MANAGE)}",
+        )
+        assert response.status_code == 201
+        assert response["X-Dry-Run"] == "true"
+        assert "X-Dry-Run" in response["Access-Control-Expose-Headers"].split(", ")
 
     @ONLY_SHOP
     def test_errors_carry_cors_headers_so_the_browser_can_read_them(self, tenant, make_token):

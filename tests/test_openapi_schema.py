@@ -357,3 +357,43 @@ def test_any_x_total_count_value_but_true_is_accepted_as_documented(
     assert response.status_code == 200
     assert "X-Total-Count" not in response
     jsonschema.validate("banana", served_parameter(SEGMENT_PATH, "get", "X-Total-Count")["schema"])
+
+
+@pytest.mark.parametrize(
+    ("template", "path", "body"),
+    [
+        (SEGMENT_PATH + "/bulk", "/segments/bulk", ["nosuch"]),
+        (SEGMENT_PATH + "/bulk", "/segments/bulk", {"ids": ["nosuch"]}),
+        (
+            SEGMENT_PATH + "/{segmentId}/customers/bulk",
+            "/segments/plain/customers/bulk",
+            [{"customerId": "bare", "legalEntityId": None}],
+        ),
+        (
+            SEGMENT_PATH + "/{segmentId}/customers/bulk",
+            "/segments/plain/customers/bulk",
+            {"ids": ["bare", {"customerId": "bare", "legalEntityId": "le1"}]},
+        ),
+        (
+            SEGMENT_PATH + "/{segmentId}/items/{type}/bulk",
+            "/segments/plain/items/PRODUCT/bulk",
+            ["p"],
+        ),
+        (
+            SEGMENT_PATH + "/{segmentId}/items/{type}/bulk",
+            "/segments/plain/items/PRODUCT/bulk",
+            {"ids": ["p"]},
+        ),
+    ],
+)
+def test_both_forms_of_a_bulk_delete_body_are_documented(
+    template, path, body, tenant, make_token, sparse_data
+):
+    response = _client("manage", tenant, make_token).delete(
+        BASE + path, json.dumps(body), content_type="application/json"
+    )
+
+    assert response.status_code == 207, response.content
+    schema = served_request_schema(template, "delete", "application/json")
+    jsonschema.validate(body, schema)
+    assert [len(schema["oneOf"]), schema["oneOf"][1]["required"]] == [2, ["ids"]]

@@ -14,7 +14,10 @@ PostgreSQL:
   numbers, strings with strings), as the two databases order mixed types differently.
 
     compile_query('status:ACTIVE name.en:~(Golden Seg)', SEGMENT_FIELDS, default_language="en")
-    → Q(status__exact="ACTIVE") & Q(name__en__regex="Golden Seg")
+    → Q(status__exact="ACTIVE") & Q(PathLookup("name", ("en",), "regex", "Golden Seg"))
+
+Conditions on a JSON path are `PathLookup`s, built from key transforms: a `__`-joined
+lookup string would read a key named like a lookup (`mixins.a.exact`) as that lookup.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import NotSupportedError
-from django.db.models import CharField, JSONField, Q
+from django.db.models import BooleanField, CharField, Expression, JSONField, Q
 from django.db.models import Value as V
 from django.db.models.fields.json import KeyTransform, compile_json_path
 from django.db.models.lookups import In as InLookup
@@ -116,6 +119,44 @@ def json_key(
     for key in path[:-1]:
         expression = KeyTransform(key, expression)
     return transform(path[-1], expression)
+
+
+class PathLookup(Expression):
+    """A lookup on the value at a JSON path, e.g. `PathLookup("mixins", ("a", "exact"),
+    "isnull", True)`, built from key transforms when the query resolves it.
+
+    Never a `__`-joined string (`mixins__a__exact__isnull`), in which Django reads a key
+    named like a lookup or transform (`exact`, `in`, `contains`) as that lookup. The lookup
+    is made once its column is resolved: the value is prepared by the column's type (a
+    JSON value), as for a lookup Django builds from a string.
+    """
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, column: str, path: tuple[str, ...], lookup_name: str, value: Any) -> None:
+        super().__init__()
+        self.column, self.path, self.lookup_name, self.value = column, path, lookup_name, value
+
+    def resolve_expression(
+        self,
+        query: Any = None,
+        allow_joins: bool = True,
+        reuse: Any = None,
+        summarize: bool = False,
+        for_save: bool = False,
+    ) -> Any:
+        """The lookup itself, on the resolved key transforms."""
+        key = json_key(self.column, self.path).resolve_expression(
+            query, allow_joins, reuse, summarize, for_save
+        )
+        lookup = key.get_lookup(self.lookup_name)
+        if lookup is None:  # pragma: no cover - the compiler names only registered lookups
+            raise NotSupportedError(f"No JSON path lookup {self.lookup_name!r}.")
+        return lookup(key, self.value)
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, Any]:  # pragma: no cover
+        raise NotSupportedError("PathLookup is replaced by its lookup when the query resolves it.")
 
 
 def query_limits() -> QueryLimits:
@@ -275,7 +316,10 @@ class _JsonCondition:
         self.path = path
         # Localized values are text, so `name.en:15` means the text "15" only.
         self.text_only = text_only
-        self.lookup = "__".join((field.column, *path))
+
+    def _lookup(self, name: str, value: Any) -> Q:
+        """`name` (a lookup of JSON key paths) on the value at this path, as a Q."""
+        return Q(PathLookup(self.column, self.path, name, value))
 
     def q(self, predicate: Predicate | None = None) -> Q:
         if predicate is None:
@@ -293,11 +337,11 @@ class _JsonCondition:
                 return _each(predicate, self.q)
             case In(values=values):
                 if self.text_only:
-                    return Q(**{f"{self.lookup}__in": list(dict.fromkeys(v.raw for v in values))})
+                    return self._lookup("in", list(dict.fromkeys(v.raw for v in values)))
                 return reduce(operator.or_, (self._equals(value) for value in values))
             case Regex(pattern=pattern, pos=pos):
                 check_regex(pattern, pos)
-                return Q(**{f"{self.lookup}__regex": pattern})
+                return self._lookup("regex", pattern)
         raise TypeError(f"Unknown predicate {predicate!r}")  # pragma: no cover
 
     def _absent_or_null(self) -> Q:
@@ -306,32 +350,30 @@ class _JsonCondition:
             return Q(**{f"{self.column}__isnull": True}) | Q(**{self.column: V(None, JSONField())})
         # On a key transform, isnull=True means the key is absent. JSON null is checked by
         # its type, since `=None` also finds the text "null" on SQLite.
-        return Q(**{f"{self.lookup}__isnull": True}) | self._of_type(NULL_TYPES)
+        return self._lookup("isnull", True) | self._of_type(NULL_TYPES)
 
     def _equals(self, value: Value) -> Q:
         if self.text_only or value.quoted:
-            text = Q(**{f"{self.lookup}__{PATH_EXACT}": value.raw})
+            text = self._lookup(PATH_EXACT, value.raw)
             if value.raw in ("true", "false", "null") and not self.text_only:
                 return text & self._of_type(STRING_TYPES)
             return text
         if value.raw in ("true", "false"):
-            boolean = Q(**{f"{self.lookup}__{PATH_EXACT}": value.raw == "true"})
+            boolean = self._lookup(PATH_EXACT, value.raw == "true")
             # SQLite's JSON functions report true/false as these words, like the text.
             return boolean & self._of_type(BOOLEAN_TYPES)
         number = _json_number(value.raw)
         if number is not None:
-            return Q(**{f"{self.lookup}__{PATH_EXACT}": number}) | Q(
-                **{f"{self.lookup}__{PATH_EXACT}": value.raw}
-            )
-        return Q(**{f"{self.lookup}__{PATH_EXACT}": value.raw})
+            return self._lookup(PATH_EXACT, number) | self._lookup(PATH_EXACT, value.raw)
+        return self._lookup(PATH_EXACT, value.raw)
 
     def _compare(self, op: str, value: Value) -> Q:
         number = None
         if not (self.text_only or value.quoted):
             number = _json_number(value.raw, bounded=True)
         if number is not None:
-            return Q(**{f"{self.lookup}__{op}": number}) & self._of_type(NUMBER_TYPES)
-        text = Q(**{f"{self.lookup}__{op}": value.raw})
+            return self._lookup(op, number) & self._of_type(NUMBER_TYPES)
+        text = self._lookup(op, value.raw)
         # Localized values are always text; elsewhere, stop "b" < 5 < true across types.
         return text if self.text_only else text & self._of_type(STRING_TYPES)
 

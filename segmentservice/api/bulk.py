@@ -1,6 +1,7 @@
 """Bulk request checks and the 207 Multi-Status body.
 
-Input: a JSON array of at most `BULK_MAX_ITEMS` elements, else 400 for the whole request.
+Input: a JSON array of at most `BULK_MAX_ITEMS` elements, else 400 for the whole request;
+a bulk delete also takes `{"ids": [...]}`, as the platform's SDK sends it.
 Output, one entry per element in order (`index` counts from 1):
 
     [{"index": 1, "id": "seg1", "code": 201, "status": "Created"},
@@ -9,7 +10,7 @@ Output, one entry per element in order (`index` counts from 1):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
@@ -29,19 +30,46 @@ STATUS_TEXT = {
 }
 
 
-def bulk_elements(data: Any) -> list[Any]:
+def bulk_elements(data: Any, *, what: str = "The request body") -> list[Any]:
     """The request's elements; raises ValidationFailed unless it is a non-empty, small array."""
     if not isinstance(data, list):
-        raise ValidationFailed("The request body must be a JSON array.")
+        raise ValidationFailed(f"{what} must be a JSON array.")
     if not data:
         raise ValidationFailed(
-            f"The request body is an empty array; send 1 to {settings.BULK_MAX_ITEMS} elements."
+            f"{what} is an empty array; send 1 to {settings.BULK_MAX_ITEMS} elements."
         )
     if len(data) > settings.BULK_MAX_ITEMS:
+        has = "The request has" if what == "The request body" else f"{what} has"
         raise ValidationFailed(
-            f"The request has {len(data)} elements; at most {settings.BULK_MAX_ITEMS} are allowed."
+            f"{has} {len(data)} elements; at most {settings.BULK_MAX_ITEMS} are allowed."
         )
     return data
+
+
+SDK_FORM = 'The request body must be a JSON array or {"ids": [...]}'
+
+
+def bulk_delete_elements(data: Any, *, id_element: Callable[[str], Any] | None = None) -> list[Any]:
+    """The elements of a bulk delete: the YAML's JSON array, or `{"ids": [...]}`.
+
+    The platform's public TypeScript SDK sends the object form, `{"ids": ["a", "b"]}`, whose
+    `ids` hold what the array would. `id_element` turns a string of `ids` into the array's
+    element where that is not a string (customer assignments: a customer id is its B2C
+    assignment, `{"customerId": id}`); other elements of `ids` stay as they are.
+    """
+    if isinstance(data, list):
+        return bulk_elements(data)
+    if not isinstance(data, dict):
+        raise ValidationFailed(f"{SDK_FORM}.")
+    unknown = sorted(set(data) - {"ids"})
+    if unknown:
+        raise ValidationFailed(f"{SDK_FORM}; unknown member(s): {', '.join(unknown)}.")
+    if "ids" not in data:
+        raise ValidationFailed(f"{SDK_FORM}; ids is missing.")
+    elements = bulk_elements(data["ids"], what="ids")
+    if id_element is None:
+        return elements
+    return [id_element(e) if isinstance(e, str) else e for e in elements]
 
 
 def bulk_result_body(result: BulkItemResult, *, with_id: bool = True) -> dict[str, Any]:

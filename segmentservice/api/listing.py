@@ -49,17 +49,32 @@ def _positive_int(raw: str | None, name: str, default: int, maximum: int | None)
     return value
 
 
+def page_parameters(request: Request) -> tuple[int, int]:
+    """(page number, page size); one ValidationFailed naming every bad parameter."""
+    query = request.query_params
+    expected = {
+        "pageSize": (settings.PAGE_SIZE_DEFAULT, settings.PAGE_SIZE_MAX),
+        "pageNumber": (1, PAGE_NUMBER_MAX),
+    }
+    values: dict[str, int] = {}
+    problems: list[str] = []
+    for name, (default, maximum) in expected.items():
+        try:
+            values[name] = _positive_int(query.get(name), name, default, maximum)
+        except ValidationFailed as exc:
+            problems.append(exc.message)
+    if problems:
+        raise ValidationFailed(" ".join(problems))
+    return values["pageNumber"], values["pageSize"]
+
+
 class ContractPagination(BasePagination):
     """`pageNumber`/`pageSize` pages of a plain JSON array; `X-Total-Count: true` adds the
     number of matches as a response header."""
 
     def paginate_queryset(self, queryset: QuerySet, request: Request, view: Any = None) -> list:
         """The rows of the requested page; reads and checks the paging parameters."""
-        query = request.query_params
-        page_number = _positive_int(query.get("pageNumber"), "pageNumber", 1, PAGE_NUMBER_MAX)
-        page_size = _positive_int(
-            query.get("pageSize"), "pageSize", settings.PAGE_SIZE_DEFAULT, settings.PAGE_SIZE_MAX
-        )
+        page_number, page_size = page_parameters(request)
         offset = (page_number - 1) * page_size
         rows = list(queryset[offset : offset + page_size])
         self.total: int | None = None

@@ -8,6 +8,7 @@ from typing import Any
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 
+from segmentservice.api.dryrun import DRY_RUN_HEADER, DRY_RUN_PARAMETER, is_write
 from segmentservice.api.serializers import (
     BulkAssignmentResultSerializer,
     ErrorSerializer,
@@ -78,6 +79,43 @@ ASSIGNMENT_BULK_RESPONSES = {
     ),
     **errors(400, 401, 403, 404),
 }
+
+
+def bulk_delete_body(element: dict[str, Any], ids_element: dict[str, Any] | None = None) -> dict:
+    """The request body of a bulk delete: the hosted service's JSON array of `element`s, or
+    the object `{"ids": [...]}` the platform's SDK sends (of `ids_element`s, by default the
+    same elements)."""
+    return {
+        "application/json": {
+            "oneOf": [
+                {
+                    "type": "array",
+                    "items": element,
+                    "description": "The elements, as the hosted service documents them.",
+                },
+                {
+                    "type": "object",
+                    "properties": {"ids": {"type": "array", "items": ids_element or element}},
+                    "required": ["ids"],
+                    "additionalProperties": False,
+                    "description": "The elements under `ids`, as the platform's SDK sends them.",
+                },
+            ]
+        }
+    }
+
+
+ID_ELEMENT = {"type": "string", "minLength": 1}
+CUSTOMER_KEY_ELEMENT = {
+    "type": "object",
+    "properties": {
+        "customerId": {"type": "string", "minLength": 1, "maxLength": 64},
+        "legalEntityId": {"type": "string", "maxLength": 64, "nullable": True},
+    },
+    "required": ["customerId"],
+    "additionalProperties": False,
+}
+
 ACCEPT_LANGUAGE = OpenApiParameter(
     "Accept-Language",
     str,
@@ -166,7 +204,8 @@ def tenant_operation_errors(result: dict, generator, request, public) -> dict:
 
 
 class PlainPageSchema(AutoSchema):
-    """The schema of a viewset whose pages are plain JSON arrays (`ContractPagination`).
+    """The schema of a viewset whose pages are plain JSON arrays (`ContractPagination`),
+    whose writes take `dryRun`.
 
     The paginator contributes its parameters as usual; its responses are the array itself,
     so no `Paginated...List` component wraps them. drf-spectacular has no public switch for
@@ -175,6 +214,25 @@ class PlainPageSchema(AutoSchema):
     """
 
     _describing_response = False
+
+    def _get_request_body(self, direction: str = "request") -> Any:
+        """drf-spectacular documents bodies of POST, PUT and PATCH only; a DELETE that
+        declares its body's media types (the bulk deletes) documents that body too."""
+        if self.method != "DELETE" or not isinstance(self.get_request_serializer(), dict):
+            return super()._get_request_body(direction)
+        self.method = "PUT"  # what the generator asks before it describes a body
+        try:
+            return super()._get_request_body(direction)
+        finally:
+            self.method = "DELETE"
+
+    def get_override_parameters(self) -> list:
+        """The operation's own parameters, and on every write (`is_write`) `dryRun` and
+        the `X-Dry-Run` header of its responses."""
+        parameters = list(super().get_override_parameters())
+        if is_write(self.view, self.method):
+            parameters.extend((DRY_RUN_PARAMETER, DRY_RUN_HEADER))
+        return parameters
 
     def _get_response_for_code(self, *args: Any, **kwargs: Any) -> dict:
         self._describing_response = True

@@ -17,6 +17,7 @@ A create or upsert body, with its localized fields as maps, or as plain strings 
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -454,25 +455,163 @@ def _check_operations(operations: list[Any]) -> None:
         raise ValidationFailed(" ".join(problems))
 
 
+# `add` creates the objects missing on its way under these, and only these, paths.
+MIXIN_MAPS = (("mixins",), ("metadata", "mixins"))
+
+
 def _json_patch(operations: list[dict[str, Any]]) -> Callable[[dict[str, Any]], Any]:
-    try:
-        patch = jsonpatch.JsonPatch(operations)
-    except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
-        raise ValidationFailed(f"The JSON Patch is malformed: {exc}.") from None
+    """Apply `operations` one after the other; a failure names its operation and path.
+
+    RFC 6902 as `jsonpatch` implements it, with one addition: an `add` whose path lies in
+    a mixin map (`/mixins/...` or `/metadata/mixins/...`) first creates every object
+    missing on its way there, the map itself included, so that a segment without mixins
+    takes `add /mixins/productCustomAttributes/pricingMeasurePrice`. Only absent members
+    are created: a value on the way that is not an object (a string, an array) stays and
+    the operation fails. Other operations, and paths elsewhere, are RFC 6902's.
+    """
+    patches = []
+    for operation in operations:
+        try:
+            patches.append(jsonpatch.JsonPatch([operation]))
+        except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
+            raise ValidationFailed(f"{_malformed(operation, exc)}.") from None
 
     def apply(document: dict[str, Any]) -> Any:
-        try:
-            return patch.apply(document)
-        except jsonpatch.JsonPatchTestFailed as exc:
-            raise VersionConflict(
-                f"The resource you are attempting to access has changed (test failed: {exc})."
-            ) from None
-        except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
-            raise ValidationFailed(f"The JSON Patch cannot be applied: {exc}.") from None
-        except (KeyError, IndexError, TypeError, ValueError) as exc:
-            raise ValidationFailed(f"The JSON Patch cannot be applied: {exc!r}.") from None
+        for operation, patch in zip(operations, patches, strict=True):
+            if operation["op"] == "add":
+                _create_mixin_parents(document, operation["path"])
+            try:
+                document = patch.apply(document, in_place=True)
+            except jsonpatch.JsonPatchTestFailed:
+                raise VersionConflict(
+                    "The resource you are attempting to access has changed "
+                    f"({_test_failure(document, operation)})."
+                ) from None
+            except (
+                jsonpatch.JsonPatchException,
+                jsonpointer.JsonPointerException,
+                KeyError,
+                IndexError,
+                TypeError,
+                ValueError,
+            ) as exc:
+                raise ValidationFailed(f"{_inapplicable(document, operation, exc)}.") from None
+        return document
 
     return apply
+
+
+def _malformed(operation: dict[str, Any], exc: Exception) -> str:
+    op = operation["op"]
+    for member, word in (("path", "at"), ("from", "from")):
+        pointer = operation.get(member)
+        if isinstance(pointer, str) and _pointer_parts(pointer) is None:
+            return f'"{op}" {word} {pointer}: a path is a JSON pointer, empty or starting with "/"'
+    return f"The JSON Patch is malformed: {exc}"
+
+
+def _pointer_parts(path: str) -> list[str] | None:
+    try:
+        return jsonpointer.JsonPointer(path).parts
+    except jsonpointer.JsonPointerException:
+        return None
+
+
+def _create_mixin_parents(document: dict[str, Any], path: str) -> None:
+    """Create the objects missing on the way to `path` when it lies in a mixin map."""
+    parts = _pointer_parts(path)
+    if parts is None:
+        return
+    for prefix in MIXIN_MAPS:
+        if tuple(parts[: len(prefix)]) != prefix or len(parts) <= len(prefix):
+            continue
+        node: Any = document
+        for part in parts[:-1]:
+            if not isinstance(node, dict):
+                return
+            node = node.setdefault(part, {})
+        return
+
+
+def _where(parts: list[str]) -> str:
+    return "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in parts)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "null"
+
+
+def _missing(parts: list[str], key: str, rest: list[str]) -> str:
+    """Why a pointer fails at `key`, absent from the object at `parts`."""
+    if not parts and key == "mixins":
+        return f'the segment has no mixin "{rest[0]}"' if rest else "the segment has no mixins"
+    if parts == ["mixins"]:
+        return f'the segment has no mixin "{key}"'
+    if not parts:
+        return f'the segment has no "{key}"'
+    return f'{_where(parts)} has no "{key}"'
+
+
+def _pointer_problem(document: Any, path: str, *, adding: bool) -> str | None:
+    """What keeps `path` from resolving in `document`, in words (None if nothing does).
+
+    With `adding`, the last member may be absent (and `-` or the length may index an array).
+    """
+    parts = _pointer_parts(path)
+    if parts is None:
+        return 'a path is a JSON pointer, empty or starting with "/"'
+    node = document
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        walked = parts[:depth]
+        if isinstance(node, dict):
+            if part not in node:
+                return None if last and adding else _missing(walked, part, parts[depth + 1 :])
+            node = node[part]
+        elif isinstance(node, list):
+            if last and adding and part == "-":
+                return None
+            if not part.isdigit() or (part != "0" and part.startswith("0")):
+                return f'{_where(walked)} is an array, "{part}" is no index'
+            index, size = int(part), len(node)
+            if index > size or (index == size and not (last and adding)):
+                elements = "element" if size == 1 else "elements"
+                return f"{_where(walked)} has {size} {elements}, no index {index}"
+            if index == size:
+                return None
+            node = node[index]
+        else:
+            where = _where(walked) or "the segment"
+            return f"{where} is {_kind(node)}, not an object or an array"
+    return None
+
+
+def _inapplicable(document: Any, operation: dict[str, Any], exc: Exception) -> str:
+    """`"<op>" at <path>: <why>`, or `"<op>" from <from>: <why>` for the source of a move."""
+    op, path = operation["op"], operation["path"]
+    source = operation.get("from")
+    if op in ("move", "copy") and isinstance(source, str):
+        problem = _pointer_problem(document, source, adding=False)
+        if problem is not None:
+            return f'"{op}" from {source}: {problem}'
+    problem = _pointer_problem(document, path, adding=op in ("add", "move", "copy"))
+    return f'"{op}" at {path}: {problem or exc}'
+
+
+def _test_failure(document: Any, operation: dict[str, Any]) -> str:
+    path = operation["path"]
+    problem = _pointer_problem(document, path, adding=False)
+    if problem is not None:
+        return f'"test" at {path}: {problem}'
+    value = jsonpointer.resolve_pointer(document, path)
+    expected = json.dumps(operation.get("value"))[:100]
+    return f'"test" at {path}: the value is {json.dumps(value)[:100]}, not {expected}'
 
 
 def _merge_patch(target: Any, patch: Any) -> Any:

@@ -13,8 +13,14 @@ Scoping is a mechanism of `TenantScopedViewSet`, not a convention of its subclas
 - `visible_segments` is the segments the caller reads through: all the tenant's for a
   reader, a customer's own effective ones for a customer.
 
-A subclass that defines `initial`, `get_queryset` or `visible_segments` is refused when its
-class is created.
+Dry runs are a mechanism of the base too: `initial` turns a write (`is_write`: any action
+but a GET and the viewset's `read_actions`) asked with `dryRun=true` into a run of its
+handler in a transaction that is rolled back (`segmentservice.api.dryrun`), and
+`finalize_response` marks its answer `X-Dry-Run: true`; `dryRun` with another value
+than true or false is a 400 naming it.
+
+A subclass that defines `initial`, `get_queryset`, `visible_segments` or
+`finalize_response` is refused when its class is created.
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ from segments.filtersets import StrictBooleanField
 from segments.models import Segment
 from segments.selectors.segments import segment_list
 from segments.selectors.visibility import customer_visible_rows
+from segmentservice.api import dryrun
+from segmentservice.api.dryrun import is_write
 from segmentservice.api.languages import accept_languages, content_language
 from segmentservice.api.listing import (
     LIST_BACKENDS,
@@ -55,7 +63,7 @@ READ_OR_OWN = (Scope.SEGMENT_READ.value, Scope.SEGMENT_READ_OWN.value)
 OWN = (Scope.SEGMENT_READ_OWN.value,)
 
 # What TenantScopedViewSet's subclasses may not define: the scoping itself.
-FINAL = ("initial", "get_queryset", "visible_segments")
+FINAL = ("initial", "get_queryset", "visible_segments", "finalize_response")
 NO_CUSTOMER = "A customersegment.segment_read_own token must carry a customerId."
 
 
@@ -95,6 +103,10 @@ class TenantScopedViewSet(TenantScopedMixin, viewsets.GenericViewSet):
 
     lookup_field = "external_id"
     customer: ActingCustomer | None = None
+    # POSTs that only read: a request to any other action but a GET is a write, which
+    # `dryRun=true` turns into a dry run (segmentservice.api.dryrun).
+    read_actions: frozenset[str] = frozenset({"search"})
+    dry_run = False
     # Lists: `fields`, `q` and `sort` over the resource's fields, then a page of it.
     filter_backends = LIST_BACKENDS
     pagination_class = ContractPagination
@@ -123,6 +135,20 @@ class TenantScopedViewSet(TenantScopedMixin, viewsets.GenericViewSet):
                 self.required_scopes[self.action],
                 request.query_params.get("legalEntityId"),
             )
+            if is_write(self, request.method) and query_flag(request, dryrun.PARAMETER):
+                # DRF looks the handler up after `initial`: the action runs as a dry run.
+                method = request.method.lower()
+                setattr(self, method, dryrun.dry_run(getattr(self, method)))
+                self.dry_run = True
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        """A dry run's response, whatever its status, says it was one."""
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.dry_run:
+            response[dryrun.HEADER] = "true"
+        return response
 
     def get_queryset(self) -> QuerySet:
         """The rows this request may read: the tenant's, refined, kept to what it may see."""

@@ -31,12 +31,15 @@ from segments.services.customer_assignments import (
     customer_assignments_bulk_delete,
     customer_assignments_bulk_upsert,
 )
-from segmentservice.api.bulk import bulk_elements, bulk_response
+from segmentservice.api.bulk import bulk_delete_elements, bulk_elements, bulk_response
 from segmentservice.api.schema import (
     ASSIGNMENT_BULK_RESPONSES,
+    CUSTOMER_KEY_ELEMENT,
     FIELDS_PARAMETER,
+    ID_ELEMENT,
     LEGAL_ENTITY_PARAMETER,
     SEARCH_BODY,
+    bulk_delete_body,
     errors,
 )
 from segmentservice.bulk import bulk_merge
@@ -252,13 +255,20 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         tags=TAGS,
         summary="Removing customers from customer segment in bulk",
         operation_id="DELETE-customer-segment-remove-customers-bulk",
-        request=CustomerAssignmentKeyInputSerializer(many=True),
+        description='An array of `{"customerId", "legalEntityId"?}`, or the same under '
+        '`{"ids": [...]}`, where a plain customer id stands for its B2C assignment: '
+        '`{"ids": ["c1", {"customerId": "c2", "legalEntityId": "le1"}]}`.',
+        request=bulk_delete_body(
+            CUSTOMER_KEY_ELEMENT,
+            {"oneOf": [{**ID_ELEMENT, "maxLength": 64}, CUSTOMER_KEY_ELEMENT]},
+        ),
         responses=ASSIGNMENT_BULK_RESPONSES,
     )
     def bulk_destroy(self, request: Request, tenant: str, segment_id: str) -> Response:
         """DELETE /segments/{segmentId}/customers/bulk: `[{"customerId", "legalEntityId"?}]`."""
+        elements = bulk_delete_elements(request.data, id_element=lambda id: {"customerId": id})
         keys, failures = elements_input(
-            CustomerAssignmentKeyInputSerializer, bulk_elements(request.data), lambda s: s.key()
+            CustomerAssignmentKeyInputSerializer, elements, lambda s: s.key()
         )
         results = customer_assignments_bulk_delete(
             tenant=self.tenant, segment_id=segment_id, keys=keys

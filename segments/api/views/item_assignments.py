@@ -39,14 +39,16 @@ from segments.services.item_assignments import (
     item_assignments_bulk_delete,
     item_assignments_bulk_upsert,
 )
-from segmentservice.api.bulk import bulk_elements, bulk_response
+from segmentservice.api.bulk import bulk_delete_elements, bulk_elements, bulk_response
 from segmentservice.api.schema import (
     ACCEPT_LANGUAGE,
     ASSIGNMENT_BULK_RESPONSES,
     FIELDS_PARAMETER,
+    ID_ELEMENT,
     LEGAL_ENTITY_PARAMETER,
     NON_BLANK,
     SEARCH_BODY,
+    bulk_delete_body,
     errors,
 )
 from segmentservice.bulk import BulkItemResult, bulk_merge
@@ -288,14 +290,15 @@ class ItemAssignmentViewSet(ItemRowsViewSet):
         summary="Deleting item assignments to a customer segment in bulk",
         operation_id="DELETE-customer-segment-remove-items-bulk",
         parameters=[TYPE],
-        request={"application/json": {"type": "array", "items": {"type": "string"}}},
+        description='An array of item ids, `["p1", "p2"]`, or `{"ids": ["p1", "p2"]}`.',
+        request=bulk_delete_body(ID_ELEMENT),
         responses=ASSIGNMENT_BULK_RESPONSES,
     )
     def bulk_destroy(self, request: Request, tenant: str, segment_id: str, type: str) -> Response:
         """DELETE /segments/{segmentId}/items/{type}/bulk: `["id1", "id2"]`."""
         item_type = item_type_parse(type)
         item_ids, failures = [], []
-        for index, element in enumerate(bulk_elements(request.data), start=1):
+        for index, element in enumerate(bulk_delete_elements(request.data), start=1):
             item_id = item_id_input(element)
             if item_id is not None:
                 item_ids.append((index, item_id))

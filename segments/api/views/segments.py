@@ -15,7 +15,6 @@ from drf_spectacular.utils import (
     PolymorphicProxySerializer,
     extend_schema,
 )
-from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -54,14 +53,16 @@ from segments.services.segments import (
     segments_bulk_delete,
     segments_bulk_upsert,
 )
-from segmentservice.api.bulk import bulk_elements, bulk_response
+from segmentservice.api.bulk import bulk_delete_elements, bulk_elements, bulk_response
 from segmentservice.api.parsers import JSONMergePatchParser, JSONPatchParser, StrictJSONParser
 from segmentservice.api.schema import (
     ACCEPT_LANGUAGE,
     CONTENT_LANGUAGE,
+    ID_ELEMENT,
     NON_BLANK,
     SEARCH_BODY,
     TENANT_PARAMETER,
+    bulk_delete_body,
     errors,
 )
 from segmentservice.api.serializers import BulkResultSerializer, IdResponseSerializer
@@ -131,6 +132,7 @@ class SegmentViewSet(TenantScopedViewSet):
     lookup_url_kwarg = "segment_id"
     query_fields = SEGMENT_FIELDS
     ordering_tiebreak = ("external_id",)
+    read_actions = frozenset({"search", "match"})
     required_scopes = {
         "list": READ_OR_OWN,
         "search": READ_OR_OWN,
@@ -282,7 +284,11 @@ class SegmentViewSet(TenantScopedViewSet):
         description="An RFC 6902 JSON Patch (array of operations) or an RFC 7396 JSON Merge "
         "Patch (object), applied to the segment's JSON form and validated like a PUT. `id` "
         "and the metadata timestamps cannot be patched; replacing `/metadata/version` states "
-        "the version you expect (409 when it is not the stored one), as does a failed `test`.",
+        "the version you expect (409 when it is not the stored one), as does a failed `test`. "
+        "An `add` into a mixin map (`/mixins/...`, `/metadata/mixins/...`) creates the objects "
+        "missing on its way, so it works on a segment without mixins; an operation that "
+        'cannot be applied is a 400 naming it, e.g. `"replace" at /mixins/a/b: the segment '
+        'has no mixin "a"`.',
         parameters=[SEGMENT_ID, CONTENT_LANGUAGE],
         request={
             # Plain JSON: an array is a JSON Patch, an object a merge patch.
@@ -369,14 +375,15 @@ class SegmentViewSet(TenantScopedViewSet):
         tags=TAGS,
         operation_id="DELETE-customer-segment-remove-segments-bulk",
         summary="Deleting customer segments in bulk",
-        description='Deletes up to 200 segments named in an array of ids: `["a", "b"]`.',
+        description='Deletes up to 200 segments named in an array of ids: `["a", "b"]`, '
+        'or in `{"ids": ["a", "b"]}`.',
         parameters=[FORCE_DELETE],
-        request=serializers.ListField(child=serializers.CharField()),
+        request=bulk_delete_body(ID_ELEMENT),
         responses={207: BULK_RESULTS, **errors(400, 401, 403)},
     )
     def bulk_delete(self, request: Request, tenant: str) -> Response:
         """DELETE /segments/bulk[?forceDelete=true]."""
-        segment_ids, failures = segment_ids_input(bulk_elements(request.data))
+        segment_ids, failures = segment_ids_input(bulk_delete_elements(request.data))
         force = query_flag(request, "forceDelete")
         results = segments_bulk_delete(tenant=self.tenant, segment_ids=segment_ids, force=force)
         return bulk_response(bulk_merge(failures, results))

@@ -218,6 +218,67 @@ class TestBulkDelete:
             (EventType.CUSTOMER_ASSIGNMENT_DELETED, "seg1/c2/le1"),
         ]
 
+    def test_the_sdk_form_ids_takes_customer_ids_for_b2c_and_keys_for_b2b(
+        self, world, manage_client
+    ):
+        # The platform's TypeScript SDK types bulk deletes as {"ids": [...]}: a string
+        # there is a customer id (its B2C assignment), an object the array's element.
+        segment, company, _, john, jane = world
+        assign_customer(segment, john)
+        assign_customer(segment, jane)
+        assign_customer(segment, jane, company)
+        response = manage_client.delete(
+            URL,
+            {"ids": ["c1", {"customerId": "c2", "legalEntityId": "le1"}, "ghost", "", 7]},
+            format="json",
+        )
+        assert response.status_code == 207
+        assert response.json() == [
+            {"index": 1, "code": 204, "status": "OK"},
+            {"index": 2, "code": 204, "status": "OK"},
+            {
+                "index": 3,
+                "code": 404,
+                "status": "Not Found",
+                "message": "The customer with id ghost is not assigned to the segment with id "
+                "seg1 (B2C).",
+            },
+            {
+                "index": 4,
+                "code": 400,
+                "status": "Bad Request",
+                "message": "customerId: This field may not be blank.",
+            },
+            {
+                "index": 5,
+                "code": 400,
+                "status": "Bad Request",
+                "message": 'Each element must be {"customerId", "legalEntityId"}.',
+            },
+        ]
+        assert keys() == {("c2", None)}
+
+    @pytest.mark.parametrize(
+        ("body", "message"),
+        [
+            ({"ids": "c1"}, "ids must be a JSON array."),
+            ({"ids": []}, "ids is an empty array; send 1 to 200 elements."),
+            (
+                {"ids": ["c1"], "force": True},
+                'The request body must be a JSON array or {"ids": [...]}; '
+                "unknown member(s): force.",
+            ),
+            ({}, 'The request body must be a JSON array or {"ids": [...]}; ids is missing.'),
+            ("c1", 'The request body must be a JSON array or {"ids": [...]}.'),
+        ],
+    )
+    def test_a_malformed_bulk_delete_body_is_400_naming_the_problem(
+        self, world, manage_client, body, message
+    ):
+        response = manage_client.delete(URL, body, format="json")
+        assert response.status_code == 400
+        assert response.json()["message"] == message
+
     def test_query_count_does_not_grow_with_the_batch(self, tenant, world, manage_client):
         check = assert_same_queries("customer_assignments.bulk.delete", status=207)
         segment = world[0]

@@ -183,8 +183,35 @@ class TestBulkDelete:
         ]
 
     def test_whole_request_problems_are_400(self, world, manage_client):
-        assert manage_client.delete(url(), {"ids": ["p0"]}, format="json").status_code == 400
+        assert manage_client.delete(url(), {"items": ["p0"]}, format="json").status_code == 400
         assert manage_client.delete(url(), ["p0"] * 201, format="json").status_code == 400
+        response = manage_client.delete(url(), {"ids": ["p0"] * 201}, format="json")
+        assert response.status_code == 400
+        assert response.json()["message"] == "ids has 201 elements; at most 200 are allowed."
+
+    def test_the_sdk_form_ids_answers_as_the_array(self, world, manage_client):
+        # The platform's TypeScript SDK types bulk deletes as {"ids": [...]}.
+        segment, (p0, _, _), _ = world
+        assign_product(segment, p0)
+        response = manage_client.delete(url(), {"ids": ["p0", "p2", 7]}, format="json")
+        assert response.status_code == 207
+        assert response.json() == [
+            {"index": 1, "code": 204, "status": "OK"},
+            {
+                "index": 2,
+                "code": 404,
+                "status": "Not Found",
+                "message": "The product with id p2 is not assigned to the segment with id seg1.",
+            },
+            {
+                "index": 3,
+                "code": 400,
+                "status": "Bad Request",
+                "message": "Each element must be an item id (a non-empty string), not 7.",
+            },
+        ]
+        assert not ItemAssignment.objects.exists()
+        assert Event.objects.count() == 1
 
     def test_query_count_does_not_grow_with_the_batch(self, tenant, world, manage_client):
         check = assert_same_queries("item_assignments.bulk.delete", status=207)

@@ -313,6 +313,27 @@ class TestBulkDelete:
             (EventType.SEGMENT_DELETED, "b"),
         ]
 
+    def test_the_sdk_form_ids_answers_as_the_array(self, client, tenant):
+        # The platform's TypeScript SDK types bulk deletes as {"ids": [...]}.
+        make_segment(tenant, "a")
+        assigned = make_segment(tenant, "assigned")
+        assign_customer(assigned, make_customer(tenant))
+        body = {"ids": ["a", "missing", "assigned"]}
+        response = client.delete(f"{URL}?forceDelete=true", body, format="json")
+        assert response.status_code == 207
+        assert response.json() == [
+            {"index": 1, "id": "a", "code": 204, "status": "OK"},
+            {
+                "index": 2,
+                "id": "missing",
+                "code": 404,
+                "status": "Not Found",
+                "message": "The segment with id missing has not been found.",
+            },
+            {"index": 3, "id": "assigned", "code": 204, "status": "OK"},
+        ]
+        assert not Segment.objects.exists()
+
     def test_force_delete_takes_the_assignments_along(self, client, tenant):
         kept = make_segment(tenant, "kept")
         customer = make_customer(tenant)

@@ -83,6 +83,17 @@ class TestPlainList:
         assert response.status_code == 400
         assert next(iter(params)) in response.json()["message"]
 
+    def test_bad_page_size_and_number_are_one_400_naming_both(self, read_client):
+        response = read_client.get(URL, {"pageSize": "string", "pageNumber": "string"})
+
+        assert response.status_code == 400
+        assert response.json() == {
+            "code": 400,
+            "status": "Bad Request",
+            "message": "pageSize must be a whole number, not 'string'. "
+            "pageNumber must be a whole number, not 'string'.",
+        }
+
     def test_total_count_on_request(self, read_client, catalogue):
         response = read_client.get(URL, {"pageSize": 2}, HTTP_X_TOTAL_COUNT="true")
         assert response["X-Total-Count"] == "5"
@@ -214,6 +225,14 @@ class TestQuery:
             message = response.json()["message"]
             assert message.startswith("Invalid query:")
             assert problem.lower() in message.lower()
+
+    def test_a_middle_json_key_named_like_a_lookup_is_a_key(self, read_client, tenant):
+        make_segment(tenant, "hit", mixins={"a": {"exact": True}})
+        make_segment(tenant, "miss", mixins={"a": {}})
+        assert ids(read_client.get(URL, {"q": "mixins.a.exact:exists"})) == ["hit"]
+        assert ids(
+            read_client.get(URL, {"q": "mixins.a.exact:true", "sort": "mixins.a.exact"})
+        ) == ["hit"]
 
     def test_search_takes_paging_sort_and_fields_from_the_query_string(
         self, read_client, catalogue

@@ -259,3 +259,134 @@ class TestMergePatch:
         response = client.patch(URL, "status=ACTIVE", content_type="text/plain")
         assert response.status_code == 415
         assert response.json()["code"] == 415
+
+
+@pytest.fixture
+def bare(tenant):
+    """A segment with no mixins, no description and no validity."""
+    return make_segment(tenant, "gold", name={"en": "Gold"}, mixins={"list": [1], "text": "x"})
+
+
+@pytest.mark.django_db
+class TestJsonPatchInWords:
+    @pytest.mark.parametrize(
+        ("operation", "problem"),
+        [
+            # The YAML's own example, on a segment without that mixin.
+            (
+                {
+                    "op": "replace",
+                    "path": "/mixins/productCustomAttributes/pricingMeasurePrice",
+                    "value": 15,
+                },
+                '"replace" at /mixins/productCustomAttributes/pricingMeasurePrice: '
+                'the segment has no mixin "productCustomAttributes".',
+            ),
+            (
+                {"op": "remove", "path": "/mixins/absent"},
+                '"remove" at /mixins/absent: the segment has no mixin "absent".',
+            ),
+            (
+                {"op": "replace", "path": "/nothing/here", "value": 1},
+                '"replace" at /nothing/here: the segment has no "nothing".',
+            ),
+            (
+                {"op": "remove", "path": "/description"},
+                '"remove" at /description: the segment has no "description".',
+            ),
+            (
+                {"op": "replace", "path": "/name/de", "value": "x"},
+                '"replace" at /name/de: /name has no "de".',
+            ),
+            (
+                {"op": "add", "path": "/name/en/x", "value": 1},
+                '"add" at /name/en/x: /name/en is a string, not an object or an array.',
+            ),
+            (
+                {"op": "add", "path": "/mixins/list/5", "value": 1},
+                '"add" at /mixins/list/5: /mixins/list has 1 element, no index 5.',
+            ),
+            (
+                {"op": "add", "path": "/mixins/list/x", "value": 1},
+                '"add" at /mixins/list/x: /mixins/list is an array, "x" is no index.',
+            ),
+            (
+                {"op": "add", "path": "/mixins/text/a", "value": 1},
+                '"add" at /mixins/text/a: /mixins/text is a string, not an object or an array.',
+            ),
+            (
+                {"op": "replace", "path": "status", "value": "ACTIVE"},
+                '"replace" at status: a path is a JSON pointer, empty or starting with "/".',
+            ),
+            (
+                {"op": "move", "from": "/mixins/gone", "path": "/mixins/b"},
+                '"move" from /mixins/gone: the segment has no mixin "gone".',
+            ),
+        ],
+    )
+    def test_an_inapplicable_operation_names_its_path_in_words(
+        self, client, bare, operation, problem
+    ):
+        response = patch(
+            client, [{"op": "replace", "path": "/status", "value": "ACTIVE"}, operation]
+        )
+        assert response.status_code == 400
+        assert response.json()["message"] == problem
+        assert stored().version == 1
+
+    def test_add_under_mixins_creates_the_objects_on_the_way(self, client, tenant):
+        make_segment(tenant, "gold", name={"en": "Gold"})
+        operations = [
+            {
+                "op": "add",
+                "path": "/mixins/productCustomAttributes/pricingMeasurePrice",
+                "value": 15,
+            },
+            {"op": "add", "path": "/mixins/productCustomAttributes/unit", "value": "kg"},
+            {
+                "op": "add",
+                "path": "/metadata/mixins/productCustomAttributes",
+                "value": "https://x/p.json",
+            },
+        ]
+        response = patch(client, operations)
+        assert response.status_code == 204, response.json()
+        segment = stored()
+        assert segment.mixins == {
+            "productCustomAttributes": {"pricingMeasurePrice": 15, "unit": "kg"}
+        }
+        assert segment.metadata_mixins == {"productCustomAttributes": "https://x/p.json"}
+        # And now the YAML's example applies.
+        replace = {
+            "op": "replace",
+            "path": "/mixins/productCustomAttributes/pricingMeasurePrice",
+            "value": 16,
+        }
+        assert patch(client, [replace]).status_code == 204
+        assert stored().mixins["productCustomAttributes"]["pricingMeasurePrice"] == 16
+
+    @pytest.mark.parametrize(
+        ("operation", "problem"),
+        [
+            (
+                {"op": "add", "path": "/mixins/text/a", "value": 1},
+                '"add" at /mixins/text/a: /mixins/text is a string, not an object or an array.',
+            ),
+            (
+                {"op": "add", "path": "/description/en/x", "value": 1},
+                '"add" at /description/en/x: the segment has no "description".',
+            ),
+        ],
+    )
+    def test_add_creates_missing_objects_under_mixins_only(self, client, bare, operation, problem):
+        response = patch(client, [operation])
+        assert response.status_code == 400
+        assert response.json()["message"] == problem
+
+    def test_a_failed_test_names_the_path_and_the_values(self, client, bare):
+        response = patch(client, [{"op": "test", "path": "/status", "value": "INACTIVE"}])
+        assert response.status_code == 409
+        assert response.json()["message"] == (
+            "The resource you are attempting to access has changed "
+            '("test" at /status: the value is "ACTIVE", not "INACTIVE").'
+        )

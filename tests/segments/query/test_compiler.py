@@ -25,6 +25,7 @@ from segments.query.compiler import (
     NUMBER_TYPES,
     STRING_TYPES,
     KeyJSONType,
+    PathLookup,
     compile_query,
 )
 from segments.query.fields import (
@@ -54,6 +55,10 @@ from tests.segments.query.test_regex import ACCEPTED
 
 def compile_segments(q: str) -> Q:
     return compile_query(q, SEGMENT_FIELDS, default_language="en")
+
+
+def at(column: str, path: tuple[str, ...], lookup: str, value) -> Q:
+    return Q(PathLookup(column, path, lookup, value))
 
 
 def of_type(column: str, path: tuple[str, ...], types: tuple[str, ...]) -> Q:
@@ -129,52 +134,79 @@ def test_resolve_refuses_unknown_names_with_their_position(name):
         ("validity.from:missing", Q(valid_from__isnull=True)),
         ("validity.from:exists", Q(valid_from__isnull=False)),
         # Localized: a language, or the default one for the bare name; always text.
-        ("name:Gold", Q(name__en__path_exact="Gold")),
-        ("name.de:Gold", Q(name__de__path_exact="Gold")),
-        ("name.en:15", Q(name__en__path_exact="15")),
-        ("name.en:~(Golden Seg)", Q(name__en__regex="Golden Seg")),
-        ("description.fr:(a,b)", Q(description__fr__in=["a", "b"])),
-        ("name.en:>H", Q(name__en__gt="H")),
-        ("name.en:null", Q(name__en__isnull=True) | of_type("name", ("en",), NULL_TYPES)),
-        ("name.en:exists", ~(Q(name__en__isnull=True) | of_type("name", ("en",), NULL_TYPES))),
+        ("name:Gold", at("name", ("en",), "path_exact", "Gold")),
+        ("name.de:Gold", at("name", ("de",), "path_exact", "Gold")),
+        ("name.en:15", at("name", ("en",), "path_exact", "15")),
+        ("name.en:~(Golden Seg)", at("name", ("en",), "regex", "Golden Seg")),
+        ("description.fr:(a,b)", at("description", ("fr",), "in", ["a", "b"])),
+        ("name.en:>H", at("name", ("en",), "gt", "H")),
+        (
+            "name.en:null",
+            at("name", ("en",), "isnull", True) | of_type("name", ("en",), NULL_TYPES),
+        ),
+        (
+            "name.en:exists",
+            ~(at("name", ("en",), "isnull", True) | of_type("name", ("en",), NULL_TYPES)),
+        ),
         # JSON: unquoted numbers match numbers and text, quoted values only text.
-        ("mixins.a.b:15", Q(mixins__a__b__path_exact=15) | Q(mixins__a__b__path_exact="15")),
-        ("mixins.a:-1.5", Q(mixins__a__path_exact=-1.5) | Q(mixins__a__path_exact="-1.5")),
-        ("mixins.a:007", Q(mixins__a__path_exact="007")),
-        ('mixins.a:"15"', Q(mixins__a__path_exact="15")),
-        ("mixins.a:gold", Q(mixins__a__path_exact="gold")),
-        ("mixins.a:true", Q(mixins__a__path_exact=True) & of_type("mixins", ("a",), BOOLEAN_TYPES)),
+        (
+            "mixins.a.b:15",
+            at("mixins", ("a", "b"), "path_exact", 15)
+            | at("mixins", ("a", "b"), "path_exact", "15"),
+        ),
+        (
+            "mixins.a:-1.5",
+            at("mixins", ("a",), "path_exact", -1.5) | at("mixins", ("a",), "path_exact", "-1.5"),
+        ),
+        ("mixins.a:007", at("mixins", ("a",), "path_exact", "007")),
+        ('mixins.a:"15"', at("mixins", ("a",), "path_exact", "15")),
+        ("mixins.a:gold", at("mixins", ("a",), "path_exact", "gold")),
+        (
+            "mixins.a:true",
+            at("mixins", ("a",), "path_exact", True) & of_type("mixins", ("a",), BOOLEAN_TYPES),
+        ),
         (
             "mixins.a:false",
-            Q(mixins__a__path_exact=False) & of_type("mixins", ("a",), BOOLEAN_TYPES),
+            at("mixins", ("a",), "path_exact", False) & of_type("mixins", ("a",), BOOLEAN_TYPES),
         ),
         (
             'mixins.a:"true"',
-            Q(mixins__a__path_exact="true") & of_type("mixins", ("a",), STRING_TYPES),
+            at("mixins", ("a",), "path_exact", "true") & of_type("mixins", ("a",), STRING_TYPES),
         ),
         (
             "metadata.mixins.x:1",
-            Q(metadata_mixins__x__path_exact=1) | Q(metadata_mixins__x__path_exact="1"),
+            at("metadata_mixins", ("x",), "path_exact", 1)
+            | at("metadata_mixins", ("x",), "path_exact", "1"),
         ),
         (
             "mixins.a:(1,x)",
-            (Q(mixins__a__path_exact=1) | Q(mixins__a__path_exact="1"))
-            | Q(mixins__a__path_exact="x"),
+            (at("mixins", ("a",), "path_exact", 1) | at("mixins", ("a",), "path_exact", "1"))
+            | at("mixins", ("a",), "path_exact", "x"),
         ),
-        ("mixins.a:>5", Q(mixins__a__gt=5) & of_type("mixins", ("a",), NUMBER_TYPES)),
+        ("mixins.a:>5", at("mixins", ("a",), "gt", 5) & of_type("mixins", ("a",), NUMBER_TYPES)),
         (
             'mixins.a.b:<="2024"',
-            Q(mixins__a__b__lte="2024") & of_type("mixins", ("a", "b"), STRING_TYPES),
+            at("mixins", ("a", "b"), "lte", "2024") & of_type("mixins", ("a", "b"), STRING_TYPES),
         ),
-        ("mixins.a:~^x", Q(mixins__a__regex="^x")),
-        ("mixins.a:null", Q(mixins__a__isnull=True) | of_type("mixins", ("a",), NULL_TYPES)),
-        ("mixins.a:missing", Q(mixins__a__isnull=True) | of_type("mixins", ("a",), NULL_TYPES)),
-        ("mixins.a:exists", ~(Q(mixins__a__isnull=True) | of_type("mixins", ("a",), NULL_TYPES))),
+        ("mixins.a:~^x", at("mixins", ("a",), "regex", "^x")),
+        (
+            "mixins.a:null",
+            at("mixins", ("a",), "isnull", True) | of_type("mixins", ("a",), NULL_TYPES),
+        ),
+        (
+            "mixins.a:missing",
+            at("mixins", ("a",), "isnull", True) | of_type("mixins", ("a",), NULL_TYPES),
+        ),
+        (
+            "mixins.a:exists",
+            ~(at("mixins", ("a",), "isnull", True) | of_type("mixins", ("a",), NULL_TYPES)),
+        ),
         ("mixins:null", Q(mixins__isnull=True) | Q(mixins=V(None, JSONField()))),
-        # A key named like a lookup is still a key, since the lookup is always spelled out.
+        # A key named like a lookup is still a key: paths are key transforms, not strings.
         (
             "mixins.contains:1",
-            Q(mixins__contains__path_exact=1) | Q(mixins__contains__path_exact="1"),
+            at("mixins", ("contains",), "path_exact", 1)
+            | at("mixins", ("contains",), "path_exact", "1"),
         ),
     ],
 )
@@ -188,8 +220,8 @@ def test_accepts_a_parsed_tree():
 
 
 def test_bare_localized_field_uses_the_given_default_language():
-    assert compile_query("name:Gold", SEGMENT_FIELDS, default_language="de") == Q(
-        name__de__path_exact="Gold"
+    assert compile_query("name:Gold", SEGMENT_FIELDS, default_language="de") == at(
+        "name", ("de",), "path_exact", "Gold"
     )
 
 
@@ -610,3 +642,30 @@ def test_dates_are_compared_in_utc():
     assert compile_segments("metadata.createdAt:>2024-05-18T09:00+02:00") == Q(
         created_at__gt=datetime(2024, 5, 18, 7, 0, tzinfo=UTC)
     )
+
+
+# Keys named like Django lookups or transforms: a `__`-joined lookup string would take a
+# middle one for a lookup (a FieldError, a 500) and a last one before the spelled-out
+# lookup for a key; the compiler builds key transforms, which cannot be misread.
+LOOKUP_NAMES = ["exact", "isnull", "contains", "in", "gt", "regex", "path_exact", "has_key", "keys"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", LOOKUP_NAMES)
+def test_keys_named_like_lookups_are_keys_at_any_depth(tenant, key):
+    make_segment(tenant, "hit", name={"en": "Hit"}, mixins={"a": {key: {"b": 1}}, key: "x"})
+    make_segment(tenant, "miss", name={"en": "Miss"}, mixins={"a": {"other": {"b": 1}}})
+    cases = {
+        f"mixins.a.{key}:exists": {"hit"},
+        f"mixins.a.{key}:missing": {"miss"},
+        f"mixins.a.{key}.b:1": {"hit"},
+        f"mixins.a.{key}.b:(1,2)": {"hit"},
+        f"mixins.a.{key}.b:>0": {"hit"},
+        f"mixins.a.{key}.b:~^1": {"hit"},
+        f"mixins.a.{key}.b:null": {"miss"},
+        f"mixins.{key}:x": {"hit"},
+        f"mixins.{key}:~x": {"hit"},
+    }
+    for q, expected in cases.items():
+        found = Segment.objects.filter(tenant=tenant).filter(compile_segments(q))
+        assert set(found.values_list("external_id", flat=True)) == expected, q
