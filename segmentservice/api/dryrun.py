@@ -12,8 +12,10 @@ always rolled back (`dry_run`):
 - everything the handler writes, events included, is rolled back, and the `on_commit`
   hooks it registered (webhook wake-ups, cache forgetting) are dropped with it: Django
   runs them only when the outermost transaction commits;
-- the handler runs exactly as in the real call, reading the same rows and taking the same
-  row locks in the same order, so its status and body are the real call's. Nothing in a
+- the handler runs exactly as in the real call: it sends the real call's statements in
+  their order (the test of this module compares them), so it reads the same rows and
+  takes the same row locks in the same order, and its status and body are the real
+  call's. Nothing in a
   response depends on a sequence or counter that the rollback leaves advanced (database
   ids never appear; a generated segment id is random in either call);
 - the transaction is the request's outermost one, opened just before the handler and

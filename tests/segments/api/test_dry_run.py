@@ -287,3 +287,38 @@ def test_the_served_schema_documents_dry_run_on_every_write_and_only_there():
                 writes.add((method, path))
     assert documented == writes
     assert len(writes) >= 17
+
+
+BOOKKEEPING = re.compile(r"^\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK|BEGIN|COMMIT)\b", re.I)
+# The clock moves between the two calls: its readings in the statements are not compared.
+INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("put", "segments/seg1", {"name": {"en": "Renamed"}, "siteCode": "main"}),
+        ("delete", "segments/seg1?forceDelete=true", None),
+        ("put", "segments/seg1/customers/bulk", [{"customerId": "c3"}, {"customerId": "c1"}]),
+        ("delete", "segments/seg1/items/product/bulk", {"ids": ["p1"]}),
+    ],
+)
+def test_a_dry_run_sends_the_real_calls_statements_in_its_order(data, client, method, path, body):
+    # The same statements in the same order take the same row locks in the same order; the
+    # dry run adds only its transaction's bookkeeping.
+    from django.test.utils import CaptureQueriesContext
+
+    def statements(url: str) -> list[str]:
+        with CaptureQueriesContext(connection) as captured:
+            send(client, method, url, body)
+        return [
+            INSTANT.sub("<instant>", q["sql"])
+            for q in captured.captured_queries
+            if not BOOKKEEPING.match(q["sql"])
+        ]
+
+    separator = "&" if "?" in path else "?"
+    dry = statements(BASE + path + separator + "dryRun=true")
+    real = statements(BASE + path)
+    assert dry == real
+    assert any(re.match(r"\s*(INSERT|UPDATE|DELETE)", sql) for sql in real)
