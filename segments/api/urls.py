@@ -4,7 +4,8 @@ The router lists a viewset's routes in a fixed order: its collection, then its
 `@action(detail=False)` paths, then `{lookup}`, then its `@action(detail=True)` paths. So
 literal paths (`search`, `bulk`, `match`) come before the `{segmentId}` routes and are
 never taken for segment ids; likewise `customers/search` and `customers/bulk` before
-`customers/{customerId}`, and `items/{type}/bulk` before `items/{type}/{itemId}`. The
+`customers/{customerId}`, `groups/search` before `groups/{groupId}`, and
+`items/{type}/bulk` before `items/{type}/{itemId}`. The
 items of all segments (`segments/items...`) are registered before the segments, so
 `items` is not a segment id either.
 """
@@ -12,6 +13,7 @@ items of all segments (`segments/items...`) are registered before the segments, 
 from rest_framework.routers import SimpleRouter
 
 from segments.api.views.customer_assignments import CustomerAssignmentViewSet
+from segments.api.views.group_assignments import GroupAssignmentViewSet
 from segments.api.views.item_assignments import AllSegmentsItemViewSet, ItemAssignmentViewSet
 from segments.api.views.segments import SegmentViewSet
 
@@ -40,5 +42,6 @@ router.register("segments/items", AllSegmentsItemViewSet, basename="segment-item
 router.register("segments", SegmentViewSet, basename="segment")
 router.register(f"{SEGMENT}/customers", CustomerAssignmentViewSet, basename="customer-assignment")
 router.register(f"{SEGMENT}/items", ItemAssignmentViewSet, basename="item-assignment")
+router.register(f"{SEGMENT}/groups", GroupAssignmentViewSet, basename="group-assignment")
 
 urlpatterns = router.urls
