@@ -6,8 +6,8 @@ literal paths (`search`, `bulk`, `match`) come before the `{segmentId}` routes a
 never taken for segment ids; likewise `customers/search` and `customers/bulk` before
 `customers/{customerId}`, `groups/search` before `groups/{groupId}`, and
 `items/{type}/bulk` before `items/{type}/{itemId}`. The
-items of all segments (`segments/items...`) are registered before the segments, so
-`items` is not a segment id either.
+items of all segments (`segments/items...`) and the caller's own (`segments/me`) are
+registered before the segments, so neither `items` nor `me` is taken for a segment id.
 """
 
 from rest_framework.routers import SimpleRouter
@@ -15,6 +15,7 @@ from rest_framework.routers import SimpleRouter
 from segments.api.views.customer_assignments import CustomerAssignmentViewSet
 from segments.api.views.group_assignments import GroupAssignmentViewSet
 from segments.api.views.item_assignments import AllSegmentsItemViewSet, ItemAssignmentViewSet
+from segments.api.views.me import MeSegmentsViewSet, SegmentsMeViewSet
 from segments.api.views.segments import SegmentViewSet
 
 
@@ -39,6 +40,8 @@ SEGMENT = "segments/<str:segment_id>"
 
 router = ContractRouter()
 router.register("segments/items", AllSegmentsItemViewSet, basename="segment-items")
+router.register("segments/me", SegmentsMeViewSet, basename="segments-me")
+router.register("me/segments", MeSegmentsViewSet, basename="me-segments")
 router.register("segments", SegmentViewSet, basename="segment")
 router.register(f"{SEGMENT}/customers", CustomerAssignmentViewSet, basename="customer-assignment")
 router.register(f"{SEGMENT}/items", ItemAssignmentViewSet, basename="item-assignment")

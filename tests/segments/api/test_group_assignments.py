@@ -6,7 +6,7 @@ import pytest
 
 from segments.choices import EventType, GroupUserType
 from segments.models import Event, GroupAssignment
-from tests.conftest import MANAGE, READ, READ_OWN
+from tests.conftest import READ, READ_OWN
 from tests.factories import (
     assign_group,
     make_customer,
