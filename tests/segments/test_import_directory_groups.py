@@ -47,7 +47,7 @@ def members(group_id: str) -> list[str]:
 @pytest.mark.django_db
 class TestGroups:
     def test_groups_with_members_user_type_and_legal_entity(self, tenant, tmp_path):
-        out, err = run(tmp_path, GROUPS)
+        out, _ = run(tmp_path, GROUPS)
         assert out == (
             "Imported into acme: 1 legal entity, 2 customers, 3 groups, 0 categories, "
             "0 products; 0 records skipped.\n"
