@@ -140,6 +140,16 @@ def group_assignment_deleted_event(
     return GROUPS.deleted(row)
 
 
+def group_saved(*, tenant: Tenant, group: Group) -> int:
+    """After a group is written (the admin): a group that does not hold customers loses its
+    assignments, with their deleted events; returns how many went."""
+    if group.user_type == GroupUserType.CUSTOMER:
+        return 0
+    return group_assignments_prune(
+        tenant=tenant, assignments=GroupAssignment.objects.filter(group=group)
+    )
+
+
 def group_assignments_prune(*, tenant: Tenant, assignments: QuerySet[GroupAssignment]) -> int:
     """Delete the tenant's `assignments`, each with its deleted event; returns how many.
 
