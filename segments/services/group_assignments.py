@@ -23,6 +23,7 @@ from segments.selectors.group_assignments import group_missing_message
 from segments.services import assignment_pipeline as pipeline
 from segments.services.assignments import UpsertOutcome, WriteFields, metadata_payload
 from segments.services.events import events_record
+from segmentservice.bulk import BulkItemResult
 from tenants.models import Tenant
 
 
@@ -126,6 +127,15 @@ def group_assignment_upsert(
 ) -> UpsertOutcome[GroupAssignment]:
     """Assign a group to a segment, or replace its assignment: `PUT .../groups/{groupId}`."""
     return pipeline.assignment_upsert(GROUPS, tenant=tenant, segment_id=segment_id, data=data)
+
+
+def group_assignments_bulk_upsert(
+    *, tenant: Tenant, segment_id: str, elements: Sequence[tuple[int, GroupAssignmentInput]]
+) -> list[BulkItemResult]:
+    """Assign many groups to a segment (the segment import): one result per element."""
+    return pipeline.assignments_bulk_upsert(
+        GROUPS, tenant=tenant, segment_id=segment_id, elements=elements
+    )
 
 
 def group_assignment_delete(*, tenant: Tenant, segment_id: str, group_id: str) -> None:
