@@ -24,6 +24,13 @@ class ItemType(models.TextChoices):
     CATEGORY = "CATEGORY", "Category"
 
 
+class GroupUserType(models.TextChoices):
+    """Who a directory group holds: only CUSTOMER groups can be assigned to segments."""
+
+    CUSTOMER = "CUSTOMER", "Customer"
+    EMPLOYEE = "EMPLOYEE", "Employee"
+
+
 class EventType(models.TextChoices):
     """Change events, named as in the hosted service's webhook catalogue."""
 
@@ -36,3 +43,6 @@ class EventType(models.TextChoices):
     ITEM_ASSIGNMENT_CREATED = "customer-segment.item-assignment-created"
     ITEM_ASSIGNMENT_UPDATED = "customer-segment.item-assignment-updated"
     ITEM_ASSIGNMENT_DELETED = "customer-segment.item-assignment-deleted"
+    GROUP_ASSIGNMENT_CREATED = "customer-segment.segment-group-assignment-created"
+    GROUP_ASSIGNMENT_UPDATED = "customer-segment.segment-group-assignment-updated"
+    GROUP_ASSIGNMENT_DELETED = "customer-segment.segment-group-assignment-deleted"

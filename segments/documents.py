@@ -10,6 +10,7 @@ describe the same shapes for the OpenAPI document, and a test checks that the tw
                        "metadata"}
     item assignment   {"segmentId", "item": {"id", "code", "name"?}, "type", "mixins"?,
                        "metadata"}
+    group assignment  {"segmentId", "group": {"id", "name"?}, "mixins"?, "metadata"}
     category tree     {"id", "parentId"? (not on roots), "code", "name", ..., "position",
                        "published", "isSegmentAssigned", "subcategories"? (not on leaves)}
     metadata          {"createdAt", "modifiedAt", "version", "mixins"?}
@@ -24,7 +25,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from segments.choices import ItemType
-from segments.models import CustomerAssignment, ItemAssignment, Segment
+from segments.models import CustomerAssignment, GroupAssignment, ItemAssignment, Segment
 from segmentservice.formats import format_instant, localize
 
 if TYPE_CHECKING:
@@ -124,6 +125,21 @@ def item_assignment_document(
         "item": item,
         "type": row.type,
     }
+    if row.mixins:
+        document["mixins"] = row.mixins
+    document["metadata"] = metadata_document(row)
+    return document
+
+
+def group_assignment_document(
+    row: GroupAssignment, *, languages: list[str] | None, default_language: str
+) -> dict[str, Any]:
+    """The wire form of a group assignment (segment and group already joined)."""
+    group: dict[str, Any] = {"id": row.group.external_id}
+    name = localize(row.group.name, languages, default_language)
+    if name is not None:
+        group["name"] = name
+    document: dict[str, Any] = {"segmentId": row.segment.external_id, "group": group}
     if row.mixins:
         document["mixins"] = row.mixins
     document["metadata"] = metadata_document(row)

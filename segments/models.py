@@ -14,7 +14,7 @@ from django.db import connection, models
 from django.db.models import Q
 from django.utils import timezone
 
-from segments.choices import AssignmentType, EventType, ItemType, SegmentStatus
+from segments.choices import AssignmentType, EventType, GroupUserType, ItemType, SegmentStatus
 from segmentservice.db import CurrentTransactionId
 from tenants.models import Tenant
 
@@ -103,6 +103,57 @@ class CustomerLegalEntity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} in {self.legal_entity_id}"
+
+
+class Group(models.Model):
+    """A named set of the tenant's customers (or employees), perhaps bound to a legal entity."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
+    external_id = models.CharField(max_length=EXTERNAL_ID_MAX)
+    name = models.JSONField(default=dict, blank=True)
+    user_type = models.CharField(
+        max_length=8, choices=GroupUserType.choices, default=GroupUserType.CUSTOMER
+    )
+    # A bound group counts for its members only while they act for this legal entity.
+    legal_entity = models.ForeignKey(
+        LegalEntity, null=True, blank=True, on_delete=models.CASCADE, related_name="groups"
+    )
+    members = models.ManyToManyField(
+        Customer, through="GroupMember", related_name="directory_groups", blank=True
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "external_id"], name="group_tenant_extid_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+
+class GroupMember(models.Model):
+    """A customer's membership of a group."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
+    group = models.ForeignKey(Group, on_delete=models.CASCADE)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE)
+
+    class Meta:
+        verbose_name = "group member"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "group", "customer"], name="groupmember_tenant_pair_uniq"
+            )
+        ]
+        indexes = [
+            # A customer's groups: the inherited-membership lookup goes this way.
+            models.Index(fields=["tenant", "customer"], name="groupmember_tenant_cust_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} in group {self.group_id}"
 
 
 class Category(models.Model):
@@ -324,6 +375,27 @@ class ItemAssignment(Versioned):
     def __str__(self) -> str:
         item = self.product_id if self.type == ItemType.PRODUCT else self.category_id
         return f"{self.type} {item} in segment {self.segment_id}"
+
+
+class GroupAssignment(Versioned):
+    """A directory group assigned to a segment: each of its members belongs to the segment."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="group_assignments")
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="assignments")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "segment", "group"], name="groupassign_tenant_pair_uniq"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "group", "segment"], name="groupassign_tenant_grp_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"group {self.group_id} in segment {self.segment_id}"
 
 
 # --- Change events ----------------------------------------------------------------------------

@@ -6,12 +6,15 @@ import itertools
 from datetime import datetime
 from typing import Any
 
-from segments.choices import AssignmentType, ItemType, SegmentStatus
+from segments.choices import AssignmentType, GroupUserType, ItemType, SegmentStatus
 from segments.models import (
     Category,
     Customer,
     CustomerAssignment,
     CustomerLegalEntity,
+    Group,
+    GroupAssignment,
+    GroupMember,
     ItemAssignment,
     LegalEntity,
     Product,
@@ -132,6 +135,35 @@ def assign_customer(
         legal_entity=legal_entity,
         assignment_type=fields.pop("assignment_type", AssignmentType.MANUAL),
         **fields,
+    )
+
+
+def make_group(
+    tenant: Tenant,
+    external_id: str | None = None,
+    *,
+    members: list[Customer] | None = None,
+    legal_entity: LegalEntity | None = None,
+    user_type: str = GroupUserType.CUSTOMER,
+    **fields: Any,
+) -> Group:
+    """A directory group, with its members."""
+    group = Group.objects.create(
+        tenant=tenant,
+        external_id=external_id or f"group{next(_counter)}",
+        legal_entity=legal_entity,
+        user_type=user_type,
+        **fields,
+    )
+    for customer in members or []:
+        GroupMember.objects.create(tenant=tenant, group=group, customer=customer)
+    return group
+
+
+def assign_group(segment: Segment, group: Group, **fields: Any) -> GroupAssignment:
+    """Assign a directory group to a segment."""
+    return GroupAssignment.objects.create(
+        tenant_id=segment.tenant_id, segment=segment, group=group, **fields
     )
 
 

@@ -16,13 +16,14 @@ import jsonschema
 import yaml
 from django.test import Client
 
-REFERENCE = (
-    Path(__file__).resolve().parent.parent / "docs" / "reference" / "customer-segment-api.yml"
-)
+REFERENCES = Path(__file__).resolve().parent.parent / "docs" / "reference"
+REFERENCE = REFERENCES / "customer-segment-api.yml"
+# The hosted service's 2026 description: the same operations, and five group operations.
+REFERENCE_2026 = REFERENCES / "customer-segment-api-2026-groups-preview.yml"
 
 
 @functools.cache
-def _document() -> dict[str, Any]:
+def _load(path: Path) -> dict[str, Any]:
     # The YAML has unquoted timestamps; keep them strings as JSON would.
     class Loader(yaml.SafeLoader):
         pass
@@ -30,7 +31,16 @@ def _document() -> dict[str, Any]:
     Loader.add_constructor(
         "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
     )
-    return yaml.load(REFERENCE.read_text(), Loader=Loader)
+    return yaml.load(path.read_text(), Loader=Loader)
+
+
+def _document() -> dict[str, Any]:
+    return _load(REFERENCE)
+
+
+def reference_2026() -> dict[str, Any]:
+    """The 2026 reference document (with the group assignment operations), parsed."""
+    return _load(REFERENCE_2026)
 
 
 def reference_document() -> dict[str, Any]:
@@ -39,10 +49,11 @@ def reference_document() -> dict[str, Any]:
 
 
 def schema_for(component: str, *, array: bool = False) -> dict[str, Any]:
-    """A JSON schema for a component (or an array of it) of the reference document."""
+    """A JSON schema for a component (or an array of it) of the reference documents (the
+    2026 one holds every component of the other, and the group assignment ones)."""
     ref = {"$ref": f"#/components/schemas/{component}"}
     schema = {"type": "array", "items": ref} if array else ref
-    return {**schema, "components": _document()["components"]}
+    return {**schema, "components": reference_2026()["components"]}
 
 
 def assert_matches(body: Any, component: str, *, array: bool = False) -> None:

@@ -19,9 +19,11 @@ from tests.conftest import MANAGE, READ, READ_OWN
 from tests.factories import (
     assign_category,
     assign_customer,
+    assign_group,
     assign_product,
     make_category,
     make_customer,
+    make_group,
     make_legal_entity,
     make_product,
     make_segment,
@@ -92,6 +94,35 @@ GET_CASES = [
         "read",
     ),
     ("/customer-segment/{tenant}/segments/items", "/segments/items", {}, {}, "read"),
+    (
+        "/customer-segment/{tenant}/segments/{segmentId}/groups",
+        "/segments/plain/groups",
+        {},
+        {},
+        "read",
+    ),
+    (
+        "/customer-segment/{tenant}/segments/{segmentId}/groups",
+        "/segments/plain/groups",
+        {},
+        {"Accept-Language": "de"},
+        "customer",
+    ),
+    (
+        "/customer-segment/{tenant}/segments/{segmentId}/groups/{groupId}",
+        "/segments/plain/groups/nameless",
+        {},
+        {},
+        "read",
+    ),
+    ("/customer-segment/{tenant}/segments/me", "/segments/me", {}, {}, "customer"),
+    (
+        "/customer-segment/{tenant}/me/segments",
+        "/me/segments",
+        {},
+        {"Accept-Language": "de"},
+        "customer",
+    ),
     ("/customer-segment/{tenant}/segments/items", "/segments/items", {}, {}, "customer"),
     (
         "/customer-segment/{tenant}/segments/items/category-trees",
@@ -132,6 +163,8 @@ def sparse_data(tenant):
     leaf = make_category(tenant, "leaf", parent=root, name={"en": "Leaf"})
     assign_product(plain, make_product(tenant, "p-bare", name={}, categories=[leaf]))
     assign_category(plain, leaf)
+    assign_group(plain, make_group(tenant, "nameless", members=[bare]))  # a group without a name
+    assign_group(plain, make_group(tenant, "named", name={"en": "Named"}, members=[bare]))
 
 
 def _client(kind: str, tenant, make_token) -> Client:

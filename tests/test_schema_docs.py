@@ -12,6 +12,7 @@ from django.test import Client
 
 from segments.query.fields import (
     CUSTOMER_ASSIGNMENT_FIELDS,
+    GROUP_ASSIGNMENT_FIELDS,
     ITEM_ASSIGNMENT_FIELDS,
     SEGMENT_FIELDS,
 )
@@ -20,6 +21,7 @@ RESOURCE_FIELDS = {
     "Segments": SEGMENT_FIELDS,
     "Customer assignments": CUSTOMER_ASSIGNMENT_FIELDS,
     "Item assignments": ITEM_ASSIGNMENT_FIELDS,
+    "Group assignments": GROUP_ASSIGNMENT_FIELDS,
 }
 QUERY_DOC = Path(settings.BASE_DIR) / "docs" / "query-language.md"
 
@@ -85,6 +87,7 @@ def test_q_description_lists_the_operators_and_every_field_of_each_resource(sche
     assert "get /customer-segment/{tenant}/segments" in descriptions
     assert "get /customer-segment/{tenant}/segments/{segmentId}/customers" in descriptions
     assert "get /customer-segment/{tenant}/segments/{segmentId}/items" in descriptions
+    assert "get /customer-segment/{tenant}/segments/{segmentId}/groups" in descriptions
     for description in descriptions.values():
         for operator in ("field:>=v", "AND", "field:(a,b,c)", "field:~", "field:null"):
             assert operator in description

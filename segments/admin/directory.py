@@ -1,4 +1,5 @@
-"""Admin of the records segments refer to: customers, legal entities, products, categories.
+"""Admin of the records segments refer to: customers, legal entities, groups, products,
+categories.
 
 Categories show as a tree: each row names its path from the root (breadcrumbs, indented by
 depth), its direct product count and a link to its subcategories.
@@ -31,6 +32,8 @@ from segments.models import (
     Customer,
     CustomerAssignment,
     CustomerLegalEntity,
+    Group,
+    GroupMember,
     ItemAssignment,
     LegalEntity,
     Product,
@@ -40,9 +43,11 @@ from segments.selectors.admin import (
     categories_annotated,
     category_ancestors,
     customers_annotated,
+    groups_annotated,
     legal_entities_annotated,
     products_annotated,
 )
+from segments.services.group_assignments import group_saved
 from segments.services.records import records_delete
 from tenants.models import Tenant
 
@@ -155,6 +160,98 @@ class CustomerAdmin(RecordAdmin):
         """How many segment assignments, linking to them."""
         count = getattr(customer, "segment_count", 0)
         return changelist_link(CustomerAssignment, count, customer=customer.pk)
+
+
+# --- groups -----------------------------------------------------------------------------------
+
+
+class GroupForm(LocalizedFormMixin, forms.ModelForm):
+    """A group: localized name, who it holds, and the legal entity it may be bound to."""
+
+    localized = {"name": ("Name", forms.TextInput)}
+
+    class Meta:
+        model = Group
+        fields = ["tenant", "external_id", "user_type", "legal_entity"]
+        help_texts = {
+            "user_type": "Only CUSTOMER groups can be assigned to segments; making a group "
+            "EMPLOYEE takes it off every segment.",
+            "legal_entity": "When set, the group counts for its members only while they act "
+            "for this legal entity.",
+        }
+
+    def _post_clean(self) -> None:
+        self.instance.name = self.localized_map("name")
+        super()._post_clean()
+
+
+class GroupMembersInline(ExistingRowsInline):
+    """The customers in a group."""
+
+    model = GroupMember
+    related_field = "customer"
+    verbose_name = "member"
+    verbose_name_plural = "Members of this group"
+
+
+class NewGroupMemberInline(NewRowsInline):
+    """Add customers to the group."""
+
+    model = GroupMember
+    related_field = "customer"
+    verbose_name = "member"
+    verbose_name_plural = "Add members"
+
+
+@admin.register(Group)
+class GroupAdmin(RecordAdmin):
+    """Groups of customers: every member belongs to the segments the group is assigned to."""
+
+    form = GroupForm
+    fieldsets = [
+        (None, {"fields": ["tenant", "external_id", LOCALIZED, "user_type", "legal_entity"]})
+    ]
+    list_display = [
+        "external_id",
+        "group_name",
+        "user_type",
+        "legal_entity",
+        "tenant_name",
+        "member_total",
+        "segment_total",
+    ]
+    list_filter = ["user_type"]
+    search_fields = ["external_id", "name"]
+    ordering = ["tenant_id", "external_id"]
+    autocomplete_fields = ["legal_entity"]
+    inlines = [GroupMembersInline, NewGroupMemberInline]
+
+    def get_queryset(self, request: HttpRequest):
+        return groups_annotated(super().get_queryset(request))
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        """The id is what the API and assignments refer to: fixed once created."""
+        return ["external_id"] if obj else []
+
+    def save_model(self, request: HttpRequest, obj: Group, form, change: bool) -> None:
+        """Save; a group that no longer holds customers loses its segment assignments."""
+        super().save_model(request, obj, form, change)
+        group_saved(tenant=obj.tenant, group=obj)
+
+    @admin.display(description="name")
+    def group_name(self, group: Group) -> str:
+        """The name in the tenant's default language."""
+        return text_in(group.name, group.tenant.default_language)
+
+    @admin.display(description="members", ordering="member_count")
+    def member_total(self, group: Group) -> int:
+        """How many customers are in the group."""
+        return getattr(group, "member_count", 0)
+
+    @admin.display(description="segments", ordering="segment_count")
+    def segment_total(self, group: Group) -> str:
+        """How many segments the group is assigned to."""
+        return str(getattr(group, "segment_count", 0))
 
 
 # --- products and categories ----------------------------------------------------------------

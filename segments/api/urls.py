@@ -4,15 +4,18 @@ The router lists a viewset's routes in a fixed order: its collection, then its
 `@action(detail=False)` paths, then `{lookup}`, then its `@action(detail=True)` paths. So
 literal paths (`search`, `bulk`, `match`) come before the `{segmentId}` routes and are
 never taken for segment ids; likewise `customers/search` and `customers/bulk` before
-`customers/{customerId}`, and `items/{type}/bulk` before `items/{type}/{itemId}`. The
-items of all segments (`segments/items...`) are registered before the segments, so
-`items` is not a segment id either.
+`customers/{customerId}`, `groups/search` before `groups/{groupId}`, and
+`items/{type}/bulk` before `items/{type}/{itemId}`. The
+items of all segments (`segments/items...`) and the caller's own (`segments/me`) are
+registered before the segments, so neither `items` nor `me` is taken for a segment id.
 """
 
 from rest_framework.routers import SimpleRouter
 
 from segments.api.views.customer_assignments import CustomerAssignmentViewSet
+from segments.api.views.group_assignments import GroupAssignmentViewSet
 from segments.api.views.item_assignments import AllSegmentsItemViewSet, ItemAssignmentViewSet
+from segments.api.views.me import MeSegmentsViewSet, SegmentsMeViewSet
 from segments.api.views.segments import SegmentViewSet
 
 
@@ -37,8 +40,11 @@ SEGMENT = "segments/<str:segment_id>"
 
 router = ContractRouter()
 router.register("segments/items", AllSegmentsItemViewSet, basename="segment-items")
+router.register("segments/me", SegmentsMeViewSet, basename="segments-me")
+router.register("me/segments", MeSegmentsViewSet, basename="me-segments")
 router.register("segments", SegmentViewSet, basename="segment")
 router.register(f"{SEGMENT}/customers", CustomerAssignmentViewSet, basename="customer-assignment")
 router.register(f"{SEGMENT}/items", ItemAssignmentViewSet, basename="item-assignment")
+router.register(f"{SEGMENT}/groups", GroupAssignmentViewSet, basename="group-assignment")
 
 urlpatterns = router.urls

@@ -1,7 +1,7 @@
 """The demo tenant's data tables, which `manage.py seed_demo` builds its rows from.
 
-Names, company suffixes, segment tiers, audiences, regions and the top categories (the
-localized ones as English, German pairs).
+Names, company suffixes, segment tiers, audiences, regions, the top categories and the
+directory groups (the localized ones as English, German pairs).
 """
 
 from __future__ import annotations
@@ -40,4 +40,13 @@ TOP = [
     ("Kitchen", "Küche"),
     ("Office", "Büro"),
     ("Outdoor", "Draußen"),
+]
+
+# (id, English name, German name, userType): a group of every kind the directory knows.
+# `vip-club` holds every tenth customer; `company-buyers` the buyers of one legal entity
+# (bound to it); `staff` is an EMPLOYEE group, which segments cannot take.
+GROUPS = [
+    ("vip-club", "VIP club", "VIP-Club", "CUSTOMER"),
+    ("company-buyers", "Company buyers", "Firmeneinkäufer", "CUSTOMER"),
+    ("staff", "Staff", "Mitarbeitende", "EMPLOYEE"),
 ]

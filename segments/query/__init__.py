@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from segments.query.ast import Query, QuerySyntaxError
 from segments.query.fields import (
     CUSTOMER_ASSIGNMENT_FIELDS,
+    GROUP_ASSIGNMENT_FIELDS,
     ITEM_ASSIGNMENT_FIELDS,
     SEGMENT_FIELDS,
     FieldMap,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CUSTOMER_ASSIGNMENT_FIELDS",
+    "GROUP_ASSIGNMENT_FIELDS",
     "ITEM_ASSIGNMENT_FIELDS",
     "SEGMENT_FIELDS",
     "FieldMap",

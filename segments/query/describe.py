@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from segments.query.fields import (
     CUSTOMER_ASSIGNMENT_FIELDS,
+    GROUP_ASSIGNMENT_FIELDS,
     ITEM_ASSIGNMENT_FIELDS,
     SEGMENT_FIELDS,
     Boolean,
@@ -23,7 +24,7 @@ from segments.query.fields import (
 
 # Each resource whose lists and searches take `q` and `sort`, with the routes that do.
 RESOURCES: tuple[tuple[str, str, FieldMap], ...] = (
-    ("Segments", "GET /segments, POST /segments/search", SEGMENT_FIELDS),
+    ("Segments", "GET /segments, POST /segments/search, GET /segments/me", SEGMENT_FIELDS),
     (
         "Customer assignments",
         "GET /segments/{segmentId}/customers, POST /segments/{segmentId}/customers/search",
@@ -34,6 +35,11 @@ RESOURCES: tuple[tuple[str, str, FieldMap], ...] = (
         "GET /segments/{segmentId}/items, POST /segments/{segmentId}/items/search, "
         "GET /segments/items",
         ITEM_ASSIGNMENT_FIELDS,
+    ),
+    (
+        "Group assignments",
+        "GET /segments/{segmentId}/groups, POST /segments/{segmentId}/groups/search",
+        GROUP_ASSIGNMENT_FIELDS,
     ),
 )
 

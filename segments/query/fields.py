@@ -169,3 +169,11 @@ ITEM_ASSIGNMENT_FIELDS: FieldMap = _versioned(
         "item.name": Localized("item_name"),
     }
 )
+
+GROUP_ASSIGNMENT_FIELDS: FieldMap = _versioned(
+    **{
+        "segmentId": Text("segment__external_id"),
+        "group.id": Text("group__external_id"),
+        "group.name": Localized("group__name"),
+    }
+)

@@ -26,6 +26,8 @@ from segments.models import (
     Category,
     CustomerAssignment,
     CustomerLegalEntity,
+    GroupAssignment,
+    GroupMember,
     ItemAssignment,
     ProductCategory,
 )
@@ -64,6 +66,14 @@ def customers_annotated(queryset: QuerySet) -> QuerySet:
 def legal_entities_annotated(queryset: QuerySet) -> QuerySet:
     """Legal entities with `customer_count`."""
     return queryset.annotate(customer_count=count_of(CustomerLegalEntity, "legal_entity"))
+
+
+def groups_annotated(queryset: QuerySet) -> QuerySet:
+    """Groups with `member_count` and `segment_count` (assignments), tenant and legal entity joined."""
+    return queryset.select_related("tenant", "legal_entity").annotate(
+        member_count=count_of(GroupMember, "group"),
+        segment_count=count_of(GroupAssignment, "group"),
+    )
 
 
 def products_annotated(queryset: QuerySet) -> QuerySet:

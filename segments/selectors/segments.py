@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from segments.choices import SegmentStatus
 from segments.exceptions import SegmentNotFound
-from segments.models import CustomerAssignment, Segment
-from segments.selectors.customer_assignments import customer_context_q
+from segments.models import Segment
+from segments.selectors.membership import customer_segment_ids
 from tenants.models import Tenant
 from tenants.selectors import tenant_rows
 
@@ -46,15 +46,15 @@ def segment_list(
 def segments_of_customer(
     queryset: QuerySet[Segment], *, tenant: Tenant, customer_id: str, legal_entity_id: str | None
 ) -> QuerySet[Segment]:
-    """Keep the segments a customer is assigned to.
+    """Keep the segments a customer belongs to, directly or through a group.
 
-    For a customer of several legal entities, `legal_entity_id` narrows to their
-    assignments for that one (see `customer_context_q`).
+    `legal_entity_id` is the legal entity the customer acts for; the rule is
+    `segments.selectors.membership.customer_segment_ids`'s.
     """
-    assignments = CustomerAssignment.objects.filter(tenant=tenant, customer__tenant=tenant).filter(
-        customer_context_q(tenant=tenant, customer_id=customer_id, legal_entity_id=legal_entity_id)
+    segment_ids = customer_segment_ids(
+        tenant=tenant, customer_id=customer_id, legal_entity_id=legal_entity_id
     )
-    return tenant_rows(queryset, tenant=tenant).filter(id__in=assignments.values("segment_id"))
+    return tenant_rows(queryset, tenant=tenant).filter(id__in=segment_ids)
 
 
 def segment_get(

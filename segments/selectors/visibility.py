@@ -1,8 +1,9 @@
 """What a customer (a `segment_read_own` token) may read, for every kind of row.
 
-A customer reads its own effective segments (direct assignments, narrowed by a legal
-entity as `customer_context_q` says), the rows of those segments, and of the customer
-assignments only its own. `TenantScopedViewSet` applies this to whatever a viewset lists, so a
+A customer reads its own effective segments (those it belongs to directly or through a
+group, as `segments.selectors.membership` says), the rows of those segments, of the
+customer assignments only its own, and of the group assignments only those through which
+it belongs. `TenantScopedViewSet` applies this to whatever a viewset lists, so a
 viewset cannot forget it; a model without a rule here is refused, not shown.
 """
 
@@ -11,8 +12,9 @@ from __future__ import annotations
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db.models import QuerySet
 
-from segments.models import CustomerAssignment, Segment
+from segments.models import CustomerAssignment, GroupAssignment, Segment
 from segments.selectors.customer_assignments import customer_context_q
+from segments.selectors.membership import counting_group_assignments
 from segments.selectors.segments import effective_q, segments_of_customer
 from tenants.models import Tenant
 from tenants.selectors import tenant_rows
@@ -40,6 +42,11 @@ def customer_visible_rows(
                 tenant=tenant, customer_id=customer_id, legal_entity_id=legal_entity_id
             )
         )
+    elif model is GroupAssignment:
+        counting = counting_group_assignments(
+            tenant=tenant, customer_id=customer_id, legal_entity_id=legal_entity_id
+        )
+        queryset = queryset.filter(pk__in=counting.values("pk"))
     own_segments = customer_visible_rows(
         Segment.objects.filter(tenant=tenant),
         tenant=tenant,

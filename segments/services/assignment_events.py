@@ -1,9 +1,10 @@
 """The deleted events of every assignment of some segments, for a forced segment delete.
 
 A segment can hold 100,000 customers, and each that goes gets its
-`customer-assignment-deleted` event (and each item its `item-assignment-deleted`), with
-the payload the single deletes record (`customer_assignment_deleted_event`,
-`item_assignment_deleted_event`). On PostgreSQL one `INSERT ... SELECT` per kind builds
+`customer-assignment-deleted` event (each item its `item-assignment-deleted`, each group
+its `segment-group-assignment-deleted`), with the payload the single deletes record
+(`customer_assignment_deleted_event`, `item_assignment_deleted_event`,
+`group_assignment_deleted_event`). On PostgreSQL one `INSERT ... SELECT` per kind builds
 those payloads in the database (tens of milliseconds for 10,000 rows, where building them
 in Python takes seconds); elsewhere the rows are read in chunks and inserted a batch at a
 time. tests/segments/api/test_segment_delete_events.py holds both to the same payloads.
@@ -22,6 +23,8 @@ from segments.models import (
     Customer,
     CustomerAssignment,
     Event,
+    Group,
+    GroupAssignment,
     ItemAssignment,
     LegalEntity,
     Product,
@@ -29,6 +32,7 @@ from segments.models import (
 )
 from segments.services.customer_assignments import customer_assignment_deleted_event
 from segments.services.events import events_record
+from segments.services.group_assignments import group_assignment_deleted_event
 from segments.services.item_assignments import item_assignment_deleted_event
 from segmentservice.actor import current_actor
 from tenants.models import Tenant
@@ -36,7 +40,7 @@ from tenants.models import Tenant
 # Elsewhere than on PostgreSQL: assignments read, and events inserted, this many at a time.
 BATCH = 1000
 
-AssignmentModel = type[CustomerAssignment] | type[ItemAssignment]
+AssignmentModel = type[CustomerAssignment] | type[ItemAssignment] | type[GroupAssignment]
 
 
 def assignment_deletions_record(
@@ -65,6 +69,11 @@ def _batches(tenant: Tenant, segments: list[Segment], model: AssignmentModel) ->
             *row_columns, "assignment_type", "customer__external_id", "legal_entity__external_id"
         )
         to_event = customer_assignment_deleted_event
+    elif model is GroupAssignment:
+        rows = model.objects.select_related("group").only(
+            *row_columns, "group__external_id", "group__name"
+        )
+        to_event = group_assignment_deleted_event
     else:
         rows = model.objects.select_related("product", "category").only(
             *row_columns,
@@ -105,7 +114,7 @@ def _if_set(key: str, column: str) -> str:
 def _insert_select(tenant: Tenant, segment_pks: list[int], model: AssignmentModel) -> None:
     table = {
         m: connection.ops.quote_name(m._meta.db_table)
-        for m in (Event, Segment, Customer, LegalEntity, Product, Category, model)
+        for m in (Event, Segment, Customer, LegalEntity, Product, Category, Group, model)
     }
     metadata = (
         f"jsonb_build_object('createdAt', {_instant('a.created_at')}, "
@@ -127,6 +136,16 @@ def _insert_select(tenant: Tenant, segment_pks: list[int], model: AssignmentMode
             f"JOIN {table[Customer]} c ON c.id = a.customer_id "
             f"LEFT JOIN {table[LegalEntity]} le ON le.id = a.legal_entity_id"
         )
+    elif model is GroupAssignment:
+        event_type = EventType.GROUP_ASSIGNMENT_DELETED
+        resource_id = "s.external_id || '/groups/' || g.external_id"
+        payload = (
+            "jsonb_build_object('segmentId', s.external_id, "
+            "'group', jsonb_build_object('id', g.external_id, 'name', g.name), "
+            f"'metadata', {metadata}) "
+            f"|| {_if_set('mixins', 'a.mixins')}"
+        )
+        joins = f"JOIN {table[Group]} g ON g.id = a.group_id"
     else:
         event_type = EventType.ITEM_ASSIGNMENT_DELETED
         item_id = "CASE WHEN a.type = 'PRODUCT' THEN p.external_id ELSE k.external_id END"

@@ -1,8 +1,9 @@
-"""Deleting referenced records: customers, legal entities, products and categories.
+"""Deleting referenced records: customers, legal entities, groups, products and categories.
 
 Their assignments go with them (the database cascades), so each assignment that goes
 records its `...-assignment-deleted` event first, in the same transaction, as when it
-is removed through the API (SPEC §10). The admin deletes records through this.
+is removed through the API (SPEC §10). A legal entity takes the groups bound to it, and
+so their group assignments, along. The admin deletes records through this.
 """
 
 from __future__ import annotations
@@ -14,21 +15,34 @@ from segments.models import (
     Category,
     Customer,
     CustomerAssignment,
+    Group,
+    GroupAssignment,
     ItemAssignment,
     LegalEntity,
     Product,
 )
 from segments.services.customer_assignments import customer_assignment_deleted_event
 from segments.services.events import events_record
+from segments.services.group_assignments import group_assignment_deleted_event
 from segments.services.item_assignments import item_assignment_deleted_event
 from tenants.models import Tenant
 
-# Which assignments each kind of record takes with it, by the assignment's foreign key.
-CASCADES: dict[type[Model], tuple[type[Model], str]] = {
-    Customer: (CustomerAssignment, "customer"),
-    LegalEntity: (CustomerAssignment, "legal_entity"),
-    Product: (ItemAssignment, "product"),
-    Category: (ItemAssignment, "category"),
+# Which assignments each kind of record takes with it, by the path from the assignment.
+CASCADES: dict[type[Model], tuple[tuple[type[Model], str], ...]] = {
+    Customer: ((CustomerAssignment, "customer"),),
+    LegalEntity: ((CustomerAssignment, "legal_entity"), (GroupAssignment, "group__legal_entity")),
+    Group: ((GroupAssignment, "group"),),
+    Product: ((ItemAssignment, "product"),),
+    Category: ((ItemAssignment, "category"),),
+}
+# How each kind of assignment is loaded for its deleted event, and the event.
+EVENTS = {
+    CustomerAssignment: (
+        ("segment", "customer", "legal_entity"),
+        customer_assignment_deleted_event,
+    ),
+    ItemAssignment: (("segment", "product", "category"), item_assignment_deleted_event),
+    GroupAssignment: (("segment", "group"), group_assignment_deleted_event),
 }
 
 
@@ -41,15 +55,11 @@ def records_delete(*, tenant: Tenant, rows: QuerySet) -> int:
     ids = list(rows.filter(tenant=tenant).values_list("pk", flat=True))
     if not ids:
         return 0
-    assignment_model, field = CASCADES[rows.model]
-    assignments = assignment_model.objects.filter(tenant=tenant, **{f"{field}__in": ids})
-    if assignment_model is CustomerAssignment:
-        loaded = assignments.select_related("segment", "customer", "legal_entity")
-        events = [customer_assignment_deleted_event(row) for row in loaded]
-    else:
-        loaded = assignments.select_related("segment", "product", "category")
-        events = [item_assignment_deleted_event(row) for row in loaded]
-    events_record(tenant=tenant, events=events)
-    assignments.delete()
+    for assignment_model, field in CASCADES[rows.model]:
+        assignments = assignment_model.objects.filter(tenant=tenant, **{f"{field}__in": ids})
+        related, to_event = EVENTS[assignment_model]
+        events = [to_event(row) for row in assignments.select_related(*related).order_by("pk")]
+        events_record(tenant=tenant, events=events)
+        assignments.delete()
     rows.model.objects.filter(tenant=tenant, pk__in=ids).delete()
     return len(ids)

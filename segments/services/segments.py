@@ -60,7 +60,13 @@ from segments.exceptions import (
     ValidationFailed,
     VersionConflict,
 )
-from segments.models import EXTERNAL_ID_MAX, CustomerAssignment, ItemAssignment, Segment
+from segments.models import (
+    EXTERNAL_ID_MAX,
+    CustomerAssignment,
+    GroupAssignment,
+    ItemAssignment,
+    Segment,
+)
 from segments.services.assignment_events import assignment_deletions_record
 from segments.services.events import events_record
 from segmentservice.bulk import BulkItemResult
@@ -70,7 +76,7 @@ from tenants.models import Tenant
 # What identifies a segment; writers of several segments lock them in this order.
 SEGMENT_KEY = ("tenant", "external_id")
 # Literal paths under /segments: a segment with one of these ids could not be addressed.
-RESERVED_IDS = frozenset({"search", "bulk", "match", "items"})
+RESERVED_IDS = frozenset({"search", "bulk", "match", "items", "me"})
 LOCALIZED = ("name", "description")
 # The columns a write sets; created_at and the id never change.
 WRITTEN_COLUMNS = (
@@ -482,13 +488,18 @@ def _with_assignment_flags(queryset):
     return queryset.annotate(
         has_customers=Exists(CustomerAssignment.objects.filter(segment_id=OuterRef("pk"))),
         has_items=Exists(ItemAssignment.objects.filter(segment_id=OuterRef("pk"))),
+        has_groups=Exists(GroupAssignment.objects.filter(segment_id=OuterRef("pk"))),
     )
 
 
 def _refuse_if_assigned(segment: Segment) -> None:
     kinds = [
         kind
-        for kind, present in (("customers", segment.has_customers), ("items", segment.has_items))
+        for kind, present in (
+            ("customers", segment.has_customers),
+            ("items", segment.has_items),
+            ("groups", segment.has_groups),
+        )
         if present
     ]
     if kinds:
@@ -556,6 +567,9 @@ def _delete(tenant: Tenant, segments: list[Segment]) -> None:
     if any(getattr(s, "has_items", True) for s in segments):
         assignment_deletions_record(tenant=tenant, segments=segments, model=ItemAssignment)
         ItemAssignment.objects.filter(tenant=tenant, segment_id__in=pks).delete()
+    if any(getattr(s, "has_groups", True) for s in segments):
+        assignment_deletions_record(tenant=tenant, segments=segments, model=GroupAssignment)
+        GroupAssignment.objects.filter(tenant=tenant, segment_id__in=pks).delete()
     _record(tenant, [(EventType.SEGMENT_DELETED, s) for s in segments])
     # The assignments are gone already; Django's cascade collector would look for them
     # again without the tenant condition, which no index serves. One plain DELETE instead

@@ -6,7 +6,11 @@ The document (`manage.py export_segments`, the admin's JSON export)::
      "segments": [
         {"segment":   {...GET /segments/{id}...},
          "customers": [{...GET /segments/{id}/customers element...}],
-         "items":     [{...GET /segments/{id}/items element...}]}]}
+         "items":     [{...GET /segments/{id}/items element...}],
+         "groups":    [{...GET /segments/{id}/groups element...}]}]}
+
+`groups` is written only for a segment that has group assignments (SPEC §11), so the
+documents of segments without any read as before.
 
 Importing it (`manage.py import_segments`) upserts every segment through `segment_upsert`
 and its assignments through the bulk assignment services, so versions, timestamps,
@@ -30,14 +34,25 @@ from django.utils import timezone
 from segments.choices import AssignmentType, ItemType, SegmentStatus
 from segments.documents import (
     customer_assignment_document,
+    group_assignment_document,
     item_assignment_document,
     segment_document,
 )
-from segments.models import EXTERNAL_ID_MAX, CustomerAssignment, ItemAssignment, Segment
+from segments.models import (
+    EXTERNAL_ID_MAX,
+    CustomerAssignment,
+    GroupAssignment,
+    ItemAssignment,
+    Segment,
+)
 from segments.services.assignments import WriteFields
 from segments.services.customer_assignments import (
     CustomerAssignmentInput,
     customer_assignments_bulk_upsert,
+)
+from segments.services.group_assignments import (
+    GroupAssignmentInput,
+    group_assignments_bulk_upsert,
 )
 from segments.services.item_assignments import ItemAssignmentInput, item_assignments_bulk_upsert
 from segments.services.segments import SegmentFields, segment_upsert
@@ -66,7 +81,7 @@ def segments_export(
 ) -> Iterator[dict[str, Any]]:
     """One `{"segment", "customers", "items"}` record per segment, in id order.
 
-    Three queries per `EXPORT_CHUNK` segments, whatever their assignments number.
+    Four queries per `EXPORT_CHUNK` segments, whatever their assignments number.
     """
     source = queryset if queryset is not None else Segment.objects.filter(tenant=tenant)
     segments = source.filter(tenant=tenant).order_by("external_id")
@@ -105,14 +120,27 @@ def _export_chunk(tenant: Tenant, segments: list[Segment]) -> Iterator[dict[str,
         items[row.segment_id].append(
             item_assignment_document(row, languages=None, default_language=tenant.default_language)
         )
+    groups: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in (
+        GroupAssignment.objects.filter(tenant=tenant, segment__in=list(by_pk))
+        .select_related("group")
+        .order_by("segment_id", "group__external_id")
+    ):
+        row.segment = by_pk[row.segment_id]
+        groups[row.segment_id].append(
+            group_assignment_document(row, languages=None, default_language=tenant.default_language)
+        )
     for segment in segments:
-        yield {
+        record = {
             "segment": segment_document(
                 segment, languages=None, default_language=tenant.default_language
             ),
             "customers": customers[segment.pk],
             "items": items[segment.pk],
         }
+        if groups[segment.pk]:
+            record["groups"] = groups[segment.pk]
+        yield record
 
 
 def export_json_chunks(
@@ -193,25 +221,27 @@ def _import_record(tenant: Tenant, record: Any) -> tuple[bool, int, int]:
     if not isinstance(record, dict):
         raise ValidationFailed("A record must be a JSON object.")
     if "segment" in record:
-        unknown = sorted(set(record) - {"segment", "customers", "items"})
+        unknown = sorted(set(record) - {"segment", "customers", "items", "groups"})
         if unknown:
             raise ValidationFailed(f"Unknown record field(s): {', '.join(unknown)}.")
-        segment, customers, items = (
+        segment, customers, items, groups = (
             record["segment"],
             record.get("customers") or [],
             record.get("items") or [],
+            record.get("groups") or [],
         )
     else:
-        segment, customers, items = record, [], []
+        segment, customers, items, groups = record, [], [], []
     if not isinstance(segment, dict) or not isinstance(segment.get("id"), str):
         raise ValidationFailed("A segment needs an id.")
-    if not isinstance(customers, list) or not isinstance(items, list):
-        raise ValidationFailed("customers and items must be lists.")
+    if not all(isinstance(part, list) for part in (customers, items, groups)):
+        raise ValidationFailed("customers, items and groups must be lists.")
     segment_id = segment["id"]
     body = _without_server_metadata(segment)
     created = _upsert_segment(tenant, segment_id, body)
     _import_customers(tenant, segment_id, customers)
     _import_items(tenant, segment_id, items)
+    _import_groups(tenant, segment_id, groups)
     return created, len(customers), len(items)
 
 
@@ -391,3 +421,24 @@ def _import_items(tenant: Tenant, segment_id: str, elements: list[Any]) -> None:
                 if result.code >= 300:
                     position = chunk[result.index - 1][0]
                     raise ValidationFailed(f"item assignment {position}: {result.message}")
+
+
+def _import_groups(tenant: Tenant, segment_id: str, elements: list[Any]) -> None:
+    inputs: list[GroupAssignmentInput] = []
+    for position, element in enumerate(elements, start=1):
+        where = f"group assignment {position}"
+        group = element.get("group") if isinstance(element, dict) else None
+        if not isinstance(group, dict) or not isinstance(group.get("id"), str):
+            raise ValidationFailed(f"{where}: needs group.id.")
+        inputs.append(
+            GroupAssignmentInput(group_id=group["id"], fields=_write_fields(element, where))
+        )
+    for start in range(0, len(inputs), ASSIGNMENT_CHUNK):
+        results = group_assignments_bulk_upsert(
+            tenant=tenant,
+            segment_id=segment_id,
+            elements=list(enumerate(inputs[start : start + ASSIGNMENT_CHUNK], start=1)),
+        )
+        for result in results:
+            if result.code >= 300:
+                raise ValidationFailed(f"group assignment {start + result.index}: {result.message}")

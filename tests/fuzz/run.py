@@ -7,8 +7,9 @@ a tenant with a few segments, customers, legal entities, products and categories
 paths resolve, issues a token with every scope, and runs `st run` over
 
 - the service's own OpenAPI document, as served at /api/schema/, and
-- the hosted service's description, `../shared/reference/customer-segment-api.yml` beside
-  the checkout (or `--reference FILE`; the copy in docs/reference/ when neither is there),
+- the hosted service's newest description,
+  `../shared/reference/customer-segment-api-2026-groups-preview.yml` beside the checkout
+  (or `--reference FILE`; the copy in docs/reference/ when neither is there),
 
 with the checks and budget of `schemathesis.toml` beside this file. Exits non-zero when
 either run finds a failure, and then prints the server's log (with the traceback of any
@@ -36,8 +37,10 @@ ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 BIN = ROOT / ".venv" / "bin"
 CONFIG = HERE / "schemathesis.toml"
-REFERENCE = ROOT.parent / "shared" / "reference" / "customer-segment-api.yml"
-REFERENCE_COPY = ROOT / "docs" / "reference" / "customer-segment-api.yml"
+# The 2026 description: the published one's 30 operations and the five group operations.
+REFERENCE_NAME = "customer-segment-api-2026-groups-preview.yml"
+REFERENCE = ROOT.parent / "shared" / "reference" / REFERENCE_NAME
+REFERENCE_COPY = ROOT / "docs" / "reference" / REFERENCE_NAME
 TENANT = "fuzz"
 SCOPES = (
     "customersegment.segment_manage customersegment.segment_read customersegment.segment_read_own"
@@ -77,6 +80,11 @@ DIRECTORY = {
         {"id": "c1", "firstName": "Ada", "lastName": "Lovelace", "email": "ada@example.com"},
         {"id": "c2", "firstName": "Alan", "lastName": "Turing", "legalEntities": ["le1"]},
         {"id": "c3", "email": "grace@example.com", "legalEntities": ["le1", "le2"]},
+    ],
+    "groups": [
+        {"id": "g1", "name": {"en": "Fans"}, "members": ["c1", "c3"]},
+        {"id": "g2", "name": {"en": "Le1 buyers"}, "legalEntityId": "le1", "members": ["c2"]},
+        {"id": "g3", "name": {"en": "Staff"}, "userType": "EMPLOYEE", "members": []},
     ],
     "categories": [
         {"id": "cat1", "code": "tools", "name": {"en": "Tools", "de": "Werkzeuge"}},
@@ -124,6 +132,10 @@ SEGMENTS = {
             "items": [
                 {"item": {"id": "p1"}, "type": "PRODUCT", "mixins": {"rank": 1}},
                 {"item": {"id": "cat1"}, "type": "CATEGORY"},
+            ],
+            "groups": [
+                {"group": {"id": "g1"}, "mixins": {"source": "crm"}},
+                {"group": {"id": "g2"}},
             ],
         },
         {

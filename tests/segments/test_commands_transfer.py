@@ -19,6 +19,8 @@ from segments.models import (
     Customer,
     CustomerAssignment,
     Event,
+    Group,
+    GroupAssignment,
     ItemAssignment,
     Product,
     Segment,
@@ -373,6 +375,19 @@ class TestSeedDemo:
         assert ItemAssignment.objects.filter(tenant_id="demo").count() == 30
         assert CustomerAssignment.objects.filter(tenant_id="demo").count() >= 30
         assert Event.objects.filter(type=EventType.SEGMENT_CREATED).count() == 6
+        # Two groups assigned through the service, with events; the EMPLOYEE one is not.
+        assert lines[0].endswith(", 3 groups, 2 group assignments.")
+        assert sorted(
+            GroupAssignment.objects.filter(tenant_id="demo").values_list(
+                "group__external_id", "segment__external_id"
+            )
+        ) == [("company-buyers", "seg0005"), ("vip-club", "seg0000")]
+        assert Event.objects.filter(type=EventType.GROUP_ASSIGNMENT_CREATED).count() == 2
+        buyers = Group.objects.get(tenant_id="demo", external_id="company-buyers")
+        assert buyers.legal_entity is not None and buyers.members.exists()
+        assert all(
+            buyers.legal_entity in member.legal_entities.all() for member in buyers.members.all()
+        )
         response = anon_client.get(
             "/customer-segment/demo/segments/seg0001", HTTP_AUTHORIZATION=f"Bearer {token}"
         )

@@ -19,24 +19,29 @@ from segments.api.serializers.customer_assignments import (
     CustomerAssignmentB2CSerializer,
     CustomerAssignmentSerializer,
 )
+from segments.api.serializers.group_assignments import GroupAssignmentSerializer
 from segments.api.serializers.item_assignments import ItemAssignmentSerializer
 from segments.api.serializers.segments import SegmentSerializer
 from segments.documents import (
     category_tree_document,
     customer_assignment_document,
+    group_assignment_document,
     item_assignment_document,
     segment_document,
 )
 from segments.models import CustomerAssignment, ItemAssignment
 from segments.selectors.categories import CategoryRow, CategoryTreeNode
 from segments.selectors.customer_assignments import customer_assignment_list
+from segments.selectors.group_assignments import group_assignment_list
 from segments.selectors.item_assignments import item_assignment_list
 from tests.factories import (
     assign_category,
     assign_customer,
+    assign_group,
     assign_product,
     make_category,
     make_customer,
+    make_group,
     make_legal_entity,
     make_product,
     make_segment,
@@ -154,6 +159,26 @@ class TestDocumentsMatchTheirSerializers:
             document = item_assignment_document(row, languages=languages, default_language="en")
             assert problems(document, ItemAssignmentSerializer()) == []
         assert len(listed) == 3
+
+    def test_group_assignments_with_every_member_and_with_none(self, tenant, languages):
+        segment = make_segment(tenant)
+        full = assign_group(
+            segment,
+            make_group(tenant, name={"en": "Fans"}),
+            mixins={"a": 1},
+            metadata_mixins={"a": "https://a"},
+        )
+        assign_group(segment, make_group(tenant, name={}))
+
+        listed = list(group_assignment_list(tenant=tenant, segment=segment))
+        assert len(listed) == 2
+        for row in listed:
+            document = group_assignment_document(row, languages=languages, default_language="en")
+            assert problems(document, GroupAssignmentSerializer()) == []
+        whole = group_assignment_document(
+            next(row for row in listed if row.pk == full.pk), languages=None, default_language="en"
+        )
+        assert set(whole) == set(GroupAssignmentSerializer().fields)
 
     def test_category_tree_with_every_member_and_with_none(self, tenant, languages):
         def row(external_id: str, **columns: Any) -> CategoryRow:

@@ -295,7 +295,9 @@ class TestOtherFormats:
         assert out.endswith(
             "1 legal entity, 1 customer, 1 category, 1 product; 2 records skipped.\n"
         )
-        assert "Skipped line 5: type must be legalEntity, customer, category or product" in err
+        assert (
+            "Skipped line 5: type must be legalEntity, customer, group, category or product" in err
+        )
         assert "Skipped line 7: not JSON" in err
         assert Customer.objects.get().legal_entities.get().external_id == "le1"
 

@@ -1,8 +1,9 @@
-"""`manage.py import_directory --tenant T FILE`: upsert customers, legal entities, categories, products.
+"""`manage.py import_directory --tenant T FILE`: upsert customers, legal entities, groups,
+categories, products.
 
 FILE is a JSON document of the shape in SPEC §8 (`{"legalEntities": [...], "customers": [...],
-"categories": [...], "products": [...]}`), JSON Lines (`.jsonl`: one record a line, with
-`"type": "product"` etc.) or CSV (`.csv`: a `type` column, dotted columns such as `name.en`,
+"groups": [...], "categories": [...], "products": [...]}`), JSON Lines (`.jsonl`: one record
+a line, with `"type": "product"` etc.) or CSV (`.csv`: a `type` column, dotted columns such as `name.en`,
 lists separated by `|`). A progress bar goes to stderr, as does one line per skipped record;
 the outcome line goes to stdout.
 """
@@ -28,13 +29,16 @@ from tenants.selectors import tenant_get
 NOUNS = {
     "legalEntities": ("legal entity", "legal entities"),
     "customers": ("customer", "customers"),
+    "groups": ("group", "groups"),
     "categories": ("category", "categories"),
     "products": ("product", "products"),
 }
 
 
 class Command(BaseCommand):
-    help = "Upsert a tenant's legal entities, customers, categories and products from a file."
+    help = (
+        "Upsert a tenant's legal entities, customers, groups, categories and products from a file."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="A .json document, .jsonl (JSON Lines) or .csv file.")
@@ -82,8 +86,12 @@ class Command(BaseCommand):
             self.stderr.write(f"Skipped {position}: {message}")
         for key, count in sorted(report.ignored_keys.items()):
             self.stderr.write(f"Ignored the unknown key {key} in {count} record(s).")
+        # Groups (SPEC §11) are named only when there were some, so the line other files
+        # give stays as it was.
         written = ", ".join(
-            f"{report.written[kind]} {NOUNS[kind][report.written[kind] != 1]}" for kind in KINDS
+            f"{report.written[kind]} {NOUNS[kind][report.written[kind] != 1]}"
+            for kind in KINDS
+            if kind != "groups" or report.written[kind]
         )
         skipped = len(report.skipped)
         self.stdout.write(

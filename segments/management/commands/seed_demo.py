@@ -1,8 +1,8 @@
 """`manage.py seed_demo`: a demo tenant with realistic data; prints a ready token and the URLs.
 
-Customers, legal entities, categories and products go through `directory_import` (the
-service behind `import_directory`); segments and item assignments through the API's bulk
-services, so they carry versions, timestamps and change events like any others. Only the
+Customers, legal entities, groups, categories and products go through `directory_import`
+(the service behind `import_directory`); segments, item and group assignments through the
+API's bulk services, so they carry versions, timestamps and change events like any others. Only the
 ten thousand customer assignments are bulk-inserted (see `_customer_assignments`).
 About three seconds on SQLite with the defaults.
 
@@ -23,6 +23,7 @@ from segments.devdata.demo import (
     AUDIENCES,
     COMPANY_SUFFIX,
     FIRST,
+    GROUPS,
     LAST,
     REGIONS,
     TIERS,
@@ -39,6 +40,10 @@ from segments.models import (
 )
 from segments.services.assignments import WriteFields
 from segments.services.directory import DirectoryRecord, directory_import
+from segments.services.group_assignments import (
+    GroupAssignmentInput,
+    group_assignments_bulk_upsert,
+)
 from segments.services.item_assignments import ItemAssignmentInput, item_assignments_bulk_upsert
 from segments.services.segments import SegmentFields, SegmentWrite, segments_bulk_create
 from segmentservice.actor import ActorCommand
@@ -133,6 +138,7 @@ class Command(ActorCommand):
                     )
                 )
                 bar.update(1)
+        group_count = self._group_assignments(tenant, segment_ids)
         return {
             "segments": len(segment_ids),
             "customers": len(customers),
@@ -141,7 +147,26 @@ class Command(ActorCommand):
             "products": len(products),
             "customer assignments": customer_count,
             "item assignments": item_count,
+            "groups": len(GROUPS),
+            "group assignments": group_count,
         }
+
+    def _group_assignments(self, tenant: Tenant, segment_ids: list[str]) -> int:
+        """The VIP club in the first segment, the company buyers in the last (the same one
+        when there is only one)."""
+        count = 0
+        for group_id, segment_id in (
+            ("vip-club", segment_ids[0]),
+            ("company-buyers", segment_ids[-1]),
+        ):
+            count += _created(
+                group_assignments_bulk_upsert(
+                    tenant=tenant,
+                    segment_id=segment_id,
+                    elements=[(1, GroupAssignmentInput(group_id=group_id, fields=WriteFields()))],
+                )
+            )
+        return count
 
     def _customer_assignments(self, tenant, rng, segment_ids, customers, memberships) -> int:
         """Each customer in three segments (B2C); a third also in one segment for their company.
@@ -183,6 +208,7 @@ class Command(ActorCommand):
             name = f"{LAST[i % 10]} {rng.choice(REGIONS)} {COMPANY_SUFFIX[i % 4]}"
             add("legalEntities", {"id": f"le{i:04d}", "name": name})
         count = options["customers"]
+        customer_companies: dict[str, str] = {}  # customer id → its legal entity
         for i in range(count):
             first, last = FIRST[i % 10], LAST[(i // 10) % 10]
             customer = {
@@ -194,7 +220,24 @@ class Command(ActorCommand):
             }
             if i < count // 3:  # a third of the customers also buy for a company
                 customer["legalEntities"] = [f"le{rng.randrange(LEGAL_ENTITIES):04d}"]
+                customer_companies[customer["id"]] = customer["legalEntities"][0]
             add("customers", customer)
+        company = next(iter(customer_companies.values()), "le0000")
+        for group_id, en, de, user_type in GROUPS:
+            members = {
+                "vip-club": [f"c{i:06d}" for i in range(0, count, 10)],
+                "company-buyers": [c for c, le in customer_companies.items() if le == company],
+            }.get(group_id, [])
+            add(
+                "groups",
+                {
+                    "id": group_id,
+                    "name": {"en": en, "de": de},
+                    "userType": user_type,
+                    "legalEntityId": company if group_id == "company-buyers" else None,
+                    "members": members,
+                },
+            )
         leaves = []
         for t, (en, de) in enumerate(TOP):
             add(

@@ -1,4 +1,5 @@
-"""Import of the referenced records: legal entities, customers, categories and products (SPEC §8).
+"""Import of the referenced records: legal entities, customers, groups, categories and products
+(SPEC §8, §11).
 
     records = directory_read(Path("directory.json"), default_language="en")
     report = directory_import(tenant=t, records=records, batch_size=1000, progress=bar.update)
@@ -9,7 +10,11 @@ line, with `"type": "product"` and so on) and CSV (a `type` column; dotted colum
 `id` is optional, and a key left out leaves the stored value alone: a product without
 `categories` keeps its categories, one with `"categories": []` loses them.
 
-Records are upserted in dependency order (legal entities, customers, categories, products)
+A group is `{"id", "name", "userType": "CUSTOMER"|"EMPLOYEE", "legalEntityId", "members"}`;
+an EMPLOYEE group cannot stay assigned to segments, so turning a group into one removes
+its group assignments (with their deleted events) in the same transaction.
+
+Records are upserted in dependency order (legal entities, customers, groups, categories, products)
 and in batches, each batch one transaction with a handful of statements. A bad record —
 wrong shape, an unknown reference, a parent that would make a cycle — is reported with its
 position and skipped; the rest of its batch is written. Nothing is ever half-written: a

@@ -51,8 +51,8 @@ def _read_document(handle) -> list[DirectoryRecord]:
         ) from None
     if not isinstance(document, dict):
         raise DirectoryFileError(
-            "The JSON document must be an object with legalEntities, customers, categories "
-            "and/or products."
+            "The JSON document must be an object with legalEntities, customers, groups, "
+            "categories and/or products."
         )
     unknown = sorted(set(document) - set(KINDS))
     if unknown:
@@ -99,7 +99,7 @@ def _read_csv(handle) -> Iterator[DirectoryRecord]:
             if column is None:
                 yield DirectoryRecord("", position, "more cells than header columns", line)
                 break
-            if cell is None or (cell == "" and column != "parentId"):
+            if cell is None or (cell == "" and column not in ("parentId", "legalEntityId")):
                 continue
             _put(data, column, _csv_value(column, cell))
         else:
@@ -109,7 +109,7 @@ def _read_csv(handle) -> Iterator[DirectoryRecord]:
 def _csv_value(column: str, cell: str) -> Any:
     if column in LIST_COLUMNS:
         return [part.strip() for part in cell.split("|") if part.strip()]
-    if column == "parentId":
+    if column in ("parentId", "legalEntityId"):
         return cell or None
     if column == "position":
         try:
@@ -140,6 +140,6 @@ def _typed_record(data: Any, position: str, index: int) -> DirectoryRecord:
     kind = KIND_ALIASES.get(str(data.pop("type", "")))
     if kind is None:
         return DirectoryRecord(
-            "", position, "type must be legalEntity, customer, category or product", index
+            "", position, "type must be legalEntity, customer, group, category or product", index
         )
     return DirectoryRecord(kind, position, data, index)

@@ -7,18 +7,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Sections of the document, in the order they are written (later ones refer to earlier ones).
-KINDS = ("legalEntities", "customers", "categories", "products")
+KINDS = ("legalEntities", "customers", "groups", "categories", "products")
 KIND_ALIASES = {
     "legalEntity": "legalEntities",
     "legalEntities": "legalEntities",
     "customer": "customers",
     "customers": "customers",
+    "group": "groups",
+    "groups": "groups",
     "category": "categories",
     "categories": "categories",
     "product": "products",
     "products": "products",
 }
-LIST_COLUMNS = frozenset({"legalEntities", "categories", "ecn"})
+LIST_COLUMNS = frozenset({"legalEntities", "categories", "ecn", "members"})
 DEFAULT_BATCH_SIZE = 1000
 # PostgreSQL takes at most 65535 parameters a statement: lookups and membership inserts of a
 # batch are cut into pieces well below that, whatever the number of references per record.

@@ -10,10 +10,12 @@ from django.db import models
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_naive, make_aware
 
+from segments.choices import GroupUserType
 from segments.models import (
     EXTERNAL_ID_MAX,
     Category,
     Customer,
+    Group,
     LegalEntity,
     Product,
 )
@@ -89,6 +91,7 @@ _KNOWN = {
         "published", "validity",
     },
     "products": {"id", "code", "name", "categories"},
+    "groups": {"id", "name", "userType", "legalEntityId", "members"},
 }  # fmt: skip
 
 
@@ -156,6 +159,22 @@ def _check_product(data: dict, default_language: str) -> dict[str, Any]:
     )
 
 
+def _check_group(data: dict, default_language: str) -> dict[str, Any]:
+    values: dict[str, Any] = {"name": _localized(data, "name", default_language)}
+    if "userType" in data:
+        if data["userType"] not in GroupUserType.values:
+            raise RecordError(
+                f"userType must be {' or '.join(GroupUserType.values)}, not "
+                f"{str(data['userType'])[:40]!r}."
+            )
+        values["user_type"] = data["userType"]
+    if "legalEntityId" in data:
+        legal_entity = data["legalEntityId"]
+        if legal_entity is not None and (not isinstance(legal_entity, str) or not legal_entity):
+            raise RecordError("legalEntityId must be a legal entity id or null.")
+    return _present(values)
+
+
 def _present(values: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
@@ -165,6 +184,7 @@ _CHECKS = {
     "customers": _check_customer,
     "categories": _check_category,
     "products": _check_product,
+    "groups": _check_group,
 }
 # The model each kind of record is stored in.
 KIND_MODELS: dict[str, type[models.Model]] = {
@@ -172,12 +192,14 @@ KIND_MODELS: dict[str, type[models.Model]] = {
     "customers": Customer,
     "categories": Category,
     "products": Product,
+    "groups": Group,
 }
 
 
 @dataclass
 class CheckedRow:
-    """A checked record: its id, column values, and its references when it gives them."""
+    """A checked record: its id, column values, and its references when it gives them
+    (a group's members are its references, its legal entity its `parent`)."""
 
     record: DirectoryRecord
     external_id: str
@@ -211,4 +233,8 @@ def record_check(
         row.references = _ids(data, "categories")
     elif record.kind == "categories" and "parentId" in data:
         row.has_parent, row.parent = True, data["parentId"]
+    elif record.kind == "groups":
+        row.references = _ids(data, "members")
+        if "legalEntityId" in data:
+            row.has_parent, row.parent = True, data["legalEntityId"]
     return row

@@ -7,9 +7,13 @@ from typing import Any
 
 from django.db import DatabaseError, connection, models, transaction
 
+from segments.choices import GroupUserType
 from segments.models import (
     Category,
+    Customer,
     CustomerLegalEntity,
+    GroupAssignment,
+    GroupMember,
     LegalEntity,
     ProductCategory,
 )
@@ -27,6 +31,7 @@ from segments.services.directory.validation import (
     CheckedRow,
     record_check,
 )
+from segments.services.group_assignments import group_assignments_prune
 from tenants.models import Tenant
 
 
@@ -161,6 +166,8 @@ def _resolve_references(
     tenant: Tenant, kind: str, rows: list[CheckedRow], report: ImportReport
 ) -> list[CheckedRow]:
     """Check that a batch's references exist; rows naming unknown ones are skipped."""
+    if kind == "groups":
+        return _resolve_group_references(tenant, rows, report)
     if kind not in ("customers", "products"):
         return rows
     target = LegalEntity if kind == "customers" else Category
@@ -175,6 +182,36 @@ def _resolve_references(
             report.skip(row.record, f"{key}: unknown {noun} {', '.join(missing)}.")
         else:
             kept.append(row)
+    return kept
+
+
+def _resolve_group_references(
+    tenant: Tenant, rows: list[CheckedRow], report: ImportReport
+) -> list[CheckedRow]:
+    """A group's members must be customers, its legalEntityId a legal entity, of the tenant.
+
+    The legal entity's pk goes into the row's values (null unbinds the group).
+    """
+    customers = set(
+        _pks_by_external_id(tenant, Customer, {ref for row in rows for ref in row.references or ()})
+    )
+    legal_entities = _pks_by_external_id(
+        tenant, LegalEntity, {row.parent for row in rows if row.parent}
+    )
+    kept = []
+    for row in rows:
+        problems = []
+        missing = [ref for ref in row.references or () if ref not in customers]
+        if missing:
+            problems.append(f"members: unknown customer(s) {', '.join(missing)}.")
+        if row.parent and row.parent not in legal_entities:
+            problems.append(f"legalEntityId: unknown legal entity {row.parent}.")
+        if problems:
+            report.skip(row.record, " ".join(problems))
+            continue
+        if row.has_parent:
+            row.values["legal_entity_id"] = legal_entities[row.parent] if row.parent else None
+        kept.append(row)
     return kept
 
 
@@ -210,6 +247,16 @@ def _write_rows(tenant: Tenant, kind: str, rows: list[CheckedRow]) -> None:
         )
     elif kind == "products":
         _write_memberships(tenant, rows, ProductCategory, "product", "category", Category)
+    elif kind == "groups":
+        _write_memberships(tenant, rows, GroupMember, "group", "customer", Customer)
+        # A group that no longer holds customers loses its assignments, with their events.
+        employees = [
+            row.pk for row in rows if row.values.get("user_type") == GroupUserType.EMPLOYEE
+        ]
+        if employees:
+            group_assignments_prune(
+                tenant=tenant, assignments=GroupAssignment.objects.filter(group__in=employees)
+            )
 
 
 def _write_parents(tenant: Tenant, rows: list[CheckedRow]) -> None:

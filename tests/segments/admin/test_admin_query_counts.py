@@ -18,6 +18,8 @@ from segments.models import (
     Category,
     Customer,
     CustomerLegalEntity,
+    Group,
+    GroupMember,
     Product,
     ProductCategory,
     Segment,
@@ -30,9 +32,11 @@ from tests.conftest import READ
 from tests.factories import (
     assign_category,
     assign_customer,
+    assign_group,
     assign_product,
     make_category,
     make_customer,
+    make_group,
     make_legal_entity,
     make_product,
     make_segment,
@@ -78,6 +82,24 @@ def grow_customers(world: World, n: int) -> None:
     for _ in range(n):
         customer = make_customer(world.tenant, legal_entities=[make_legal_entity(world.tenant)])
         assign_customer(world.segment, customer)
+
+
+def grow_groups(world: World, n: int) -> None:
+    for _ in range(n):
+        group = make_group(
+            world.tenant,
+            legal_entity=make_legal_entity(world.tenant),
+            members=[make_customer(world.tenant)],
+        )
+        assign_group(world.segment, group)
+
+
+def grow_group_members(world: World, n: int) -> None:
+    group = Group.objects.get(external_id="base-group")
+    for _ in range(n):
+        GroupMember.objects.create(
+            tenant=world.tenant, group=group, customer=make_customer(world.tenant)
+        )
 
 
 def grow_legal_entities(world: World, n: int) -> None:
@@ -182,6 +204,13 @@ PAGES: list[tuple[str, Callable[[World], str], Callable[[World, int], None], int
         6,
     ),
     ("legal entity list", lambda w: "/admin/segments/legalentity/", grow_legal_entities, 5),
+    ("group list", lambda w: "/admin/segments/group/", grow_groups, 5),
+    (
+        "group form",
+        lambda w: f"/admin/segments/group/{Group.objects.get(external_id='base-group').pk}/change/",
+        grow_group_members,
+        6,
+    ),
     ("product list", lambda w: "/admin/segments/product/", grow_products, 5),
     (
         "product form",
@@ -226,6 +255,7 @@ def world(tenant) -> World:
     product = make_product(tenant)
     category = make_category(tenant)
     assign_customer(segment, customer)
+    make_group(tenant, "base-group", members=[customer])
     return World(tenant, segment, customer, product, category)
 
 

@@ -11,11 +11,15 @@ LISTS = {
     "GET-customer-segment-retrieve-segments-items",
     "GET-customer-segment-retrieve-segment-items",
     "GET-customer-segment-retrieve-customers",
+    "GET-customer-segment-retrieve-groups",
+    "GET-customer-segment-retrieve-own-segments",
+    "GET-customer-segment-retrieve-me-segments",
 }
 SEARCHES = {
     "POST-customer-segment-search-segments",
     "POST-customer-segment-search-items",
     "POST-customer-segment-search-customers",
+    "POST-customer-segment-search-groups",
 }
 PAGING = {("query", "pageSize"), ("query", "pageNumber"), ("header", "X-Total-Count")}
 LISTING = PAGING | {("query", "fields"), ("query", "sort")}

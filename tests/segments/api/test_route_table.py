@@ -1,6 +1,7 @@
-"""The router's route table is the contract's: every (method, path) of the reference YAML is
-routed to one operation, with its path parameters, and nothing else is routed under the
-tenant prefix."""
+"""The router's route table is the contract's: every (method, path) of the 2026 reference
+YAML (the published one's 30 operations and the five group operations) is routed to one
+operation, with its path parameters, and nothing else is routed under the tenant prefix
+but the two `me` reads of SPEC §11."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import re
 from django.urls import resolve
 
 from segments.api import urls
-from tests.schema import reference_document
+from tests.schema import reference_2026, reference_document
 
 METHODS = ("get", "put", "post", "patch", "delete")
 PREFIX = "customer-segment/<str:tenant>/"
+# SPEC §11: the hosted service's tutorial adds `GET /segments/me`; `/me/segments` answers the same.
+BEYOND_THE_YAML = {(PREFIX + "segments/me", "get"), (PREFIX + "me/segments", "get")}
 
 
 def _snake(name: str) -> str:
@@ -28,10 +31,10 @@ def _example_path(template: str) -> tuple[str, dict[str, str]]:
     return path, {_snake(name): f"v-{name}" for name in names}
 
 
-def contract_operations() -> dict[tuple[str, str], str]:
+def contract_operations(document: dict | None = None) -> dict[tuple[str, str], str]:
     """(route the contract's path resolves to, method) → the contract's path."""
     routed: dict[tuple[str, str], str] = {}
-    for template, item in reference_document()["paths"].items():
+    for template, item in (document or reference_2026())["paths"].items():
         path, kwargs = _example_path(template)
         match = resolve(path)
         assert match.kwargs == kwargs, f"{template} binds {match.kwargs}"
@@ -58,11 +61,17 @@ def registered_operations() -> set[tuple[str, str]]:
 def test_the_contract_has_thirty_operations_on_sixteen_paths():
     paths = reference_document()["paths"]
     assert len(paths) == 16
-    assert len(contract_operations()) == 30
+    assert len(contract_operations(reference_document())) == 30
+
+
+def test_the_2026_contract_adds_five_operations_on_three_paths():
+    assert len(reference_2026()["paths"]) == 19
+    assert len(contract_operations()) == 35
+    assert set(contract_operations(reference_document())) < set(contract_operations())
 
 
 def test_every_contract_operation_is_routed_and_nothing_else():
-    assert set(contract_operations()) == registered_operations()
+    assert set(contract_operations()) | BEYOND_THE_YAML == registered_operations()
 
 
 def test_literal_paths_are_not_taken_for_ids():
@@ -74,10 +83,12 @@ def test_literal_paths_are_not_taken_for_ids():
         "/customer-segment/t1/segments/items": "list",
         "/customer-segment/t1/segments/s1/customers/search": "search",
         "/customer-segment/t1/segments/s1/customers/bulk": "bulk_upsert",
+        "/customer-segment/t1/segments/s1/groups/search": "search",
+        "/customer-segment/t1/segments/me": "list",
         "/customer-segment/t1/segments/s1/items/product/bulk": "bulk_upsert",
     }
     for path, action in literals.items():
         match = resolve(path)
         assert action in match.func.actions.values(), path
-        assert not {"customer_id", "item_id"} & set(match.kwargs), path
+        assert not {"customer_id", "item_id", "group_id"} & set(match.kwargs), path
         assert "segment_id" not in match.kwargs or match.kwargs["segment_id"] == "s1", path

@@ -13,9 +13,11 @@ from segments.models import CustomerAssignment, Event, ItemAssignment
 from tests.factories import (
     assign_category,
     assign_customer,
+    assign_group,
     assign_product,
     make_category,
     make_customer,
+    make_group,
     make_legal_entity,
     make_product,
     make_segment,
@@ -150,3 +152,32 @@ class TestForceDeleteEvents:
         else:
             assert counts[1] <= counts[0] + 6
         assert Event.objects.filter(type=EventType.CUSTOMER_ASSIGNMENT_DELETED).count() == 301
+
+    def test_group_assignments_get_the_payload_a_single_delete_records(self, manage_client, tenant):
+        segment = make_segment(tenant, "grouped")
+        expected = {}
+        for i in range(5):
+            name = {"en": f"Group {i}"} if i % 2 else {}
+            group = make_group(tenant, f"g{i}", name=name)
+            extra = MIXED if i % 3 == 1 else {}
+            row = assign_group(segment, group, **extra)
+            expected[f"grouped/groups/g{i}"] = {
+                "segmentId": "grouped",
+                "group": {"id": f"g{i}", "name": name},
+                **shown(row, extra),
+            }
+        Event.objects.all().delete()
+
+        response = manage_client.delete(f"{BASE}/grouped?forceDelete=true")
+
+        assert response.status_code == 204
+        recorded = {
+            e.resource_id: e.payload
+            for e in Event.objects.filter(type=EventType.GROUP_ASSIGNMENT_DELETED)
+        }
+        assert recorded == expected
+        # The single delete's payload, for the same kind of row, is the same shape.
+        again = assign_group(make_segment(tenant, "single"), make_group(tenant, "solo"))
+        shape = {"segmentId": "single", "group": {"id": "solo", "name": {}}, **shown(again, {})}
+        assert manage_client.delete(f"{BASE}/single/groups/solo").status_code == 204
+        assert Event.objects.get(resource_id="single/groups/solo").payload == shape

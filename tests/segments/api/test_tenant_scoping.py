@@ -16,14 +16,16 @@ from rest_framework.test import APIClient
 
 from segments.api import urls
 from segments.choices import SegmentStatus
-from segments.models import CustomerAssignment, ItemAssignment, Segment
+from segments.models import CustomerAssignment, GroupAssignment, ItemAssignment, Segment
 from tests.conftest import MANAGE, READ, READ_OWN
 from tests.factories import (
     assign_category,
     assign_customer,
+    assign_group,
     assign_product,
     make_category,
     make_customer,
+    make_group,
     make_legal_entity,
     make_product,
     make_segment,
@@ -45,7 +47,8 @@ def populate(tenant) -> None:
     mine: me (B2C); mine-b2b: me for le1; inactive-mine: me (B2C), INACTIVE; others:
     only "someone". Each segment holds product p-<segment> and category cat-<segment>
     (all under the category "root"); mine also holds p-only-<this tenant>, and the product
-    p-only-<other tenant> exists here unassigned.
+    p-only-<other tenant> exists here unassigned. The group "fans" (only "someone" in it)
+    is assigned to every segment.
     """
     name = tenant.name
     le1 = make_legal_entity(tenant, "le1", name=f"{name} company 1")
@@ -53,6 +56,7 @@ def populate(tenant) -> None:
     me = make_customer(tenant, "me", legal_entities=[le1, le2], first_name=name)
     someone = make_customer(tenant, "someone", legal_entities=[le1], first_name=name)
     root = make_category(tenant, "root", name={"en": f"{name} root"})
+    fans = make_group(tenant, "fans", name={"en": f"{name} fans"}, members=[someone])
     segments = {}
     for segment_id in SEGMENT_IDS:
         status = SegmentStatus.INACTIVE if segment_id == "inactive-mine" else SegmentStatus.ACTIVE
@@ -68,6 +72,7 @@ def populate(tenant) -> None:
         assign_category(segment, category)
         assign_customer(segment, someone)
         assign_customer(segment, someone, le1)
+        assign_group(segment, fans)
         segments[segment_id] = segment
     assign_customer(segments["mine"], me)
     assign_customer(segments["mine-b2b"], me, le1)
@@ -197,7 +202,13 @@ def read_requests() -> list[Read]:
              "segments/items/category-trees", None, own_only, "trees"),
         Read(("segment-items-category-trees", "get"), "category-trees?siteCode=main", "get",
              "segments/items/category-trees?siteCode=main", None, own_only, "trees"),
+        Read(("segments-me-list", "get"), "segments/me", "get", "segments/me", None, own_only,
+             "ids"),
+        Read(("me-segments-list", "get"), "me/segments", "get", "me/segments", None, own_only,
+             "ids"),
     ]  # fmt: skip
+    # "fans" counts for none of the tokens' customers: a customer finds no such assignment.
+    group_detail = (403, 200, 404, 404, 200, 403, 403, 401)
     for s in ("mine", "mine-b2b", "others"):
         base = f"segments/{s}"
         requests += [
@@ -216,6 +227,12 @@ def read_requests() -> list[Read]:
                  f"{base}/items/search", {}, THROUGH[s], "items"),
             Read(("item-assignment-detail", "get"), f"{s}/items/product/p-{s}", "get",
                  f"{base}/items/product/p-{s}", None, THROUGH[s]),
+            Read(("group-assignment-list", "get"), f"{s}/groups", "get", f"{base}/groups",
+                 None, THROUGH[s], "groups"),
+            Read(("group-assignment-search", "post"), f"{s}/groups/search", "post",
+                 f"{base}/groups/search", {}, THROUGH[s], "groups"),
+            Read(("group-assignment-detail", "get"), f"{s}/groups/fans", "get",
+                 f"{base}/groups/fans", None, group_detail),
         ]  # fmt: skip
     return requests
 
@@ -239,6 +256,8 @@ WRITES = {
     ("item-assignment-bulk", "delete"),
     ("item-assignment-detail", "put"),
     ("item-assignment-detail", "delete"),
+    ("group-assignment-detail", "put"),
+    ("group-assignment-detail", "delete"),
 }
 WRITE_PATHS = {
     "segment-list": "segments",
@@ -249,6 +268,7 @@ WRITE_PATHS = {
     "customer-assignment-b2b": "segments/mine/customers/me/le1",
     "item-assignment-bulk": "segments/mine/items/product/bulk",
     "item-assignment-detail": "segments/mine/items/product/p-mine",
+    "group-assignment-detail": "segments/mine/groups/fans",
 }
 
 
@@ -284,6 +304,8 @@ def summary(shape: str | None, body) -> object:
         return [row["id"] for row in body]
     if shape == "items":
         return sorted({row["segmentId"] for row in body})
+    if shape == "groups":
+        return [row["group"]["id"] for row in body]
     if shape == "customers":
         return [(row["customer"]["id"], row.get("legalEntity", {}).get("id")) for row in body]
     if shape == "trees":
@@ -313,6 +335,8 @@ def expected_summaries(tenant: str) -> dict[tuple[str, str], object]:
             ("mine/customers", kind): [("me", None), ("someone", None), ("someone", "le1")],
             ("mine-b2b/customers", kind): [("me", "le1"), ("someone", None), ("someone", "le1")],
             ("others/customers", kind): [("someone", None), ("someone", "le1")],
+            ("mine/groups", kind): ["fans"],
+            ("others/groups/search", kind): ["fans"],
         }
     # A customer sees its own effective segments whatever the query asks.
     for kind, segments in (("own", ["mine", "mine-b2b"]), ("own+le", ["mine-b2b"])):
@@ -327,6 +351,9 @@ def expected_summaries(tenant: str) -> dict[tuple[str, str], object]:
             ("category-trees", kind): [f"cat-{s}" for s in segments],
             ("category-trees?siteCode=main", kind): [f"cat-{s}" for s in segments],
             ("mine-b2b/customers", kind): [("me", "le1")],
+            ("segments/me", kind): segments,
+            ("me/segments", kind): segments,
+            ("mine-b2b/groups", kind): [],
         }
     expected[("mine/customers", "own")] = [("me", None)]
     expected[("segments/match", "manage")] = ["p-mine", f"p-only-{tenant}"]
@@ -393,7 +420,7 @@ def counts() -> dict[str, list[int]]:
     """Rows per tenant and table, to show that a refused write changed nothing."""
     return {
         model.__name__: [model.objects.filter(tenant_id=name).count() for name in TENANTS]
-        for model in (Segment, CustomerAssignment, ItemAssignment)
+        for model in (Segment, CustomerAssignment, ItemAssignment, GroupAssignment)
     }
 
 

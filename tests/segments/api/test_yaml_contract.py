@@ -1,4 +1,9 @@
-"""Every operation of the reference YAML is served, at its path, with its id, scopes and codes."""
+"""Every operation of the reference YAMLs is served, at its path, with its id, scopes and codes.
+
+Two references: the hosted service's published YAML (30 operations) and its 2026
+description (`customer-segment-api-2026-groups-preview.yml`, 35: the same 30 and the five
+group assignment operations).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,10 @@ import re
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
-from tests.schema import _document
+from tests.schema import _document, reference_2026
 
 ASSIGNMENT_TAGS = {"Customers Assignments", "Items Assignments"}
+GROUP_TAG = "Group Assignments"
 METHODS = ("get", "put", "post", "patch", "delete")
 
 
@@ -28,6 +34,7 @@ def _operations(document: dict) -> dict[tuple[str, str], dict]:
 
 
 REFERENCE = _operations(_document())
+REFERENCE_2026 = _operations(reference_2026())
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +48,25 @@ def test_the_reference_has_thirty_operations_nineteen_of_them_assignments():
     assert len(assignments) == 19
 
 
-@pytest.mark.parametrize("key", sorted(REFERENCE), ids=lambda key: f"{key[1].upper()} {key[0]}")
-def test_served_with_the_reference_operation_id_and_scopes(ours, key):
-    reference = REFERENCE[key]
+def test_the_2026_reference_has_the_thirty_and_five_group_operations():
+    assert len(REFERENCE_2026) == 35
+    groups = {key for key, op in REFERENCE_2026.items() if GROUP_TAG in op["tags"]}
+    assert len(groups) == 5
+    assert set(REFERENCE_2026) - groups == set(REFERENCE)
+    for key in REFERENCE:
+        assert REFERENCE_2026[key]["operationId"] == REFERENCE[key]["operationId"]
+
+
+CASES = [("2024", key) for key in sorted(REFERENCE)] + [
+    ("2026", key) for key in sorted(REFERENCE_2026)
+]
+
+
+@pytest.mark.parametrize(
+    ("edition", "key"), CASES, ids=[f"{e} {k[1].upper()} {k[0]}" for e, k in CASES]
+)
+def test_served_with_the_reference_operation_id_and_scopes(ours, edition, key):
+    reference = (REFERENCE if edition == "2024" else REFERENCE_2026)[key]
     assert key in ours, "not served"
     operation = ours[key]
     assert operation["operationId"] == reference["operationId"]
