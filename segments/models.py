@@ -36,6 +36,28 @@ class Versioned(models.Model):
         abstract = True
 
 
+def localized_text(values: dict[str, str] | None, language: str | None = None) -> str:
+    """The text of a localized map in `language`, else in its first language, else ''."""
+    if not values:
+        return ""
+    if language and values.get(language):
+        return values[language]
+    return next((text for text in values.values() if text), "")
+
+
+def _cached_tenant_language(row: models.Model) -> str | None:
+    # The default language only when the tenant is loaded already: a label costs no query.
+    tenant = row._state.fields_cache.get("tenant")
+    return tenant.default_language if tenant is not None else None
+
+
+def item_label(row: Product | Category) -> str:
+    """A product or category as people name it: `Hammer (HAMMER)`, else its code or id."""
+    name = localized_text(row.name, _cached_tenant_language(row))
+    code = row.code or row.external_id
+    return f"{name} ({code})" if name else code
+
+
 # --- Referenced records -----------------------------------------------------------------------
 
 
@@ -55,7 +77,7 @@ class LegalEntity(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name or self.external_id}"
+        return f"{self.name} ({self.external_id})" if self.name else self.external_id
 
 
 class Customer(models.Model):
@@ -102,7 +124,7 @@ class CustomerLegalEntity(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.customer_id} in {self.legal_entity_id}"
+        return f"{self.customer} acts for {self.legal_entity}"
 
 
 class Category(models.Model):
@@ -137,7 +159,7 @@ class Category(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.code or self.external_id
+        return item_label(self)
 
 
 class Product(models.Model):
@@ -159,7 +181,7 @@ class Product(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.code or self.external_id
+        return item_label(self)
 
 
 class ProductCategory(models.Model):
@@ -182,7 +204,7 @@ class ProductCategory(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.product_id} in {self.category_id}"
+        return f"{self.product} in {self.category}"
 
 
 # --- Segments and assignments -----------------------------------------------------------------
@@ -219,7 +241,8 @@ class Segment(Versioned):
         ]
 
     def __str__(self) -> str:
-        return self.external_id
+        name = localized_text(self.name, _cached_tenant_language(self))
+        return f'"{name}" ({self.external_id})' if name else self.external_id
 
     def is_effective(self, at=None) -> bool:
         """ACTIVE and `at` (default: now) inside the validity window, open ends unbounded."""
@@ -270,8 +293,8 @@ class CustomerAssignment(Versioned):
         ]
 
     def __str__(self) -> str:
-        suffix = f" for {self.legal_entity_id}" if self.legal_entity_id else ""
-        return f"customer {self.customer_id}{suffix} in segment {self.segment_id}"
+        suffix = f" for {self.legal_entity}" if self.legal_entity_id else ""
+        return f"{self.customer}{suffix} in {self.segment}"
 
 
 class ItemAssignment(Versioned):
@@ -322,8 +345,8 @@ class ItemAssignment(Versioned):
         ]
 
     def __str__(self) -> str:
-        item = self.product_id if self.type == ItemType.PRODUCT else self.category_id
-        return f"{self.type} {item} in segment {self.segment_id}"
+        item = self.product if self.type == ItemType.PRODUCT else self.category
+        return f"{ItemType(self.type).label} {item} in {self.segment}"
 
 
 # --- Change events ----------------------------------------------------------------------------

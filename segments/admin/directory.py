@@ -26,6 +26,7 @@ from segments.admin.common import (
     changelist_link,
     text_in,
 )
+from segments.admin.workspace import customer_segments_display
 from segments.models import (
     Category,
     Customer,
@@ -137,8 +138,13 @@ class CustomerAdmin(RecordAdmin):
         return customers_annotated(super().get_queryset(request))
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
-        """The id is what the API and assignments refer to: fixed once created."""
-        return ["external_id"] if obj else []
+        """The id is fixed once created; the segments the customer is in are shown."""
+        return ["external_id", "segment_memberships"] if obj else []
+
+    @admin.display(description="segments")
+    def segment_memberships(self, customer: Customer) -> str:
+        """The segments the customer is in and how (manual or by a rule)."""
+        return customer_segments_display(customer)
 
     @admin.display(description="name", ordering="last_name")
     def full_name(self, customer: Customer) -> str:
