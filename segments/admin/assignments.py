@@ -146,13 +146,13 @@ class AssignmentAdmin(ServiceFormAdminMixin, TenantOwnedAdmin):
         return super().changelist_view(request, extra_context)
 
     def response_add(self, request: HttpRequest, obj, post_url_continue=None):
-        """"Save" returns to the segment's page of these assignments."""
+        """ "Save" returns to the segment's page of these assignments."""
         if self._plain_save(request):
             return self._back_to_segment(request, obj, "added")
         return super().response_add(request, obj, post_url_continue)
 
     def response_change(self, request: HttpRequest, obj):
-        """"Save" returns to the segment's page of these assignments."""
+        """ "Save" returns to the segment's page of these assignments."""
         if self._plain_save(request):
             return self._back_to_segment(request, obj, "changed")
         return super().response_change(request, obj)

@@ -139,7 +139,9 @@ class DatalistInput(forms.TextInput):
         self.options, self.list_id = options, list_id
 
     def render(self, name, value, attrs=None, renderer=None):
-        options = format_html_join("", '<option value="{}">', ((option,) for option in self.options))
+        options = format_html_join(
+            "", '<option value="{}">', ((option,) for option in self.options)
+        )
         return format_html(
             '{}<datalist id="{}">{}</datalist>',
             super().render(name, value, attrs, renderer),
@@ -457,7 +459,9 @@ class SegmentWorkspaceMixin:
                     )
                 else:
                     keys = [(c.external_id, None) for c in resolution.present]
-                    count = segment_customers_remove(tenant=tenant, segment_id=segment_id, keys=keys)
+                    count = segment_customers_remove(
+                        tenant=tenant, segment_id=segment_id, keys=keys
+                    )
                 noun = "customer" if count == 1 else "customers"
             else:
                 records = resolution.new if mode == "add" else resolution.present
@@ -474,7 +478,11 @@ class SegmentWorkspaceMixin:
         message = f"{verb} {count:,} {noun} {where} {segment_label(segment)}."
         if resolution.unknown:
             shown = ", ".join(resolution.unknown[:10])
-            more = f" and {len(resolution.unknown) - 10:,} more" if len(resolution.unknown) > 10 else ""
+            more = (
+                f" and {len(resolution.unknown) - 10:,} more"
+                if len(resolution.unknown) > 10
+                else ""
+            )
             message += f" Skipped {len(resolution.unknown):,} unknown: {shown}{more}."
         self.message_user(request, message, messages.SUCCESS)  # type: ignore[attr-defined]
         return HttpResponseRedirect(back)
@@ -509,7 +517,9 @@ class SegmentWorkspaceMixin:
     @admin.action(description="Compare overlap of selected segments (2 to 5)")
     def compare_overlap(self, request: HttpRequest, queryset):
         """To the overlap page of the ticked segments."""
-        pks = list(queryset.order_by("external_id").values_list("pk", flat=True)[: reads.OVERLAP_MAX + 1])
+        pks = list(
+            queryset.order_by("external_id").values_list("pk", flat=True)[: reads.OVERLAP_MAX + 1]
+        )
         if not 2 <= len(pks) <= reads.OVERLAP_MAX:
             self.message_user(  # type: ignore[attr-defined]
                 request, "Choose two to five segments to compare.", messages.WARNING
@@ -542,7 +552,10 @@ class SegmentWorkspaceMixin:
             overlap = reads.segments_overlap(tenant=chosen[0].tenant, segments=chosen)
             labels = [segment_label(s) for s in chosen]
             widest = max(overlap.sizes) or 1
-            bars = [(label, size, 100 * size / widest) for label, size in zip(labels, overlap.sizes)]
+            bars = [
+                (label, size, 100 * size / widest)
+                for label, size in zip(labels, overlap.sizes, strict=True)
+            ]
             bars += [
                 (f"{labels[i]} and {labels[j]}", n, 100 * n / widest)
                 for (i, j), n in overlap.pairs.items()
@@ -674,11 +687,15 @@ def _history_entry(event, subjects: dict[str, dict[str, Any]], language: str) ->
             subject = f"{name} ({code})" if name else code
         else:
             subject = parts[2]
-        subject = f"{ItemType(parts[1]).label if parts[1] in ItemType.values else parts[1]} {subject}"
+        subject = (
+            f"{ItemType(parts[1]).label if parts[1] in ItemType.values else parts[1]} {subject}"
+        )
     changes = []
     if event.type.endswith("-updated"):
+        # Without an earlier event (rows loaded without events) the before is unknown.
+        unknown = event.previous is None
         changes = [
-            (name, value_text(before), value_text(after))
+            (name, "(not recorded)" if unknown else value_text(before), value_text(after))
             for name, before, after in reads.payload_changes(event.previous, event.payload)
         ]
     version = (event.payload.get("metadata") or {}).get("version")

@@ -82,7 +82,9 @@ def segment_items_add(
     """Assign products or categories (by id) to a segment; returns how many were written."""
     written = 0
     for chunk in _chunks(list(item_ids)):
-        elements = [(index, ItemAssignmentInput(item_id, WriteFields())) for index, item_id in chunk]
+        elements = [
+            (index, ItemAssignmentInput(item_id, WriteFields())) for index, item_id in chunk
+        ]
         written += _written(
             item_assignments_bulk_upsert(
                 tenant=tenant, segment_id=segment_id, type=type, elements=elements
@@ -148,9 +150,7 @@ def segment_duplicate(
         for customer_id, legal_entity_id, mixins, metadata in customers.iterator(2000)
     ]
     for chunk in _chunks(inputs):
-        customer_assignments_bulk_upsert(
-            tenant=tenant, segment_id=copy.external_id, elements=chunk
-        )
+        customer_assignments_bulk_upsert(tenant=tenant, segment_id=copy.external_id, elements=chunk)
     for item_type, field in ((ItemType.PRODUCT, "product"), (ItemType.CATEGORY, "category")):
         items: list[Any] = [
             ItemAssignmentInput(item_id, WriteFields(mixins, metadata))

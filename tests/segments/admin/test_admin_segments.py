@@ -450,7 +450,10 @@ class TestChangeForm:
         response = su_client.post(change_url(gold), form_data(name_en="Mine", version="2"))
 
         assert response.status_code == 200
-        assert "has changed" in str(response.context["adminform"].form.non_field_errors())
+        assert (
+            "Someone else saved &quot;Gold&quot; (gold) while you were editing it (it is now at version 3)"
+            in str(response.context["adminform"].form.non_field_errors())
+        )
         gold.refresh_from_db()
         assert (gold.name, gold.version) == ({"en": "Gold"}, 3)
 
