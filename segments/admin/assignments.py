@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.db import transaction
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
@@ -243,6 +244,19 @@ class CustomerAssignmentAdmin(AssignmentAdmin):
         "metadata_mixins",
         "version",
     ]
+
+    class Media:
+        js = ["admin/js/jquery.init.js", "segments/legal_entity_picker.js"]
+
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
+        """A "+" next to the legal entity: create one the chosen customer acts for."""
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        widget = getattr(formfield, "widget", None)
+        if db_field.name == "legal_entity" and isinstance(widget, RelatedFieldWidgetWrapper):
+            # The pop-up's form is bound to the user's tenant (it asks when there are several);
+            # the service refuses an entity of another tenant or not the customer's.
+            widget.can_add_related = True
+        return formfield
 
     def get_fields(self, request: HttpRequest, obj=None):
         """The type is shown once the assignment exists (admin-made ones are MANUAL)."""

@@ -562,3 +562,40 @@ def test_paste_preview_and_overlap_cost_the_same_for_one_id_and_many(
     assert_same_queries("admin.workspace.overlap", status=200)(
         lambda: su_client.get(f"{BASE}/overlap/", {"ids": f"{spring.pk},{other.pk}"})
     )
+
+
+# --- the legal-entity picker ---------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_legal_entity_picker_offers_the_chosen_customers_entities(su_client, tenant):
+    mine, theirs = make_legal_entity(tenant, "mine"), make_legal_entity(tenant, "theirs")
+    anna = make_customer(tenant, "anna", legal_entities=[mine])
+    make_customer(tenant, "bert", legal_entities=[theirs])
+    params = {
+        "app_label": "segments",
+        "model_name": "customerassignment",
+        "field_name": "legal_entity",
+        "tenant": "acme",
+        "term": "",
+    }
+    everyone = su_client.get("/admin/autocomplete/", params).json()["results"]
+    annas = su_client.get("/admin/autocomplete/", {**params, "customer": anna.pk}).json()
+    assert len(everyone) == 2
+    assert [r["text"] for r in annas["results"]] == [str(mine)]
+
+
+@pytest.mark.django_db
+def test_plus_creates_a_legal_entity_the_customer_acts_for(su_client, tenant, spring):
+    anna = make_customer(tenant, "anna")
+    form = su_client.get(f"/admin/segments/customerassignment/add/?segment={spring.pk}")
+    assert 'id="add_id_legal_entity"' in form.content.decode()
+    assert "segments/legal_entity_picker.js" in form.content.decode()
+
+    response = su_client.post(
+        f"/admin/segments/legalentity/add/?_to_field=id&_popup=1&customer={anna.pk}",
+        {"tenant": "acme", "external_id": "anna-gmbh", "name": "Anna GmbH", "_popup": 1},
+    )
+
+    assert response.status_code == 200  # the pop-up's closing page
+    assert [le.external_id for le in anna.legal_entities.all()] == ["anna-gmbh"]
