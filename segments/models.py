@@ -242,6 +242,11 @@ class Segment(Versioned):
 
     def __str__(self) -> str:
         name = localized_text(self.name, _cached_tenant_language(self))
+        return f"{name} ({self.external_id})" if name else self.external_id
+
+    def quoted(self) -> str:
+        """The segment as a sentence names it: `"Spring VIP" (spring)`."""
+        name = localized_text(self.name, _cached_tenant_language(self))
         return f'"{name}" ({self.external_id})' if name else self.external_id
 
     def is_effective(self, at=None) -> bool:
@@ -294,7 +299,7 @@ class CustomerAssignment(Versioned):
 
     def __str__(self) -> str:
         suffix = f" for {self.legal_entity}" if self.legal_entity_id else ""
-        return f"{self.customer}{suffix} in {self.segment}"
+        return f"{self.customer}{suffix} in {self.segment.quoted()}"
 
 
 class ItemAssignment(Versioned):
@@ -346,7 +351,7 @@ class ItemAssignment(Versioned):
 
     def __str__(self) -> str:
         item = self.product if self.type == ItemType.PRODUCT else self.category
-        return f"{ItemType(self.type).label} {item} in {self.segment}"
+        return f"{ItemType(self.type).label} {item} in {self.segment.quoted()}"
 
 
 # --- Change events ----------------------------------------------------------------------------

@@ -51,7 +51,7 @@ def conflict_message(request, obj) -> str:
         'rel="noopener" class="conflict-reload">Open the current version</a> in a new tab to '
         "compare; then save again here to replace it with yours, or leave this page to keep "
         "theirs.",
-        obj,
+        obj.quoted() if hasattr(obj, "quoted") else obj,
         obj.version,
         request.path,
     )

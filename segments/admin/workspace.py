@@ -492,7 +492,11 @@ class SegmentWorkspaceMixin:
     def segment_history_view(self, request: HttpRequest, object_id: str):
         """The segment's change events, newest first, a page at a time, with what changed."""
         segment = self.workspace_segment(request, object_id, write=False)
-        events = reads.segment_history(tenant=segment.tenant, segment_id=segment.external_id)
+        kind = request.GET.get("kind")
+        kind = kind if kind in reads.HISTORY_KINDS else None
+        events = reads.segment_history(
+            tenant=segment.tenant, segment_id=segment.external_id, kind=kind
+        )
         page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("p"))
         rows = list(page.object_list)
         subjects = reads.event_subjects(tenant=segment.tenant, events=rows)
@@ -507,8 +511,15 @@ class SegmentWorkspaceMixin:
                 f"History of {segment_label(segment)}",
                 page=page,
                 entries=entries,
+                kind=kind or "",
+                kinds=[
+                    ("", "All changes"),
+                    ("segment", "The segment"),
+                    ("customers", "Customers"),
+                    ("items", "Products and categories"),
+                ],
                 links=self.workspace_links(segment),
-                page_query="",
+                page_query=_page_query("", kind=kind or ""),
             ),
         )
 

@@ -298,15 +298,37 @@ def segments_overlap(*, tenant: Tenant, segments: Sequence[Segment]) -> Overlap:
 # --- history ---------------------------------------------------------------------------------
 
 
-def segment_history(*, tenant: Tenant, segment_id: str) -> QuerySet:
+HISTORY_KINDS = {
+    "segment": (EventType.SEGMENT_CREATED, EventType.SEGMENT_UPDATED, EventType.SEGMENT_DELETED),
+    "customers": (
+        EventType.CUSTOMER_ASSIGNMENT_CREATED,
+        EventType.CUSTOMER_ASSIGNMENT_UPDATED,
+        EventType.CUSTOMER_ASSIGNMENT_DELETED,
+    ),
+    "items": (
+        EventType.ITEM_ASSIGNMENT_CREATED,
+        EventType.ITEM_ASSIGNMENT_UPDATED,
+        EventType.ITEM_ASSIGNMENT_DELETED,
+    ),
+}
+
+
+def segment_history(*, tenant: Tenant, segment_id: str, kind: str | None = None) -> QuerySet:
     """The change events of a segment and its assignments, newest first.
 
-    Each carries `previous`: the payload of the event before it for the same resource
-    (a window over the segment's events, in the same query), so a page can say what changed.
+    `kind` ("segment", "customers", "items") keeps one kind of change. Each event carries
+    `previous`: the payload of the event before it for the same resource (a window over
+    the segment's events, in the same query), so a page can say what changed.
     """
+    if kind == "segment":
+        where = Q(resource_id=segment_id)
+    else:
+        where = Q(resource_id=segment_id) | Q(resource_id__startswith=f"{segment_id}/")
+    if kind in HISTORY_KINDS:
+        where &= Q(type__in=HISTORY_KINDS[kind])
     return (
         Event.objects.filter(tenant=tenant)
-        .filter(Q(resource_id=segment_id) | Q(resource_id__startswith=f"{segment_id}/"))
+        .filter(where)
         .annotate(
             previous=Window(Lag("payload"), partition_by=[F("resource_id")], order_by=F("id").asc())
         )

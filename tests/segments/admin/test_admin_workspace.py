@@ -59,7 +59,7 @@ def test_rows_are_named_by_name_and_id_never_by_database_id(tenant, spring):
     tools = make_category(tenant, "cat-1", code="TOOLS", name={"en": "Tools"})
     segment = Segment.objects.get(pk=spring.pk)  # the tenant not loaded: still its name
 
-    assert str(segment) == '"Spring VIP" (spring)'
+    assert str(segment) == "Spring VIP (spring)"
     assert str(assign_customer(spring, anna)) == 'Anna Schmidt (nc-cust-1) in "Spring VIP" (spring)'
     assert str(company) == "Schmidt GmbH (le-1)"
     assert str(hammer) == "Hammer (HAMMER)"
@@ -599,3 +599,21 @@ def test_plus_creates_a_legal_entity_the_customer_acts_for(su_client, tenant, sp
 
     assert response.status_code == 200  # the pop-up's closing page
     assert [le.external_id for le in anna.legal_entities.all()] == ["anna-gmbh"]
+
+
+@pytest.mark.django_db
+def test_history_can_show_one_kind_of_change(su_client, tenant):
+    spring = segment_create(
+        tenant=tenant, segment_id="spring", fields=SegmentFields(name={"en": "S"}, site_code="m")
+    )
+    make_customer(tenant, "anna")
+    segment_customers_add(tenant=tenant, segment_id="spring", customer_ids=["anna"])
+
+    def whats(kind: str) -> list[str]:
+        response = su_client.get(url(spring, "history"), {"kind": kind})
+        return [entry["what"] for entry in response.context["entries"]]
+
+    assert whats("") == ["Customer added", "Segment created"]
+    assert whats("segment") == ["Segment created"]
+    assert whats("customers") == ["Customer added"]
+    assert whats("items") == []
