@@ -294,6 +294,15 @@ class TestPaste:
         remaining = CustomerAssignment.objects.filter(segment=spring)
         assert [a.customer.external_id for a in remaining] == ["c2"]
 
+    def test_too_many_ids_are_refused_before_any_lookup(self, su_client, spring, monkeypatch):
+        from segments.admin import workspace
+
+        monkeypatch.setattr(workspace, "PASTE_MAX", 3)
+        response = su_client.post(url(spring, "members/paste"), {"ids": "a b c d", "mode": "add"})
+        assert response.context["form"].errors == {
+            "ids": ["That is 4 ids; paste at most 3 at a time."]
+        }
+
     def test_nothing_pasted_is_an_error_not_a_write(self, su_client, spring):
         response = su_client.post(url(spring, "members/paste"), {"ids": " ", "mode": "add"})
         assert response.status_code == 200
