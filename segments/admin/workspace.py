@@ -186,10 +186,17 @@ class SegmentWorkspaceMixin:
             ),
             path("<path:object_id>/items/", view(self.items_view), name=f"{name}_items"),
             path(
+                "<path:object_id>/items/export/",
+                view(self.items_export_view),
+                name=f"{name}_items_export",
+            ),
+            path(
                 "<path:object_id>/items/paste/",
                 view(self.items_paste_view),
                 name=f"{name}_items_paste",
             ),
+            # Django's own history URL (the form's "History" button): the change events, not
+            # LogEntries, which bulk writes and API changes never make.
             path("<path:object_id>/history/", view(self.segment_history_view), name=f"{name}_hist"),
             path(
                 "<path:object_id>/duplicate/",
@@ -243,6 +250,7 @@ class SegmentWorkspaceMixin:
             "export": "members_export",
             "items": "items",
             "items_paste": "items_paste",
+            "items_export": "items_export",
             "history": "hist",
             "duplicate": "duplicate",
         }
@@ -371,6 +379,20 @@ class SegmentWorkspaceMixin:
                 page_query=_page_query(search, type=item_type or ""),
             ),
         )
+
+    def items_export_view(self, request: HttpRequest, object_id: str):
+        """Every product and category of the segment as CSV, streamed."""
+        segment = self.workspace_segment(request, object_id, write=False)
+        writer = csv.writer(_Echo())
+        rows = reads.items_csv_rows(tenant=segment.tenant, segment=segment)
+        response = StreamingHttpResponse(
+            (writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8"
+        )
+        stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+        response["Content-Disposition"] = (
+            f'attachment; filename="items-{segment.tenant_id}-{segment.external_id}-{stamp}.csv"'
+        )
+        return response
 
     def items_paste_view(self, request: HttpRequest, object_id: str):
         """Paste or upload ids or codes of products or categories; preview; add or remove."""

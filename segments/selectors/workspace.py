@@ -219,6 +219,37 @@ def members_csv_rows(*, tenant: Tenant, segment: Segment) -> Iterator[list[str]]
         yield [customer_id, first, last, email, legal_entity or "", kind, created.isoformat()]
 
 
+def items_csv_rows(*, tenant: Tenant, segment: Segment) -> Iterator[list[str]]:
+    """The segment's products and categories as CSV rows (a header first), read in chunks."""
+    language = tenant.default_language
+    yield ["type", "itemId", "code", "name", "createdAt"]
+    rows = (
+        ItemAssignment.objects.filter(tenant=tenant, segment=segment)
+        .order_by("type", "product__external_id", "category__external_id", "pk")
+        .values_list(
+            "type",
+            "product__external_id",
+            "product__code",
+            "product__name",
+            "category__external_id",
+            "category__code",
+            "category__name",
+            "created_at",
+        )
+    )
+    for kind, p_id, p_code, p_name, c_id, c_code, c_name, created in rows.iterator(2000):
+        product = kind == ItemType.PRODUCT
+        name = (p_name if product else c_name) or {}
+        text = name.get(language) or next((t for t in name.values() if t), "")
+        yield [
+            kind,
+            p_id if product else c_id,
+            (p_code if product else c_code) or "",
+            text,
+            created.isoformat(),
+        ]
+
+
 def site_codes(*, tenant: Tenant) -> list[str]:
     """The site codes the tenant's segments use, in order (one query)."""
     return list(

@@ -344,6 +344,46 @@ class TestItems:
         assert [(r.type, r.product.code) for r in remaining] == [(ItemType.PRODUCT, "SAW")]
 
 
+@pytest.mark.django_db
+def test_items_export_streams_products_and_categories(su_client, spring, tenant):
+    assign_product(spring, make_product(tenant, "p1", code="HAMMER", name={"de": "Hammer"}))
+    assign_category(spring, make_category(tenant, "c1", code="TOOLS", name={"en": "Tools"}))
+    response = su_client.get(url(spring, "items/export"))
+    assert response.streaming and 'filename="items-acme-spring-' in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [row[:4] for row in rows] == [
+        ["type", "itemId", "code", "name"],
+        ["CATEGORY", "c1", "TOOLS", "Tools"],
+        ["PRODUCT", "p1", "HAMMER", "Hammer"],
+    ]
+
+
+@pytest.mark.django_db
+def test_a_viewer_reads_the_workspace_but_changes_nothing(tenant, spring):
+    from django.contrib.auth.models import Permission
+
+    user = get_user_model().objects.create_user("vera", "vera@example.com", None, is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(codename="view_segment"))
+    StaffTenantAccess.objects.create(user=user, tenant=tenant)
+    client = Client()
+    client.force_login(user)
+    assign_customer(spring, make_customer(tenant, "anna"))
+
+    assert client.get(url(spring, "members")).status_code == 200
+    assert "Remove ticked" not in client.get(url(spring, "members")).content.decode()
+    assert client.post(url(spring, "members"), {"key": ["anna\t"]}).status_code == 403
+    assert client.get(url(spring, "members/paste")).status_code == 403
+    assert client.get(url(spring, "duplicate")).status_code == 403
+    assert CustomerAssignment.objects.filter(segment=spring).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_forms_history_button_opens_the_segments_history(su_client, spring):
+    response = su_client.get(f"{BASE}/{spring.pk}/history/")
+    assert response.status_code == 200  # our history page: the URL is the same as Django's
+    assert response.context["title"] == 'History of "Spring VIP" (spring)'
+
+
 # --- history, overlap, duplicate, customer ----------------------------------------------------
 
 
