@@ -37,12 +37,14 @@ class Versioned(models.Model):
 
 
 def localized_text(values: dict[str, str] | None, language: str | None = None) -> str:
-    """The text of a localized map in `language`, else in its first language, else ''."""
+    """The text of a localized map in `language`, else in English, else in the first language
+    in alphabetical order (PostgreSQL keeps no key order), else ''."""
     if not values:
         return ""
-    if language and values.get(language):
-        return values[language]
-    return next((text for text in values.values() if text), "")
+    for preferred in (language, "en"):
+        if preferred and values.get(preferred):
+            return values[preferred]
+    return next((values[key] for key in sorted(values) if values[key]), "")
 
 
 def _cached_tenant_language(row: models.Model) -> str | None:

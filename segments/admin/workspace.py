@@ -85,8 +85,8 @@ def value_text(value: Any) -> str:
     """A payload value as a person reads it: `en: Gold; de: Gold`, `—` for none."""
     if value in (None, "", {}, []):
         return "—"
-    if isinstance(value, dict):
-        return "; ".join(f"{key}: {value_text(inner)}" for key, inner in value.items())
+    if isinstance(value, dict):  # keys sorted: PostgreSQL keeps no key order
+        return "; ".join(f"{key}: {value_text(value[key])}" for key in sorted(value))
     if isinstance(value, list):
         return ", ".join(value_text(inner) for inner in value)
     return str(value)

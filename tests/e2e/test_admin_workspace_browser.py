@@ -233,6 +233,13 @@ def test_a_merchandisers_day_in_the_workspace(browser, live_server, api):  # noq
     assert rows == ["nc-0049"] + [f"nc-{i:04d}" for i in range(490, 497)]
     shot(browser, "4-members")
 
+    # Remove two of them with the tick boxes.
+    for box in browser.find_elements(By.CSS_SELECTOR, "#members input[name=key]")[:2]:
+        box.click()
+    click_and_wait(browser, browser.find_element(By.ID, "remove-members"))
+    assert 'Removed 2 customers from "Spring VIP" (spring-vip).' in message(browser)
+    assert api.member_ids("spring-vip") == set(pasted[:497]) - {"nc-0049", "nc-0490"}
+
     # 4. Export them: the file lists exactly the API's members.
     browser.find_element(By.ID, "export-members").click()
     exported = downloaded(browser.downloads, "members-acme-spring-vip-*.csv")
@@ -281,11 +288,13 @@ def test_a_merchandisers_day_in_the_workspace(browser, live_server, api):  # noq
     change = [td.text for td in first.find_elements(By.CSS_SELECTOR, ".history-changes td")]
     assert change == [
         "name",
-        "en: Spring VIP; de: Frühlings-VIP",
-        "en: Spring VIP; de: Frühjahrs-VIP",
+        "de: Frühlings-VIP; en: Spring VIP",
+        "de: Frühjahrs-VIP; en: Spring VIP",
     ]
     whats = [td.text for td in browser.find_elements(By.CSS_SELECTOR, "#history .history-what")]
-    assert sum(w.startswith("Customer added: ") for w in whats) == 49  # the rest on page 2
+    # The two removals, then the last 47 of the 497 additions (the rest on later pages).
+    assert [w.startswith("Customer removed: ") for w in whats[1:3]] == [True, True]
+    assert sum(w.startswith("Customer added: ") for w in whats) == 47
     assert any(
         a.text == "mia (admin)" for a in browser.find_elements(By.CSS_SELECTOR, ".history-actor")
     )

@@ -415,7 +415,7 @@ def test_history_shows_every_change_with_actor_and_before_after(su_client, tenan
     )
     assert (changed["what"], changed["actor"]) == ("Segment changed", "API client shop-sync")
     assert changed["changes"] == [
-        ("name", "en: Spring VIP; de: Frühling VIP", "en: Spring VIP 2"),
+        ("name", "de: Frühling VIP; en: Spring VIP", "en: Spring VIP 2"),
         ("status", "INACTIVE", "ACTIVE"),
     ]
     assert (created["what"], created["actor"]) == ("Segment created", "command import_segments")
