@@ -43,6 +43,7 @@ pytestmark = [
     ),
 ]
 
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
@@ -145,9 +146,16 @@ def shot(driver, name: str, height: int = 1000) -> None:
     driver.set_window_size(1400, 1000)
 
 
-def click_and_wait(driver, element) -> None:
-    old = driver.find_element(By.TAG_NAME, "html")
-    element.click()
+def click_and_wait(driver, locator: tuple[str, str]) -> None:
+    """Click the element `locator` finds once the page is ready, and wait for the next page."""
+    for attempt in range(3):
+        try:
+            old = driver.find_element(By.TAG_NAME, "html")
+            wait(driver, EC.element_to_be_clickable(locator)).click()
+            break
+        except StaleElementReferenceException:  # the page was still being replaced
+            if attempt == 2:
+                raise
     wait(driver, EC.staleness_of(old))
 
 
@@ -162,18 +170,12 @@ def test_a_merchandisers_day_in_the_workspace(browser, live_server, api):  # noq
     browser.get(f"{base}/admin/login/?next=/admin/segments/segment/")
     browser.find_element(By.NAME, "username").send_keys("mia")
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "input[type=submit]"))
+    click_and_wait(browser, (By.CSS_SELECTOR, "input[type=submit]"))
     wait(browser, EC.title_contains("Select segment to change"))
 
     # 1. The active segments of site b2b: two sidebar filters.
-    click_and_wait(
-        browser,
-        browser.find_element(By.XPATH, "//details[@data-filter-title='site']//a[.='b2b']"),
-    )
-    click_and_wait(
-        browser,
-        browser.find_element(By.XPATH, "//details[@data-filter-title='status']//a[.='Active']"),
-    )
+    click_and_wait(browser, (By.XPATH, "//details[@data-filter-title='site']//a[.='b2b']"))
+    click_and_wait(browser, (By.XPATH, "//details[@data-filter-title='status']//a[.='Active']"))
     shown = {a.text for a in browser.find_elements(By.CSS_SELECTOR, "#result_list tbody th a")}
     status, everything, _ = api.call("GET", "/segments?pageSize=100")
     expected = {s["id"] for s in everything if s["siteCode"] == "b2b" and s["status"] == "ACTIVE"}
@@ -198,11 +200,11 @@ def test_a_merchandisers_day_in_the_workspace(browser, live_server, api):  # noq
     shot(browser, "2-segment-form", 1500)
 
     # 3. Paste 500 ids, 3 of them unknown: the preview names them before anything is written.
-    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "a.workspace-members_paste"))
+    click_and_wait(browser, (By.CSS_SELECTOR, "a.workspace-members_paste"))
     pasted = [f"nc-{i:04d}" for i in range(497)] + ["nc-9990", "typo-17", "ghost@nowhere.example"]
     textarea = browser.find_element(By.ID, "id_ids")
     browser.execute_script("arguments[0].value = arguments[1];", textarea, "\n".join(pasted))
-    click_and_wait(browser, browser.find_element(By.ID, "paste-preview-button"))
+    click_and_wait(browser, (By.ID, "paste-preview-button"))
     unknown = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#unknown-ids li")]
     assert unknown == ["nc-9990", "typo-17", "ghost@nowhere.example"]
     summary = browser.find_element(By.CSS_SELECTOR, ".preview-summary").text
@@ -213,7 +215,7 @@ def test_a_merchandisers_day_in_the_workspace(browser, live_server, api):  # noq
     shot(browser, "3-paste-preview", 1400)
     confirm = browser.find_element(By.ID, "paste-confirm")
     assert confirm.get_attribute("value") == "Add 497 customers"
-    click_and_wait(browser, confirm)
+    click_and_wait(browser, (By.ID, "paste-confirm"))
     assert (
         'Added 497 customers to "Spring VIP" (spring-vip). Skipped 3 unknown: nc-9990, '
         "typo-17, ghost@nowhere.example." in message(browser)
@@ -224,9 +226,7 @@ def test_a_merchandisers_day_in_the_workspace(browser, live_server, api):  # noq
     assert len(browser.find_elements(By.CSS_SELECTOR, "#members tbody tr")) == 50
     search = browser.find_element(By.ID, "member-search")
     search.send_keys("Schmidt49")
-    click_and_wait(
-        browser, browser.find_element(By.CSS_SELECTOR, ".workspace-search input[type=submit]")
-    )
+    click_and_wait(browser, (By.CSS_SELECTOR, ".workspace-search input[type=submit]"))
     rows = [
         r.text for r in browser.find_elements(By.CSS_SELECTOR, "#members tbody tr td:nth-child(2)")
     ]
@@ -236,7 +236,7 @@ def test_a_merchandisers_day_in_the_workspace(browser, live_server, api):  # noq
     # Remove two of them with the tick boxes.
     for box in browser.find_elements(By.CSS_SELECTOR, "#members input[name=key]")[:2]:
         box.click()
-    click_and_wait(browser, browser.find_element(By.ID, "remove-members"))
+    click_and_wait(browser, (By.ID, "remove-members"))
     assert 'Removed 2 customers from "Spring VIP" (spring-vip).' in message(browser)
     assert api.member_ids("spring-vip") == set(pasted[:497]) - {"nc-0049", "nc-0490"}
 
@@ -253,7 +253,7 @@ def test_a_merchandisers_day_in_the_workspace(browser, live_server, api):  # noq
         row = browser.find_element(By.XPATH, f"//tr[.//a[normalize-space()='{segment_id}']]")
         row.find_element(By.CSS_SELECTOR, "input.action-select").click()
     Select(browser.find_element(By.NAME, "action")).select_by_value("compare_overlap")
-    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "button[name=index]"))
+    click_and_wait(browser, (By.CSS_SELECTOR, "button[name=index]"))
     members = {s: api.member_ids(s) for s in ("east", "north", "south")}  # the action's order
     table = browser.find_elements(By.CSS_SELECTOR, "#overlap-table tbody tr")
     cells = [
@@ -302,7 +302,7 @@ def test_a_merchandisers_day_in_the_workspace(browser, live_server, api):  # noq
 
     # 7. A customer's page lists their segments and how they came in.
     browser.get(f"{base}/admin/segments/segment/{spring.pk}/members/?q=nc-0000")
-    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "nc-0000"))
+    click_and_wait(browser, (By.LINK_TEXT, "nc-0000"))
     listed = browser.find_element(By.CSS_SELECTOR, "ul.customer-segments").text.splitlines()
     status, theirs, _ = api.call("GET", "/segments?customerId=nc-0000&pageSize=100")
     assert status == 200
