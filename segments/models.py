@@ -36,6 +36,30 @@ class Versioned(models.Model):
         abstract = True
 
 
+def localized_text(values: dict[str, str] | None, language: str | None = None) -> str:
+    """The text of a localized map in `language`, else in English, else in the first language
+    in alphabetical order (PostgreSQL keeps no key order), else ''."""
+    if not values:
+        return ""
+    for preferred in (language, "en"):
+        if preferred and values.get(preferred):
+            return values[preferred]
+    return next((values[key] for key in sorted(values) if values[key]), "")
+
+
+def _cached_tenant_language(row: models.Model) -> str | None:
+    # The default language only when the tenant is loaded already: a label costs no query.
+    tenant = row._state.fields_cache.get("tenant")
+    return tenant.default_language if tenant is not None else None
+
+
+def item_label(row: Product | Category) -> str:
+    """A product or category as people name it: `Hammer (HAMMER)`, else its code or id."""
+    name = localized_text(row.name, _cached_tenant_language(row))
+    code = row.code or row.external_id
+    return f"{name} ({code})" if name else code
+
+
 # --- Referenced records -----------------------------------------------------------------------
 
 
@@ -55,7 +79,7 @@ class LegalEntity(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name or self.external_id}"
+        return f"{self.name} ({self.external_id})" if self.name else self.external_id
 
 
 class Customer(models.Model):
@@ -102,7 +126,7 @@ class CustomerLegalEntity(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.customer_id} in {self.legal_entity_id}"
+        return f"{self.customer} acts for {self.legal_entity}"
 
 
 class Group(models.Model):
@@ -188,7 +212,7 @@ class Category(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.code or self.external_id
+        return item_label(self)
 
 
 class Product(models.Model):
@@ -210,7 +234,7 @@ class Product(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.code or self.external_id
+        return item_label(self)
 
 
 class ProductCategory(models.Model):
@@ -233,7 +257,7 @@ class ProductCategory(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.product_id} in {self.category_id}"
+        return f"{self.product} in {self.category}"
 
 
 # --- Segments and assignments -----------------------------------------------------------------
@@ -270,7 +294,13 @@ class Segment(Versioned):
         ]
 
     def __str__(self) -> str:
-        return self.external_id
+        name = localized_text(self.name, _cached_tenant_language(self))
+        return f"{name} ({self.external_id})" if name else self.external_id
+
+    def quoted(self) -> str:
+        """The segment as a sentence names it: `"Spring VIP" (spring)`."""
+        name = localized_text(self.name, _cached_tenant_language(self))
+        return f'"{name}" ({self.external_id})' if name else self.external_id
 
     def is_effective(self, at=None) -> bool:
         """ACTIVE and `at` (default: now) inside the validity window, open ends unbounded."""
@@ -321,8 +351,8 @@ class CustomerAssignment(Versioned):
         ]
 
     def __str__(self) -> str:
-        suffix = f" for {self.legal_entity_id}" if self.legal_entity_id else ""
-        return f"customer {self.customer_id}{suffix} in segment {self.segment_id}"
+        suffix = f" for {self.legal_entity}" if self.legal_entity_id else ""
+        return f"{self.customer}{suffix} in {self.segment.quoted()}"
 
 
 class ItemAssignment(Versioned):
@@ -373,8 +403,8 @@ class ItemAssignment(Versioned):
         ]
 
     def __str__(self) -> str:
-        item = self.product_id if self.type == ItemType.PRODUCT else self.category_id
-        return f"{self.type} {item} in segment {self.segment_id}"
+        item = self.product if self.type == ItemType.PRODUCT else self.category
+        return f"{ItemType(self.type).label} {item} in {self.segment.quoted()}"
 
 
 class GroupAssignment(Versioned):

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
 
 from segments.admin.base import TenantOwnedAdmin
 from segments.admin.common import (
@@ -23,6 +25,7 @@ from segments.admin.common import (
     text_in,
 )
 from segments.admin.forms import ServiceForm, ServiceFormAdminMixin
+from segments.admin.workspace import segment_label
 from segments.choices import ItemType
 from segments.models import (
     Category,
@@ -121,14 +124,49 @@ class AssignmentAdmin(ServiceFormAdminMixin, TenantOwnedAdmin):
 
     @admin.display(description="segment", ordering="segment__external_id")
     def segment_link(self, row) -> str:
-        """The segment, linking to its form."""
-        return change_link(row.segment, row.segment.external_id)
+        """The segment by name and id, linking to its form."""
+        return change_link(row.segment, segment_label(row.segment))
 
     def get_actions(self, request: HttpRequest):
         """Deletion goes through the services (one event per assignment)."""
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
+
+    workspace_view = "members"  # the segment page "Save" returns to
+    list_title = "Customers in {}"
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        """Titled by the segment when showing one segment's assignments."""
+        segment = self.requested_segment(request)
+        if segment is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "title": self.list_title.format(segment_label(segment)),
+            }
+        return super().changelist_view(request, extra_context)
+
+    def response_add(self, request: HttpRequest, obj, post_url_continue=None):
+        """ "Save" returns to the segment's page of these assignments."""
+        if self._plain_save(request):
+            return self._back_to_segment(request, obj, "added")
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request: HttpRequest, obj):
+        """ "Save" returns to the segment's page of these assignments."""
+        if self._plain_save(request):
+            return self._back_to_segment(request, obj, "changed")
+        return super().response_change(request, obj)
+
+    @staticmethod
+    def _plain_save(request: HttpRequest) -> bool:
+        keys = ("_continue", "_addanother", "_saveasnew", "_popup")
+        return not any(key in request.POST for key in keys)
+
+    def _back_to_segment(self, request: HttpRequest, obj, verb: str):
+        self.message_user(request, f"{obj} {verb}.", messages.SUCCESS)
+        url = reverse(f"admin:segments_segment_{self.workspace_view}", args=[obj.segment_id])
+        return HttpResponseRedirect(url)
 
 
 class CustomerAssignmentForm(ServiceForm):
@@ -181,7 +219,7 @@ class CustomerAssignmentAdmin(AssignmentAdmin):
         "modified_at",
         "tenant_name",
     ]
-    list_select_related = ["segment", "customer", "legal_entity"]
+    list_select_related = ["segment__tenant", "customer", "legal_entity"]
     list_filter = [
         SegmentFilter,
         CustomerFilter,
@@ -206,6 +244,19 @@ class CustomerAssignmentAdmin(AssignmentAdmin):
         "metadata_mixins",
         "version",
     ]
+
+    class Media:
+        js = ["admin/js/jquery.init.js", "segments/legal_entity_picker.js"]
+
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
+        """A "+" next to the legal entity: create one the chosen customer acts for."""
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        widget = getattr(formfield, "widget", None)
+        if db_field.name == "legal_entity" and isinstance(widget, RelatedFieldWidgetWrapper):
+            # The pop-up's form is bound to the user's tenant (it asks when there are several);
+            # the service refuses an entity of another tenant or not the customer's.
+            widget.can_add_related = True
+        return formfield
 
     def get_fields(self, request: HttpRequest, obj=None):
         """The type is shown once the assignment exists (admin-made ones are MANUAL)."""
@@ -239,7 +290,7 @@ class CustomerAssignmentAdmin(AssignmentAdmin):
     def remove_selected(self, request: HttpRequest, queryset) -> None:
         """`customer_assignments_bulk_delete`, one call per segment."""
         keys = defaultdict(list)
-        rows = queryset.select_related("tenant", "segment", "customer", "legal_entity")
+        rows = queryset.select_related("tenant", "segment__tenant", "customer", "legal_entity")
         for row in rows:
             keys[(row.tenant, row.segment.external_id)].append(
                 (
@@ -248,13 +299,19 @@ class CustomerAssignmentAdmin(AssignmentAdmin):
                 )
             )
         removed = 0
+        names = sorted({segment_label(row.segment) for row in rows})
         with transaction.atomic():
             for (tenant, segment_id), segment_keys in keys.items():
                 results = customer_assignments_bulk_delete(
                     tenant=tenant, segment_id=segment_id, keys=list(enumerate(segment_keys, 1))
                 )
                 removed += sum(1 for result in results if result.code < 300)
-        self.message_user(request, f"Removed {removed} customer assignment(s).", messages.SUCCESS)
+        self.message_user(
+            request,
+            f"Removed {removed:,} customer(s) from {', '.join(names[:5])}"
+            f"{' and more' if len(names) > 5 else ''}.",
+            messages.SUCCESS,
+        )
 
     actions = ["remove_selected"]
 
@@ -321,9 +378,11 @@ class ItemAssignmentAdmin(AssignmentAdmin):
     """Products and categories in segments."""
 
     form = ItemAssignmentForm
+    workspace_view = "items"
+    list_title = "Products and categories in {}"
     identity_fields = ["segment", "type", "product", "category"]
     list_display = ["item_id", "item_name", "type", "segment_link", "modified_at", "tenant_name"]
-    list_select_related = ["segment", "product", "category", "tenant"]
+    list_select_related = ["segment__tenant", "product", "category", "tenant"]
     list_filter = [SegmentFilter, ProductFilter, CategoryFilter, "type"]
     search_fields = [
         "=product__external_id",
@@ -383,11 +442,12 @@ class ItemAssignmentAdmin(AssignmentAdmin):
     def remove_selected(self, request: HttpRequest, queryset) -> None:
         """`item_assignments_bulk_delete`, one call per segment and type."""
         ids = defaultdict(list)
-        rows = queryset.select_related("tenant", "segment", "product", "category")
+        rows = queryset.select_related("tenant", "segment__tenant", "product", "category")
         for row in rows:
             item = row.product if row.type == ItemType.PRODUCT else row.category
             ids[(row.tenant, row.segment.external_id, row.type)].append(item.external_id)
         removed = 0
+        names = sorted({segment_label(row.segment) for row in rows})
         with transaction.atomic():
             for (tenant, segment_id, item_type), item_ids in ids.items():
                 results = item_assignments_bulk_delete(
@@ -397,6 +457,11 @@ class ItemAssignmentAdmin(AssignmentAdmin):
                     item_ids=list(enumerate(item_ids, 1)),
                 )
                 removed += sum(1 for result in results if result.code < 300)
-        self.message_user(request, f"Removed {removed} item assignment(s).", messages.SUCCESS)
+        self.message_user(
+            request,
+            f"Removed {removed:,} item(s) from {', '.join(names[:5])}"
+            f"{' and more' if len(names) > 5 else ''}.",
+            messages.SUCCESS,
+        )
 
     actions = ["remove_selected"]

@@ -80,8 +80,13 @@ class ExistingRowsInline(TenantScopedInlineMixin, admin.TabularInline):
     related_field: str = ""
 
     def get_queryset(self, request: HttpRequest):
-        """The links with the linked rows joined in."""
-        return super().get_queryset(request).select_related(self.related_field)
+        """The links with both linked rows joined in (a link's label names both)."""
+        linked = [
+            field.name
+            for field in self.model._meta.concrete_fields
+            if field.many_to_one and field.name != "tenant"
+        ]
+        return super().get_queryset(request).select_related(*linked)
 
     def get_fields(self, request: HttpRequest, obj=None):
         return [self.related_field]

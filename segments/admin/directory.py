@@ -27,6 +27,7 @@ from segments.admin.common import (
     changelist_link,
     text_in,
 )
+from segments.admin.workspace import customer_segments_display
 from segments.models import (
     Category,
     Customer,
@@ -82,6 +83,27 @@ class LegalEntityAdmin(RecordAdmin):
 
     def get_queryset(self, request: HttpRequest):
         return legal_entities_annotated(super().get_queryset(request))
+
+    def get_search_results(self, request: HttpRequest, queryset, search_term: str):
+        """Narrowed to one customer's legal entities by `?customer=` (the assignment form's)."""
+        queryset, duplicates = super().get_search_results(request, queryset, search_term)
+        customer = request.GET.get("customer", "")
+        if customer.isdigit():
+            queryset = queryset.filter(customers__pk=customer)
+        return queryset, duplicates
+
+    def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
+        """A legal entity made from an assignment form (`?customer=`) is that customer's."""
+        super().save_model(request, obj, form, change)
+        customer = request.GET.get("customer", "")
+        if not change and customer.isdigit():
+            row = self.scoped_related(request, Customer).filter(
+                pk=customer, tenant_id=obj.tenant_id
+            )
+            for found in row:
+                CustomerLegalEntity.objects.get_or_create(
+                    tenant_id=obj.tenant_id, customer=found, legal_entity=obj
+                )
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         """The id is what the API and assignments refer to: fixed once created."""
@@ -142,8 +164,13 @@ class CustomerAdmin(RecordAdmin):
         return customers_annotated(super().get_queryset(request))
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
-        """The id is what the API and assignments refer to: fixed once created."""
-        return ["external_id"] if obj else []
+        """The id is fixed once created; the segments the customer is in are shown."""
+        return ["external_id", "segment_memberships"] if obj else []
+
+    @admin.display(description="segments")
+    def segment_memberships(self, customer: Customer) -> str:
+        """The segments the customer is in and how (manual or by a rule)."""
+        return customer_segments_display(customer)
 
     @admin.display(description="name", ordering="last_name")
     def full_name(self, customer: Customer) -> str:

@@ -13,8 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.html import format_html
 
-from segmentservice.exceptions import ServiceError
+from segmentservice.exceptions import ServiceError, VersionConflict
 from tenants.models import Tenant
 
 
@@ -40,6 +41,20 @@ class ServiceForm(forms.ModelForm):
         # validates when the admin saves. A refusal it gave for this very input is shown.
         if self.refusal and not self.errors:
             self.add_error(None, self.refusal)
+
+
+def conflict_message(request, obj) -> str:
+    """A stale save in plain words, with a link to the stored version (the input stays here)."""
+    return format_html(
+        "Someone else saved {} while you were editing it (it is now at version {}), so your "
+        'changes were not saved. They are still in the form below. <a href="{}" target="_blank" '
+        'rel="noopener" class="conflict-reload">Open the current version</a> in a new tab to '
+        "compare; then save again here to replace it with yours, or leave this page to keep "
+        "theirs.",
+        obj.quoted() if hasattr(obj, "quoted") else obj,
+        obj.version,
+        request.path,
+    )
 
 
 class _Refused(Exception):
@@ -81,6 +96,14 @@ class ServiceFormAdminMixin:
             return
         try:
             saved = form.save_through_service()
+        except VersionConflict as error:
+            if not change:
+                raise _Refused(error.message) from error
+            # Shown again with the input kept, and the version now stored: saving again
+            # is a deliberate overwrite.
+            request.POST = request.POST.copy()
+            request.POST["version"] = str(obj.version)
+            raise _Refused(conflict_message(request, obj)) from error
         except ServiceError as error:
             raise _Refused(error.message) from error
         # The admin goes on with `obj` (its log entry, the redirect): make it the saved row.

@@ -39,9 +39,10 @@ from segments.admin.common import (
     text_in,
 )
 from segments.admin.forms import ServiceForm, ServiceFormAdminMixin
+from segments.admin.workspace import SegmentWorkspaceMixin, segment_label, segment_workspace_links
 from segments.choices import ItemType, SegmentStatus
 from segments.models import CustomerAssignment, ItemAssignment, Segment
-from segments.selectors.admin import segments_annotated
+from segments.selectors.admin import segments_annotated, segments_sortable_by_name
 from segments.selectors.segments import effective_q
 from segments.services.segments import (
     SegmentFields,
@@ -185,7 +186,7 @@ class SegmentForm(LocalizedFormMixin, ServiceForm):
 
 
 @admin.register(Segment)
-class SegmentAdmin(ServiceFormAdminMixin, TenantOwnedAdmin):
+class SegmentAdmin(SegmentWorkspaceMixin, ServiceFormAdminMixin, TenantOwnedAdmin):
     """Segments: find, curate and retire them."""
 
     form = SegmentForm
@@ -209,8 +210,15 @@ class SegmentAdmin(ServiceFormAdminMixin, TenantOwnedAdmin):
     search_help_text = "Search by id or by name (any language)."
     ordering = ["tenant_id", "external_id"]
     date_hierarchy = None
-    actions = ["activate", "deactivate", "force_delete", "export_json", "export_csv"]
-    readonly_fields = ["assignments", "created_at", "modified_at", "current_version"]
+    actions = [
+        "activate",
+        "deactivate",
+        "compare_overlap",
+        "force_delete",
+        "export_json",
+        "export_csv",
+    ]
+    readonly_fields = ["workspace", "assignments", "created_at", "modified_at", "current_version"]
 
     def base_fieldsets(self, request: HttpRequest, obj=None):
         """Identity, texts per language, validity, mixins; on change also assignments."""
@@ -221,7 +229,7 @@ class SegmentAdmin(ServiceFormAdminMixin, TenantOwnedAdmin):
             ("Mixins", {"classes": ["collapse"], "fields": ["mixins", "metadata_mixins"]}),
         ]
         if obj is not None:
-            fieldsets.insert(1, ("Assignments", {"fields": ["assignments"]}))
+            fieldsets.insert(1, ("Assignments", {"fields": ["workspace", "assignments"]}))
             fieldsets.append(
                 (
                     "Metadata",
@@ -244,8 +252,11 @@ class SegmentAdmin(ServiceFormAdminMixin, TenantOwnedAdmin):
         return form
 
     def get_queryset(self, request: HttpRequest):
-        """Segments with their counts and whether they are effective, for the user's tenants."""
-        return segments_annotated(super().get_queryset(request))
+        """Segments with their counts, whether they are effective and a name to sort by."""
+        languages = sorted({t.default_language for t in visible_tenant_list(request)}) or ["en"]
+        return segments_sortable_by_name(
+            segments_annotated(super().get_queryset(request)), languages
+        )
 
     def get_search_results(self, request: HttpRequest, queryset, search_term: str):
         """Each word must match the id, the site or the name in one of the tenants' languages."""
@@ -267,7 +278,12 @@ class SegmentAdmin(ServiceFormAdminMixin, TenantOwnedAdmin):
         """The segment's API id."""
         return segment.external_id
 
-    @admin.display(description="name")
+    @admin.display(description="workspace")
+    def workspace(self, segment: Segment) -> str:
+        """Links to the segment's members, items, history and duplication."""
+        return segment_workspace_links(segment)
+
+    @admin.display(description="name", ordering="sort_name")
     def segment_name(self, segment: Segment) -> str:
         """The name in the tenant's default language."""
         return text_in(segment.name, segment.tenant.default_language)
@@ -289,12 +305,14 @@ class SegmentAdmin(ServiceFormAdminMixin, TenantOwnedAdmin):
     @admin.display(description="customers", ordering="customer_count")
     def customer_total(self, segment: Segment) -> str:
         """How many customers, linking to them."""
-        return _link("customerassignment", segment.customer_count, segment=segment.pk)
+        url = reverse("admin:segments_segment_members", args=[segment.pk])
+        return format_html('<a href="{}">{}</a>', url, f"{segment.customer_count:,}")
 
     @admin.display(description="items", ordering="item_count")
     def item_total(self, segment: Segment) -> str:
         """How many products and categories, linking to them."""
-        return _link("itemassignment", segment.item_count, segment=segment.pk)
+        url = reverse("admin:segments_segment_items", args=[segment.pk])
+        return format_html('<a href="{}">{}</a>', url, f"{segment.item_count:,}")
 
     @admin.display(description="modified (UTC)", ordering="modified_at")
     def modified(self, segment: Segment) -> str:
@@ -327,16 +345,23 @@ class SegmentAdmin(ServiceFormAdminMixin, TenantOwnedAdmin):
             ("product", "products", items["products"], "itemassignment", {"type": "PRODUCT"}),
             ("category", "categories", items["categories"], "itemassignment", {"type": "CATEGORY"}),
         ]
+        members = reverse("admin:segments_segment_members", args=[segment.pk])
+        item_list = reverse("admin:segments_segment_items", args=[segment.pk])
         parts = []
         for singular, plural, count, model, extra in rows:
-            list_filter = {f"{key}__exact": value for key, value in extra.items()}
+            view = (
+                f"{members}"
+                if model == "customerassignment"
+                else f"{item_list}?type={extra['type']}"
+            )
             parts.append(
                 format_html(
-                    '<li class="assignment-{}"><strong>{}</strong> {} &middot; {} &middot; {}</li>',
+                    '<li class="assignment-{}"><strong>{}</strong> {} &middot; '
+                    '<a href="{}">view</a> &middot; {}</li>',
                     plural,
                     f"{count:,}",
                     singular if count == 1 else plural,
-                    _link(model, "view", segment=segment.pk, **list_filter),
+                    view,
                     _link(model, f"add {singular}", add=True, segment=segment.pk, **extra),
                 )
             )
@@ -363,11 +388,16 @@ class SegmentAdmin(ServiceFormAdminMixin, TenantOwnedAdmin):
 
     def _set_status(self, request: HttpRequest, queryset, status: SegmentStatus) -> None:
         changed = 0
+        selected = list(queryset.select_related("tenant").order_by("external_id")[:6])
         with transaction.atomic():
             for tenant, ids in _ids_by_tenant(queryset).items():
                 changed += segments_set_status(tenant=tenant, segment_ids=ids, status=status)
+        names = ", ".join(segment_label(s) for s in selected[:5])
+        more = " and more" if len(selected) > 5 else ""
         self.message_user(
-            request, f"{changed} segment(s) set to {status.label.lower()}.", messages.SUCCESS
+            request,
+            f"{changed} segment(s) set to {status.label.lower()} (of {names}{more}).",
+            messages.SUCCESS,
         )
 
     @admin.action(

@@ -18,9 +18,11 @@ from django.db.models import (
     OuterRef,
     QuerySet,
     Subquery,
+    TextField,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce, Lower
 
 from segments.models import (
     Category,
@@ -53,6 +55,12 @@ def segments_annotated(queryset: QuerySet) -> QuerySet:
         item_count=count_of(ItemAssignment, "segment"),
         effective_now=ExpressionWrapper(effective_q(), output_field=BooleanField()),
     )
+
+
+def segments_sortable_by_name(queryset: QuerySet, languages: list[str]) -> QuerySet:
+    """Segments with `sort_name`: the name in the first of `languages` it has, lower-cased."""
+    texts = [Lower(KT(f"name__{language}")) for language in languages]
+    return queryset.annotate(sort_name=Coalesce(*texts, Value(""), output_field=TextField()))
 
 
 def customers_annotated(queryset: QuerySet) -> QuerySet:

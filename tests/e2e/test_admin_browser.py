@@ -270,7 +270,7 @@ def test_a_merchandiser_curates_a_segment_in_the_browser(browser, live_server, a
     # Deactivate it with the list action.
     run_action(browser, "deactivate", ["spring"])
     message = wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, ".messagelist")))
-    assert "1 segment(s) set to inactive." in message.text
+    assert '1 segment(s) set to inactive (of "Spring sale" (spring)).' in message.text
     status, segment = api.get("/segments/spring")
     assert (segment["status"], segment["metadata"]["version"]) == ("INACTIVE", 2)
 

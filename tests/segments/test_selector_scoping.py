@@ -21,16 +21,19 @@ from segments.selectors.admin import category_ancestors
 from segments.selectors.categories import category_trees
 from segments.selectors.item_assignments import item_assignment_list
 from segments.selectors.match import matching_product_ids
+from segments.selectors.workspace import segments_overlap
 from tests.factories import (
     assign_category,
+    assign_customer,
     assign_product,
     make_category,
+    make_customer,
     make_product,
     make_segment,
 )
 
 SCANNED = ("segments/selectors", "segments/api", "segments/filtersets.py")
-RAW_SQL = {"category_trees", "matching_product_ids", "category_ancestors"}
+RAW_SQL = {"category_trees", "matching_product_ids", "category_ancestors", "segments_overlap"}
 # Reads that serve the operator, not a tenant, and so read every tenant's rows on purpose.
 ACROSS_TENANTS = {
     "segments/selectors/webhooks.py",  # the /metrics scrape: every tenant's endpoints' backlog
@@ -150,3 +153,12 @@ class TestSelectorsGivenAnotherTenantsRows:
         # django-filter would read every tenant's rows from the model's manager.
         with pytest.raises(TypeError, match="queryset"):
             filterset.apply(data, None, tenant=tenant)
+
+    def test_segments_overlap(self, twins, tenant, other_tenant):
+        # Another tenant's segments, even handed in, count none of their customers.
+        theirs, _, _ = twins["globex"]
+        also_theirs = make_segment(other_tenant, "s2")
+        for segment in (theirs, also_theirs):
+            assign_customer(segment, make_customer(other_tenant, f"in-{segment.pk}"))
+        overlap = segments_overlap(tenant=tenant, segments=[theirs, also_theirs])
+        assert (overlap.sizes, overlap.union) == ([0, 0], 0)

@@ -52,7 +52,7 @@ class TestCategoryTree:
         response = su_client.get(CATEGORIES, {"parent__id__exact": tools.pk})
 
         assert sorted(rows(response)) == ["drills", "saws"]
-        assert response.context["title"] == f"Subcategories of {tools.code}"
+        assert response.context["title"] == f"Subcategories of Tools ({tools.code})"
 
     def test_top_level_filter(self, su_client, tenant):
         tools = make_category(tenant, "tools")

@@ -181,7 +181,7 @@ PAGES: list[tuple[str, Callable[[World], str], Callable[[World, int], None], int
         "segment form",
         lambda w: f"/admin/segments/segment/{w.segment.pk}/change/",
         grow_item_assignments,
-        6,
+        7,  # with the tenant's site codes offered
     ),
     (
         "customer assignment list",
@@ -193,7 +193,7 @@ PAGES: list[tuple[str, Callable[[World], str], Callable[[World, int], None], int
         "customer assignments of a segment",
         lambda w: f"/admin/segments/customerassignment/?segment={w.segment.pk}",
         grow_customer_assignments,
-        6,
+        7,  # titled by its segment
     ),
     ("item assignment list", lambda w: "/admin/segments/itemassignment/", grow_item_assignments, 5),
     ("customer list", lambda w: "/admin/segments/customer/", grow_customers, 5),
@@ -201,7 +201,7 @@ PAGES: list[tuple[str, Callable[[World], str], Callable[[World, int], None], int
         "customer form",
         lambda w: f"/admin/segments/customer/{w.customer.pk}/change/",
         grow_memberships,
-        6,
+        7,  # with the segments the customer is in
     ),
     ("legal entity list", lambda w: "/admin/segments/legalentity/", grow_legal_entities, 5),
     ("group list", lambda w: "/admin/segments/group/", grow_groups, 5),

@@ -69,8 +69,8 @@ class TestList:
         assert "Grün" in html and "Green" not in html
         gold_row = next(r for r in response.context["cl"].result_list if r.pk == gold.pk)
         assert (gold_row.customer_count, gold_row.item_count) == (3, 2)
-        assert f'?segment={gold.pk}">3</a>' in html
-        assert f'?segment={gold.pk}">2</a>' in html
+        assert f'/segment/{gold.pk}/members/">3</a>' in html
+        assert f'/segment/{gold.pk}/items/">2</a>' in html
 
     def test_effective_and_validity_columns(self, su_client, tenant):
         now = timezone.now()
@@ -151,7 +151,10 @@ class TestStatusActions:
         events = Event.objects.filter(tenant=tenant, type=EventType.SEGMENT_UPDATED)
         assert [e.resource_id for e in events] == ["gold"]
         message = only_message(response)
-        assert message == "1 segment(s) set to inactive."
+        assert message == (
+            f'1 segment(s) set to inactive (of "{already.name["en"]}" (already), '
+            f'"{gold.name["en"]}" (gold)).'
+        )
 
     def test_activate(self, su_client, tenant):
         off = make_segment(tenant, "off", status=SegmentStatus.INACTIVE)
@@ -447,7 +450,10 @@ class TestChangeForm:
         response = su_client.post(change_url(gold), form_data(name_en="Mine", version="2"))
 
         assert response.status_code == 200
-        assert "has changed" in str(response.context["adminform"].form.non_field_errors())
+        assert (
+            "Someone else saved &quot;Gold&quot; (gold) while you were editing it (it is now at version 3)"
+            in str(response.context["adminform"].form.non_field_errors())
+        )
         gold.refresh_from_db()
         assert (gold.name, gold.version) == ({"en": "Gold"}, 3)
 

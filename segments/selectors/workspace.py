@@ -1,0 +1,415 @@
+"""Reads behind the segment workspace of the admin: members, pasted ids, overlap, history.
+
+Each selector costs a fixed number of queries whatever the number of rows: members and
+history are read a page at a time, pasted ids are resolved in chunks of one query per
+`RESOLVE_CHUNK` ids, and the overlap of up to five segments is one query.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.db.models import F, Q, QuerySet, Window
+from django.db.models.functions import Lag, Lower
+
+from segments.choices import EventType, ItemType
+from segments.models import (
+    Category,
+    Customer,
+    CustomerAssignment,
+    Event,
+    ItemAssignment,
+    Product,
+    Segment,
+)
+from tenants.models import Tenant
+
+RESOLVE_CHUNK = 900  # ids per lookup query: under SQLite's 999 bound parameters
+OVERLAP_MAX = 5
+_SEPARATORS = re.compile(r"[\s,;]+")
+_ID_COLUMNS = ("customerid", "customer_id", "id", "email", "code", "itemid", "item_id")
+
+
+# --- members and items -----------------------------------------------------------------------
+
+
+def segment_members(*, tenant: Tenant, segment: Segment, search: str = "") -> QuerySet:
+    """The segment's customer assignments, customers and legal entities joined, by customer id.
+
+    `search` matches an id prefix, or a part of the first name, last name or e-mail; every
+    word must match.
+    """
+    rows = CustomerAssignment.objects.filter(tenant=tenant, segment=segment).select_related(
+        "customer", "legal_entity"
+    )
+    for word in search.split():
+        rows = rows.filter(
+            Q(customer__external_id__startswith=word)
+            | Q(customer__first_name__icontains=word)
+            | Q(customer__last_name__icontains=word)
+            | Q(customer__email__icontains=word)
+        )
+    return rows.order_by("customer__external_id", "legal_entity__external_id", "pk")
+
+
+def segment_items(
+    *, tenant: Tenant, segment: Segment, search: str = "", type: str | None = None
+) -> QuerySet:
+    """The segment's item assignments, products and categories joined, by type and id.
+
+    `search` matches an id or code prefix, or a part of the name (any language).
+    """
+    rows = ItemAssignment.objects.filter(tenant=tenant, segment=segment).select_related(
+        "product", "category"
+    )
+    if type in ItemType.values:
+        rows = rows.filter(type=type)
+    for word in search.split():
+        rows = rows.filter(
+            Q(product__external_id__startswith=word)
+            | Q(product__code__istartswith=word)
+            | Q(category__external_id__startswith=word)
+            | Q(category__code__istartswith=word)
+            | Q(product__name__icontains=word)
+            | Q(category__name__icontains=word)
+        )
+    return rows.order_by("type", "product__external_id", "category__external_id", "pk")
+
+
+def pasted_tokens(text: str = "", upload: bytes | None = None) -> list[str]:
+    """The ids or e-mails a merchandiser pasted or uploaded, in order, each once.
+
+    Pasted text is split on whitespace, commas and semicolons. A CSV file contributes its
+    first column, or the column headed `customerId`, `id`, `email` or `code` when it has one
+    (a header row is recognised by such a name and skipped).
+    """
+    tokens: list[str] = []
+    if text:
+        tokens.extend(token for token in _SEPARATORS.split(text) if token)
+    if upload:
+        decoded = upload.decode("utf-8-sig", errors="replace")
+        rows = list(csv.reader(io.StringIO(decoded)))
+        column = 0
+        if rows:
+            header = [cell.strip().lower() for cell in rows[0]]
+            named = next((header.index(name) for name in _ID_COLUMNS if name in header), None)
+            if named is not None:
+                column, rows = named, rows[1:]
+        tokens.extend(
+            row[column].strip() for row in rows if len(row) > column and row[column].strip()
+        )
+    return list(dict.fromkeys(tokens))
+
+
+@dataclass
+class Resolution:
+    """What pasted tokens name: the records found (in paste order), the tokens that name none."""
+
+    found: list[Any] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    members: set[int] = field(default_factory=set)  # pks of found records already in the segment
+
+    @property
+    def new(self) -> list[Any]:
+        """The found records not in the segment yet."""
+        return [row for row in self.found if row.pk not in self.members]
+
+    @property
+    def present(self) -> list[Any]:
+        """The found records already in the segment."""
+        return [row for row in self.found if row.pk in self.members]
+
+
+def customers_resolve(*, tenant: Tenant, segment: Segment, tokens: Sequence[str]) -> Resolution:
+    """The customers pasted tokens name, by id or by e-mail (any case), and which are members."""
+    by_id: dict[str, Customer] = {}
+    by_email: dict[str, Customer] = {}
+    ids = [token for token in tokens if "@" not in token]
+    emails = [token.lower() for token in tokens if "@" in token]
+    base = Customer.objects.filter(tenant=tenant).only(
+        "pk", "external_id", "first_name", "last_name", "email"
+    )
+    for chunk in _chunks(ids):
+        by_id.update((c.external_id, c) for c in base.filter(external_id__in=chunk))
+    for chunk in _chunks(emails):
+        for customer in base.annotate(email_lower=Lower("email")).filter(email_lower__in=chunk):
+            by_email.setdefault(customer.email_lower, customer)
+    resolution = Resolution()
+    seen: set[int] = set()
+    for token in tokens:
+        customer = by_email.get(token.lower()) if "@" in token else by_id.get(token)
+        if customer is None:
+            resolution.unknown.append(token)
+        elif customer.pk not in seen:
+            seen.add(customer.pk)
+            resolution.found.append(customer)
+    pks = [customer.pk for customer in resolution.found]
+    for chunk in _chunks(pks):
+        resolution.members.update(
+            CustomerAssignment.objects.filter(
+                tenant=tenant, segment=segment, customer__in=chunk
+            ).values_list("customer_id", flat=True)
+        )
+    return resolution
+
+
+def items_resolve(
+    *, tenant: Tenant, segment: Segment, type: ItemType, tokens: Sequence[str]
+) -> Resolution:
+    """The products or categories pasted tokens name, by id or by code, and which are assigned."""
+    model = Product if type == ItemType.PRODUCT else Category
+    fk = "product" if type == ItemType.PRODUCT else "category"
+    base = model.objects.filter(tenant=tenant).only("pk", "external_id", "code", "name")
+    by_id: dict[str, Any] = {}
+    by_code: dict[str, Any] = {}
+    for chunk in _chunks(list(tokens)):
+        for row in base.filter(Q(external_id__in=chunk) | Q(code__in=chunk)):
+            by_id[row.external_id] = row
+            if row.code:
+                by_code.setdefault(row.code, row)
+    resolution = Resolution()
+    seen: set[int] = set()
+    for token in tokens:
+        row = by_id.get(token) or by_code.get(token)
+        if row is None:
+            resolution.unknown.append(token)
+        elif row.pk not in seen:
+            seen.add(row.pk)
+            resolution.found.append(row)
+    for chunk in _chunks([row.pk for row in resolution.found]):
+        resolution.members.update(
+            ItemAssignment.objects.filter(
+                tenant=tenant, segment=segment, **{f"{fk}__in": chunk}
+            ).values_list(f"{fk}_id", flat=True)
+        )
+    return resolution
+
+
+def members_csv_rows(*, tenant: Tenant, segment: Segment) -> Iterator[list[str]]:
+    """The segment's members as CSV rows (a header first), read in chunks as they are written."""
+    yield [
+        "customerId",
+        "firstName",
+        "lastName",
+        "email",
+        "legalEntityId",
+        "assignmentType",
+        "createdAt",
+    ]
+    rows = (
+        CustomerAssignment.objects.filter(tenant=tenant, segment=segment)
+        .order_by("customer__external_id", "legal_entity__external_id", "pk")
+        .values_list(
+            "customer__external_id",
+            "customer__first_name",
+            "customer__last_name",
+            "customer__email",
+            "legal_entity__external_id",
+            "assignment_type",
+            "created_at",
+        )
+    )
+    for customer_id, first, last, email, legal_entity, kind, created in rows.iterator(2000):
+        yield [customer_id, first, last, email, legal_entity or "", kind, created.isoformat()]
+
+
+def items_csv_rows(*, tenant: Tenant, segment: Segment) -> Iterator[list[str]]:
+    """The segment's products and categories as CSV rows (a header first), read in chunks."""
+    language = tenant.default_language
+    yield ["type", "itemId", "code", "name", "createdAt"]
+    rows = (
+        ItemAssignment.objects.filter(tenant=tenant, segment=segment)
+        .order_by("type", "product__external_id", "category__external_id", "pk")
+        .values_list(
+            "type",
+            "product__external_id",
+            "product__code",
+            "product__name",
+            "category__external_id",
+            "category__code",
+            "category__name",
+            "created_at",
+        )
+    )
+    for kind, p_id, p_code, p_name, c_id, c_code, c_name, created in rows.iterator(2000):
+        product = kind == ItemType.PRODUCT
+        name = (p_name if product else c_name) or {}
+        text = name.get(language) or next((t for t in name.values() if t), "")
+        yield [
+            kind,
+            p_id if product else c_id,
+            (p_code if product else c_code) or "",
+            text,
+            created.isoformat(),
+        ]
+
+
+def site_codes(*, tenant: Tenant) -> list[str]:
+    """The site codes the tenant's segments use, in order (one query)."""
+    return list(
+        Segment.objects.filter(tenant=tenant)
+        .order_by("site_code")
+        .values_list("site_code", flat=True)
+        .distinct()
+    )
+
+
+def customer_segments(*, tenant: Tenant, customer: Customer) -> QuerySet:
+    """The customer's assignments with their segments (and legal entities), by segment id."""
+    return (
+        CustomerAssignment.objects.filter(tenant=tenant, customer=customer)
+        .select_related("segment", "legal_entity")
+        .order_by("segment__external_id", "legal_entity__external_id", "pk")
+    )
+
+
+# --- overlap ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """How many customers two to five segments share.
+
+    `sizes[i]` counts segment i's distinct customers, `pairs[(i, j)]` those in both i and j,
+    `all` those in every one, `union` those in any.
+    """
+
+    segments: list[Segment]
+    sizes: list[int]
+    pairs: dict[tuple[int, int], int]
+    all: int
+    union: int
+
+
+def segments_overlap(*, tenant: Tenant, segments: Sequence[Segment]) -> Overlap:
+    """Sizes and pairwise and total intersections of 2-5 segments, in one query.
+
+    Each customer gets a bit mask of the segments they are in; the query counts customers
+    per mask (at most 31 rows) and the intersections are sums over the masks.
+    """
+    segments = list(segments)
+    if not 2 <= len(segments) <= OVERLAP_MAX:
+        raise ValueError(f"choose 2 to {OVERLAP_MAX} segments")
+    table = connection.ops.quote_name(CustomerAssignment._meta.db_table)
+    bits = " ".join(f"WHEN %s THEN {1 << i}" for i in range(len(segments)))
+    placeholders = ", ".join(["%s"] * len(segments))
+    sql = (
+        f"SELECT mask, COUNT(*) FROM ("
+        f" SELECT customer_id, SUM(CASE segment_id {bits} ELSE 0 END) AS mask FROM ("
+        f"  SELECT DISTINCT customer_id, segment_id FROM {table}"
+        f"  WHERE tenant_id = %s AND segment_id IN ({placeholders})"
+        f" ) AS memberships GROUP BY customer_id"
+        f") AS masks GROUP BY mask"
+    )
+    pks = [segment.pk for segment in segments]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*pks, tenant.pk, *pks])
+        counts = {int(mask): int(n) for mask, n in cursor.fetchall()}
+    n = len(segments)
+    full = (1 << n) - 1
+
+    def having(required: int) -> int:
+        return sum(count for mask, count in counts.items() if mask & required == required)
+
+    return Overlap(
+        segments=segments,
+        sizes=[having(1 << i) for i in range(n)],
+        pairs={(i, j): having((1 << i) | (1 << j)) for i in range(n) for j in range(i + 1, n)},
+        all=having(full),
+        union=sum(counts.values()),
+    )
+
+
+# --- history ---------------------------------------------------------------------------------
+
+
+HISTORY_KINDS = {
+    "segment": (EventType.SEGMENT_CREATED, EventType.SEGMENT_UPDATED, EventType.SEGMENT_DELETED),
+    "customers": (
+        EventType.CUSTOMER_ASSIGNMENT_CREATED,
+        EventType.CUSTOMER_ASSIGNMENT_UPDATED,
+        EventType.CUSTOMER_ASSIGNMENT_DELETED,
+    ),
+    "items": (
+        EventType.ITEM_ASSIGNMENT_CREATED,
+        EventType.ITEM_ASSIGNMENT_UPDATED,
+        EventType.ITEM_ASSIGNMENT_DELETED,
+    ),
+}
+
+
+def segment_history(*, tenant: Tenant, segment_id: str, kind: str | None = None) -> QuerySet:
+    """The change events of a segment and its assignments, newest first.
+
+    `kind` ("segment", "customers", "items") keeps one kind of change. Each event carries
+    `previous`: the payload of the event before it for the same resource (a window over
+    the segment's events, in the same query), so a page can say what changed.
+    """
+    if kind == "segment":
+        where = Q(resource_id=segment_id)
+    else:
+        where = Q(resource_id=segment_id) | Q(resource_id__startswith=f"{segment_id}/")
+    if kind in HISTORY_KINDS:
+        where &= Q(type__in=HISTORY_KINDS[kind])
+    return (
+        Event.objects.filter(tenant=tenant)
+        .filter(where)
+        .annotate(
+            previous=Window(Lag("payload"), partition_by=[F("resource_id")], order_by=F("id").asc())
+        )
+        .order_by("-id")
+    )
+
+
+IGNORED_CHANGES = ("metadata",)
+
+
+def payload_changes(
+    previous: dict[str, Any] | None, current: dict[str, Any]
+) -> list[tuple[str, Any, Any]]:
+    """The fields that differ between two payloads: (field, before, after), in field order.
+
+    Metadata (version, timestamps) is left out: it changes with every write.
+    """
+    previous = previous or {}
+    names = list(dict.fromkeys([*current, *previous]))
+    return [
+        (name, previous.get(name), current.get(name))
+        for name in names
+        if name not in IGNORED_CHANGES and previous.get(name) != current.get(name)
+    ]
+
+
+def event_subjects(*, tenant: Tenant, events: Iterable[Event]) -> dict[str, dict[str, Any]]:
+    """Labels for the customers, products and categories a page of events names, by kind.
+
+    `{"customer": {"c1": Customer}, "PRODUCT": {...}, "CATEGORY": {...}}`: three queries at
+    most, whatever the page holds.
+    """
+    wanted: dict[str, set[str]] = {"customer": set(), "PRODUCT": set(), "CATEGORY": set()}
+    for event in events:
+        parts = event.resource_id.split("/")
+        if event.type.startswith("customer-segment.customer-assignment") and len(parts) > 1:
+            wanted["customer"].add(parts[1])
+        elif event.type.startswith("customer-segment.item-assignment") and len(parts) > 2:
+            wanted.setdefault(parts[1], set()).add(parts[2])
+    found: dict[str, dict[str, Any]] = {}
+    for kind, model in (("customer", Customer), ("PRODUCT", Product), ("CATEGORY", Category)):
+        ids = wanted.get(kind) or set()
+        rows = model.objects.filter(tenant=tenant, external_id__in=list(ids)) if ids else []
+        found[kind] = {row.external_id: row for row in rows}
+    return found
+
+
+SEGMENT_EVENTS = {EventType.SEGMENT_CREATED, EventType.SEGMENT_UPDATED, EventType.SEGMENT_DELETED}
+
+
+def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), RESOLVE_CHUNK):
+        yield values[start : start + RESOLVE_CHUNK]
