@@ -31,7 +31,6 @@ from segments.services.customer_assignments import (
     customer_assignments_bulk_delete,
     customer_assignments_bulk_upsert,
 )
-from segmentservice.api.bulk import bulk_elements, bulk_response
 from segmentservice.api.schema import (
     ASSIGNMENT_BULK_RESPONSES,
     FIELDS_PARAMETER,
@@ -39,7 +38,7 @@ from segmentservice.api.schema import (
     SEARCH_BODY,
     errors,
 )
-from segmentservice.bulk import bulk_merge
+from segmentservice.bulk import bulk_body, bulk_elements, bulk_merge
 
 TAGS = ["Customers Assignments"]
 # Without `sort`: by customer id, the B2C assignment before the B2B ones, then legal entity.
@@ -245,7 +244,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         results = customer_assignments_bulk_upsert(
             tenant=self.tenant, segment_id=segment_id, elements=elements
         )
-        return bulk_response(bulk_merge(failures, results), with_id=False)
+        return Response(bulk_body(bulk_merge(failures, results), with_id=False), status=207)
 
     @bulk_upsert.mapping.delete
     @extend_schema(
@@ -263,4 +262,4 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         results = customer_assignments_bulk_delete(
             tenant=self.tenant, segment_id=segment_id, keys=keys
         )
-        return bulk_response(bulk_merge(failures, results), with_id=False)
+        return Response(bulk_body(bulk_merge(failures, results), with_id=False), status=207)

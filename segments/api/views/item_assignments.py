@@ -39,7 +39,6 @@ from segments.services.item_assignments import (
     item_assignments_bulk_delete,
     item_assignments_bulk_upsert,
 )
-from segmentservice.api.bulk import bulk_elements, bulk_response
 from segmentservice.api.schema import (
     ACCEPT_LANGUAGE,
     ASSIGNMENT_BULK_RESPONSES,
@@ -49,7 +48,7 @@ from segmentservice.api.schema import (
     SEARCH_BODY,
     errors,
 )
-from segmentservice.bulk import BulkItemResult, bulk_merge
+from segmentservice.bulk import BulkItemResult, bulk_body, bulk_elements, bulk_merge
 from segmentservice.exceptions import ValidationFailed
 
 TAGS = ["Items Assignments"]
@@ -280,7 +279,7 @@ class ItemAssignmentViewSet(ItemRowsViewSet):
         results = item_assignments_bulk_upsert(
             tenant=self.tenant, segment_id=segment_id, type=item_type, elements=elements
         )
-        return bulk_response(bulk_merge(failures, results), with_id=False)
+        return Response(bulk_body(bulk_merge(failures, results), with_id=False), status=207)
 
     @bulk_upsert.mapping.delete
     @extend_schema(
@@ -308,4 +307,4 @@ class ItemAssignmentViewSet(ItemRowsViewSet):
         results = item_assignments_bulk_delete(
             tenant=self.tenant, segment_id=segment_id, type=item_type, item_ids=item_ids
         )
-        return bulk_response(bulk_merge(failures, results), with_id=False)
+        return Response(bulk_body(bulk_merge(failures, results), with_id=False), status=207)

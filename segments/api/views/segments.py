@@ -54,7 +54,6 @@ from segments.services.segments import (
     segments_bulk_delete,
     segments_bulk_upsert,
 )
-from segmentservice.api.bulk import bulk_elements, bulk_response
 from segmentservice.api.parsers import JSONMergePatchParser, JSONPatchParser, StrictJSONParser
 from segmentservice.api.schema import (
     ACCEPT_LANGUAGE,
@@ -65,7 +64,7 @@ from segmentservice.api.schema import (
     errors,
 )
 from segmentservice.api.serializers import BulkResultSerializer, IdResponseSerializer
-from segmentservice.bulk import bulk_merge
+from segmentservice.bulk import bulk_body, bulk_elements, bulk_merge
 
 TAGS = ["Segments"]
 CUSTOMER_FILTERS = [
@@ -344,7 +343,7 @@ class SegmentViewSet(TenantScopedViewSet):
         elements = bulk_elements(request.data)
         writes, failures = segment_writes(elements, context=self.input_context(BULK_CREATE))
         results = segments_bulk_create(tenant=self.tenant, writes=writes)
-        return bulk_response(bulk_merge(failures, results))
+        return Response(bulk_body(bulk_merge(failures, results)), status=207)
 
     @bulk_create.mapping.put
     @extend_schema(
@@ -362,7 +361,7 @@ class SegmentViewSet(TenantScopedViewSet):
         elements = bulk_elements(request.data)
         writes, failures = segment_writes(elements, context=self.input_context(BULK_UPSERT))
         results = segments_bulk_upsert(tenant=self.tenant, writes=writes)
-        return bulk_response(bulk_merge(failures, results))
+        return Response(bulk_body(bulk_merge(failures, results)), status=207)
 
     @bulk_create.mapping.delete
     @extend_schema(
@@ -379,7 +378,7 @@ class SegmentViewSet(TenantScopedViewSet):
         segment_ids, failures = segment_ids_input(bulk_elements(request.data))
         force = query_flag(request, "forceDelete")
         results = segments_bulk_delete(tenant=self.tenant, segment_ids=segment_ids, force=force)
-        return bulk_response(bulk_merge(failures, results))
+        return Response(bulk_body(bulk_merge(failures, results)), status=207)
 
     # --- match ----------------------------------------------------------------------------
 
