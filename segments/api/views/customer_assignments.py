@@ -239,7 +239,7 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         elements, failures = elements_input(
             CustomerAssignmentBulkInputSerializer,
             bulk_elements(request.data),
-            lambda s: s.bulk_input(),
+            lambda s, data: s.bulk_input(data),
         )
         results = customer_assignments_bulk_upsert(
             tenant=self.tenant, segment_id=segment_id, elements=elements
@@ -257,7 +257,9 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
     def bulk_destroy(self, request: Request, tenant: str, segment_id: str) -> Response:
         """DELETE /segments/{segmentId}/customers/bulk: `[{"customerId", "legalEntityId"?}]`."""
         keys, failures = elements_input(
-            CustomerAssignmentKeyInputSerializer, bulk_elements(request.data), lambda s: s.key()
+            CustomerAssignmentKeyInputSerializer,
+            bulk_elements(request.data),
+            lambda s, data: s.key(data),
         )
         results = customer_assignments_bulk_delete(
             tenant=self.tenant, segment_id=segment_id, keys=keys

@@ -274,7 +274,9 @@ class ItemAssignmentViewSet(ItemRowsViewSet):
         """PUT /segments/{segmentId}/items/{type}/bulk: `[{"id", "mixins", "metadata"}]`."""
         item_type = item_type_parse(type)
         elements, failures = elements_input(
-            ItemAssignmentBulkInputSerializer, bulk_elements(request.data), lambda s: s.bulk_input()
+            ItemAssignmentBulkInputSerializer,
+            bulk_elements(request.data),
+            lambda s, data: s.bulk_input(data),
         )
         results = item_assignments_bulk_upsert(
             tenant=self.tenant, segment_id=segment_id, type=item_type, elements=elements

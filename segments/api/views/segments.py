@@ -32,9 +32,9 @@ from segments.api.serializers.segments import (
     SegmentInputSerializer,
     SegmentMergePatchSerializer,
     SegmentSerializer,
-    match_input,
+    parse_match_input,
+    parse_segment_input,
     segment_ids_input,
-    segment_input,
     segment_patch_change,
     segment_writes,
 )
@@ -241,7 +241,7 @@ class SegmentViewSet(TenantScopedViewSet):
     )
     def create(self, request: Request, tenant: str) -> Response:
         """POST /segments."""
-        write = segment_input(request.data, context=self.input_context(CREATE))
+        write = parse_segment_input(request.data, context=self.input_context(CREATE))
         segment = segment_create(
             tenant=self.tenant, fields=write.fields, segment_id=write.segment_id
         )
@@ -263,7 +263,7 @@ class SegmentViewSet(TenantScopedViewSet):
     )
     def update(self, request: Request, tenant: str, segment_id: str) -> Response:
         """PUT /segments/{segmentId}: 201 when created, 204 when replaced."""
-        write = segment_input(request.data, context=self.input_context(UPSERT, segment_id))
+        write = parse_segment_input(request.data, context=self.input_context(UPSERT, segment_id))
         result = segment_upsert(
             tenant=self.tenant,
             segment_id=segment_id,
@@ -406,7 +406,7 @@ class SegmentViewSet(TenantScopedViewSet):
     @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
     def match(self, request: Request, tenant: str) -> Response:
         """POST /segments/match."""
-        site_code, product_ids, segment_ids = match_input(request.data)
+        site_code, product_ids, segment_ids = parse_match_input(request.data)
         matched = matching_product_ids(
             tenant=self.tenant,
             site_code=site_code,

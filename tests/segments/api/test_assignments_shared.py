@@ -284,6 +284,25 @@ class TestBulkUpsert:
         assert response.json() == {"code": 400, "status": "Bad Request", "message": message}
         assert not kind.model.objects.exists()
 
+    def test_an_element_that_is_no_object_is_a_400_entry_and_the_others_are_written(
+        self, kind, tenant, segment, manage_client
+    ):
+        kind.make(tenant, "r1")
+        body = [None, kind.element("r1"), 5]
+        response = manage_client.put(kind.bulk_url(), body, format="json")
+        assert response.status_code == 207
+        assert response.json() == [
+            {"index": 1, "code": 400, "status": "Bad Request", "message": "No data provided"},
+            {"index": 2, "code": 201, "status": "Created"},
+            {
+                "index": 3,
+                "code": 400,
+                "status": "Bad Request",
+                "message": "Each element must be a JSON object.",
+            },
+        ]
+        assert kind.model.objects.count() == 1
+
     def test_unknown_segment_is_404(self, kind, segment, manage_client):
         response = manage_client.put(kind.bulk_url("nope"), [kind.element("r0")], format="json")
         assert response.status_code == 404
