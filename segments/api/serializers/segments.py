@@ -178,7 +178,7 @@ class MetadataInputSerializer(StrictSerializer):
 
 
 class SegmentInputSerializer(StrictSerializer):
-    """The body of a segment create, upsert or bulk element; `to_write` gives the service input.
+    """The body of a segment create, upsert or bulk element; `to_write()` gives the service input.
 
     Context: `tenant`, `content_language` (None for maps / the default language), `mode`
     (create, upsert, bulk_create, bulk_upsert, patch) and, for upsert and patch, `path_id`.
