@@ -1,4 +1,5 @@
-"""Prometheus metrics, served at `/metrics` to a scraper holding `METRICS_TOKEN`.
+"""Prometheus metrics, served at `/metrics` to a scraper holding `METRICS_TOKEN`
+(`segmentservice.api.views.metrics_view`).
 
 Per request (recorded by `segmentservice.requestlog.RequestLogMiddleware`), labelled by
 the URL pattern that answered (`route`, "unmatched" when none did), never the raw path:
@@ -20,25 +21,18 @@ before this module is first imported (gunicorn.conf.py runs before the workers l
 
 from __future__ import annotations
 
-import hmac
 import logging
 import os
 
-from django.conf import settings
 from django.db import DatabaseError
-from django.http import HttpRequest, HttpResponse
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
     Counter,
     Histogram,
-    generate_latest,
     multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily
-
-from segmentservice.api.errors import json_error
 
 logger = logging.getLogger(__name__)
 
@@ -122,22 +116,3 @@ def metrics_registry() -> CollectorRegistry:
         registry.register(_Delegate(REGISTRY))
     registry.register(WebhookCollector())
     return registry
-
-
-def metrics_view(request: HttpRequest) -> HttpResponse:
-    """`GET /metrics` with `Authorization: Bearer <METRICS_TOKEN>`; 403 while no token is set."""
-    token = settings.METRICS_TOKEN
-    if not token:
-        return json_error(403, "Metrics are off: set METRICS_TOKEN to serve them at /metrics.")
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), token):
-        response = json_error(
-            401, "The metrics need Authorization: Bearer <the METRICS_TOKEN setting>."
-        )
-        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
-        return response
-    if request.method not in ("GET", "HEAD"):
-        response = json_error(405, f"Method {request.method} is not allowed on /metrics; use GET.")
-        response["Allow"] = "GET, HEAD"
-        return response
-    return HttpResponse(generate_latest(metrics_registry()), content_type=CONTENT_TYPE_LATEST)

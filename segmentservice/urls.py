@@ -4,8 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from segmentservice.api.views import HealthView, ReadyView
-from segmentservice.metrics import metrics_view
+from segmentservice.api.views import HealthView, ReadyView, metrics_view
 
 urlpatterns = [
     path("", include("tenants.api.urls")),

@@ -28,6 +28,8 @@ BELOW_THE_API = (
     "segments.models",
     "segmentservice.formats",
     "segmentservice.exceptions",
+    "segmentservice.bulk",
+    "segmentservice.metrics",
 )
 # The composition roots wire every layer together; nothing imports them.
 ROOTS = ("segmentservice.settings", "segmentservice.urls", "segmentservice.wsgi")

@@ -35,6 +35,7 @@ from segments.admin.base import LOCALIZED, TenantOwnedAdmin
 from segments.admin.common import (
     JSONObjectField,
     LocalizedFormMixin,
+    localized_name,
     tenant_languages,
     text_in,
 )
@@ -47,6 +48,7 @@ from segments.selectors.segments import effective_q
 from segments.services.segments import (
     SegmentFields,
     segment_create,
+    segment_problems,
     segment_upsert,
     segments_force_delete,
     segments_set_status,
@@ -99,13 +101,28 @@ class SiteFilter(admin.SimpleListFilter):
 
 
 class SegmentForm(LocalizedFormMixin, ServiceForm):
-    """A segment as the API's `SegmentUpsert`: texts per language, validity, mixins."""
+    """A segment as the API's `SegmentUpsert`: texts per language, validity, mixins.
+
+    The form checks types (Django's fields); the rules of a segment are the service's
+    (`segment_problems`), run in `clean` on the same `SegmentFields` the save writes, and
+    shown next to the field they concern.
+    """
 
     localized = {
         "name": ("Name", forms.TextInput),
         "description": ("Description", forms.Textarea),
     }
-    required_localized = ("name",)
+    # No `required_localized`: that a name is given is a rule of the service's (PROBLEM_FIELDS).
+
+    # The form field showing each of the service's rules (by the name the API gives its
+    # field), and the admin's wording of it; None: the service's own words.
+    PROBLEM_FIELDS: dict[str, tuple[str, str | None]] = {
+        "id": ("external_id", None),
+        "name": ("name", "Name is required in at least one language."),
+        "validity.from": ("valid_to", "The end of validity must come after its start."),
+        "status": ("status", None),
+        "siteCode": ("site_code", None),
+    }
 
     external_id = forms.CharField(
         label="ID",
@@ -131,22 +148,37 @@ class SegmentForm(LocalizedFormMixin, ServiceForm):
         fields = ["tenant", "external_id", "site_code", "status", "valid_from", "valid_to"]
 
     def clean(self) -> dict[str, Any]:
-        """Validity ends after it starts (the service says so too; this names the field)."""
+        """The service's rules on the segment this form describes, each on its field.
+
+        A field Django already refused (a missing site code, an unknown status) shows that
+        error only.
+        """
         cleaned = super().clean()
-        start, end = cleaned.get("valid_from"), cleaned.get("valid_to")
-        if start and end and start >= end:
-            self.add_error("valid_to", "The end of validity must come after its start.")
+        segment_id = None if self.instance.pk else cleaned.get("external_id") or None
+        for problem_field, text in segment_problems(self.segment_fields(), segment_id):
+            field, wording = self.PROBLEM_FIELDS.get(problem_field, (None, None))
+            if field in self.localized:
+                field = localized_name(field, self.languages[0])
+            if field not in self.fields:
+                field, wording = None, f"{problem_field}: {text}"
+            elif field in self.errors:
+                continue
+            self.add_error(field, wording or text)
         return cleaned
 
-    def segment_fields(self, tenant: Tenant) -> SegmentFields:
-        """The segment content this form describes, its texts in languages `tenant` allows."""
+    def segment_fields(self, tenant: Tenant | None = None) -> SegmentFields:
+        """The segment content this form describes; with `tenant`, its texts in languages
+        the tenant allows (else a ValidationFailed, as the API gives it)."""
         data = self.cleaned_data
-        description = self.localized_map("description")
+        name, description = self.localized_map("name"), self.localized_map("description")
+        if tenant is not None:
+            name = self._allowed(tenant, "name", name)
+            description = self._allowed(tenant, "description", description) if description else {}
         return SegmentFields(
-            name=self._allowed(tenant, "name", self.localized_map("name")),
-            description=self._allowed(tenant, "description", description) if description else {},
-            site_code=data["site_code"],
-            status=data["status"],
+            name=name,
+            description=description,
+            site_code=data.get("site_code") or "",
+            status=data.get("status") or "",
             valid_from=data.get("valid_from"),
             valid_to=data.get("valid_to"),
             mixins=data.get("mixins") or {},

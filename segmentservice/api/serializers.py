@@ -1,9 +1,15 @@
-"""Serializers shared by every resource: metadata, validity, errors, bulk results."""
+"""Serializers shared by every resource: metadata, validity, errors, bulk results, and the
+validation of bulk elements one by one."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
+from rest_framework.settings import api_settings
 
 from segmentservice.api.timestamps import InstantField
 
@@ -108,3 +114,32 @@ class BulkAssignmentResultSerializer(serializers.Serializer):
     code = serializers.IntegerField()
     status = serializers.CharField()
     message = serializers.CharField(required=False)
+
+
+def elements_validate(
+    serializer_class: type[serializers.Serializer], elements: list[Any], *, context: dict[str, Any]
+) -> Iterator[tuple[int, Any, serializers.Serializer, Any, Any]]:
+    """Validate bulk elements one at a time, in order: `(index, element, serializer,
+    validated data, None)` for a valid one and `(index, element, serializer, None, errors)`
+    for another, `errors` as `Serializer.errors` reports them; `index` counts from 1.
+
+    One `many=True` serializer validates every element with its child, as DRF's
+    `ListSerializer` does, but an invalid element does not fail the others. `serializer`
+    is that child (its `context` is `context`). One serializer, not one per element:
+    building one deep-copies every declared field, which costs more than validating.
+    """
+    child = serializer_class(many=True, context=context).child
+    for index, element in enumerate(elements, start=1):
+        try:
+            data = child.run_validation(element)
+        except serializers.ValidationError as exc:
+            yield index, element, child, None, _as_serializer_errors(exc.detail)
+        else:
+            yield index, element, child, data, None
+
+
+def _as_serializer_errors(detail: Any) -> Any:
+    # `Serializer.errors` reports a null body as "No data provided", not as a null field.
+    if isinstance(detail, list) and len(detail) == 1 and getattr(detail[0], "code", None) == "null":
+        return {api_settings.NON_FIELD_ERRORS_KEY: [ErrorDetail("No data provided", code="null")]}
+    return detail

@@ -1,17 +1,22 @@
-"""Service-level endpoints outside the tenant prefix."""
+"""Service-level endpoints outside the tenant prefix: health, readiness and metrics."""
 
 from __future__ import annotations
 
+import hmac
 import logging
 
+from django.conf import settings
 from django.db import connection
+from django.http import HttpRequest, HttpResponse
 from drf_spectacular.utils import extend_schema, inline_serializer
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from segmentservice.api.errors import error_body
+from segmentservice.api.errors import error_body, json_error
+from segmentservice.metrics import metrics_registry
 from segmentservice.readiness import readiness_check
 
 logger = logging.getLogger(__name__)
@@ -112,3 +117,22 @@ class ReadyView(APIView):
         else:
             message = "Not ready: the applied migrations could not be read."
         return Response({**error_body(503, message), "checks": checks}, status=503)
+
+
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    """`GET /metrics` with `Authorization: Bearer <METRICS_TOKEN>`; 403 while no token is set."""
+    token = settings.METRICS_TOKEN
+    if not token:
+        return json_error(403, "Metrics are off: set METRICS_TOKEN to serve them at /metrics.")
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), token):
+        response = json_error(
+            401, "The metrics need Authorization: Bearer <the METRICS_TOKEN setting>."
+        )
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    if request.method not in ("GET", "HEAD"):
+        response = json_error(405, f"Method {request.method} is not allowed on /metrics; use GET.")
+        response["Allow"] = "GET, HEAD"
+        return response
+    return HttpResponse(generate_latest(metrics_registry()), content_type=CONTENT_TYPE_LATEST)

@@ -15,6 +15,7 @@ from rest_framework import serializers
 from segments.api.serializers.segments import MetadataInputSerializer, StrictSerializer
 from segments.services.assignments import WriteFields
 from segmentservice.api.errors import validation_message
+from segmentservice.api.serializers import elements_validate
 from segmentservice.bulk import BulkItemResult
 from segmentservice.exceptions import ValidationFailed
 
@@ -40,9 +41,9 @@ class AssignmentUpsertInputSerializer(StrictSerializer):
             )
         return super().to_internal_value(data)
 
-    def write_fields(self) -> WriteFields:
-        """The validated writable fields."""
-        data = self.validated_data
+    def write_fields(self, data: dict[str, Any] | None = None) -> WriteFields:
+        """The writable fields of `data` (default: this serializer's validated data)."""
+        data = self.validated_data if data is None else data
         metadata = data.get("metadata") or {}
         return WriteFields(
             mixins=data.get("mixins") or {},
@@ -54,26 +55,19 @@ class AssignmentUpsertInputSerializer(StrictSerializer):
 def elements_input(
     serializer_class: type[serializers.Serializer],
     elements: list[Any],
-    build: Callable[[Any], Any],
+    build: Callable[[Any, dict[str, Any]], Any],
 ) -> tuple[list[tuple[int, Any]], list[BulkItemResult]]:
-    """Validate bulk elements in order: the valid ones as `(index, built input)` pairs for
-    the service, the others as 400 results naming their problems. One serializer serves
-    all elements.
-
-    Building a serializer deep-copies its declared fields, which cost more than validating
-    an element; validation keeps no state but its result, reset before each element.
-    """
-    serializer = serializer_class(context={"element": True})
+    """Validate bulk elements in order: the valid ones as `(index, build(serializer, data))`
+    pairs for the service, the others as 400 results naming their problems."""
     inputs: list[tuple[int, Any]] = []
     failures: list[BulkItemResult] = []
-    for index, element in enumerate(elements, start=1):
-        for attribute in ("_validated_data", "_errors", "_data"):
-            serializer.__dict__.pop(attribute, None)
-        serializer.initial_data = element
-        if serializer.is_valid():
-            inputs.append((index, build(serializer)))
+    for index, _, serializer, data, errors in elements_validate(
+        serializer_class, elements, context={"element": True}
+    ):
+        if errors is None:
+            inputs.append((index, build(serializer, data)))
         else:
-            message, details = validation_message(serializer.errors)
+            message, details = validation_message(errors)
             error = ValidationFailed(message, details=details)
             failures.append(BulkItemResult.failed(index=index, error=error))
     return inputs, failures

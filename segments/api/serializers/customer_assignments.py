@@ -30,11 +30,13 @@ class CustomerAssignmentUpsertInputSerializer(AssignmentUpsertInputSerializer):
     ignored_fields = ("customer", "legalEntity", "assignmentType")
 
     def assignment_input(
-        self, customer_id: str, legal_entity_id: str | None
+        self, customer_id: str, legal_entity_id: str | None, data: dict[str, Any] | None = None
     ) -> CustomerAssignmentInput:
-        """The service's input for the assignment the path names."""
+        """The service's input for the assignment the path names (`data`: as write_fields)."""
         return CustomerAssignmentInput(
-            customer_id=customer_id, legal_entity_id=legal_entity_id, fields=self.write_fields()
+            customer_id=customer_id,
+            legal_entity_id=legal_entity_id,
+            fields=self.write_fields(data),
         )
 
 
@@ -50,10 +52,9 @@ class CustomerAssignmentBulkInputSerializer(CustomerAssignmentUpsertInputSeriali
         help_text="The id of an existing legal entity; omitted (or null) for B2C.",
     )
 
-    def bulk_input(self) -> CustomerAssignmentInput:
-        """The service's input for this element."""
-        data = self.validated_data
-        return self.assignment_input(data["customerId"], data.get("legalEntityId") or None)
+    def bulk_input(self, data: dict[str, Any]) -> CustomerAssignmentInput:
+        """The service's input for an element's validated data."""
+        return self.assignment_input(data["customerId"], data.get("legalEntityId") or None, data)
 
 
 class CustomerAssignmentKeyInputSerializer(StrictSerializer):
@@ -72,9 +73,9 @@ class CustomerAssignmentKeyInputSerializer(StrictSerializer):
             )
         return super().to_internal_value(data)
 
-    def key(self) -> tuple[str, str | None]:
-        """(customer id, legal entity id or None for B2C)."""
-        return self.validated_data["customerId"], self.validated_data.get("legalEntityId") or None
+    def key(self, data: dict[str, Any]) -> tuple[str, str | None]:
+        """(customer id, legal entity id or None for B2C) of an element's validated data."""
+        return data["customerId"], data.get("legalEntityId") or None
 
 
 # --- Representation ---------------------------------------------------------------------------

@@ -28,9 +28,11 @@ class ItemAssignmentUpsertInputSerializer(AssignmentUpsertInputSerializer):
 
     ignored_fields = ("segmentId", "item", "type")
 
-    def assignment_input(self, item_id: str) -> ItemAssignmentInput:
-        """The service's input for the item the path names."""
-        return ItemAssignmentInput(item_id=item_id, fields=self.write_fields())
+    def assignment_input(
+        self, item_id: str, data: dict[str, Any] | None = None
+    ) -> ItemAssignmentInput:
+        """The service's input for the item the path names (`data`: as write_fields)."""
+        return ItemAssignmentInput(item_id=item_id, fields=self.write_fields(data))
 
 
 class ItemAssignmentBulkInputSerializer(ItemAssignmentUpsertInputSerializer):
@@ -38,9 +40,9 @@ class ItemAssignmentBulkInputSerializer(ItemAssignmentUpsertInputSerializer):
 
     id = StrictCharField(max_length=64, help_text="The id of an existing product or category.")
 
-    def bulk_input(self) -> ItemAssignmentInput:
-        """The service's input for this element."""
-        return self.assignment_input(self.validated_data["id"])
+    def bulk_input(self, data: dict[str, Any]) -> ItemAssignmentInput:
+        """The service's input for an element's validated data."""
+        return self.assignment_input(data["id"], data)
 
 
 def item_id_input(element: Any) -> str | None:

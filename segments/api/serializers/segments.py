@@ -40,6 +40,7 @@ from segmentservice.api.parsers import json_depth
 from segmentservice.api.serializers import (
     MetadataResponseSerializer,
     ValidityRepresentationSerializer,
+    elements_validate,
 )
 from segmentservice.api.timestamps import InstantField
 from segmentservice.bulk import BulkItemResult
@@ -233,9 +234,8 @@ class SegmentInputSerializer(StrictSerializer):
         except ValidationFailed as exc:
             raise serializers.ValidationError(exc.message.removeprefix(f"{field}: ")) from None
 
-    def to_write(self, index: int = 1) -> SegmentWrite:
-        """The validated body as the services take it."""
-        data = self.validated_data
+    def to_write(self, data: dict[str, Any], index: int = 1) -> SegmentWrite:
+        """A validated body (`validated_data`, or a bulk element's) as the services take it."""
         validity = data.get("validity") or {}
         metadata = data.get("metadata") or {}
         name, description = data["name"], data.get("description")
@@ -269,11 +269,7 @@ def parse_segment_input(data: Any, *, context: dict[str, Any]) -> SegmentWrite:
     if not serializer.is_valid():
         message, details = validation_message(serializer.errors)
         raise ValidationFailed(message, details=details)
-    return serializer.to_write()
-
-
-# The old name, until the callers in the views, the admin and the transfer use the new one.
-segment_input = parse_segment_input
+    return serializer.to_write(serializer.validated_data)
 
 
 def segment_writes(
@@ -282,18 +278,14 @@ def segment_writes(
     """Validate bulk elements: the valid ones as writes, the others as 400 results."""
     writes: list[SegmentWrite] = []
     failures: list[BulkItemResult] = []
-    # One serializer for all elements: building one deep-copies every declared field, which
-    # cost more than validating. Validation keeps no state but its result, reset here.
-    serializer = SegmentInputSerializer(context=context)
-    for index, element in enumerate(elements, start=1):
-        for attribute in ("_validated_data", "_errors", "_data"):
-            serializer.__dict__.pop(attribute, None)
-        serializer.initial_data = element
-        if serializer.is_valid():
-            writes.append(serializer.to_write(index))
+    for index, element, serializer, data, errors in elements_validate(
+        SegmentInputSerializer, elements, context=context
+    ):
+        if errors is None:
+            writes.append(serializer.to_write(data, index))
             continue
         element_id = element.get("id") if isinstance(element, dict) else None
-        message, _ = validation_message(serializer.errors)
+        message, _ = validation_message(errors)
         failures.append(
             BulkItemResult(
                 index=index,
@@ -684,7 +676,3 @@ def parse_match_input(data: Any) -> tuple[str, list[str], list[str]]:
         raise ValidationFailed(message, details=details)
     data = serializer.validated_data
     return data["site_code"], [item["id"] for item in data["items"]], data["segmentIds"]
-
-
-# The old name, until the match view uses the new one.
-match_input = parse_match_input

@@ -31,7 +31,6 @@ from segments.services.customer_assignments import (
     customer_assignments_bulk_delete,
     customer_assignments_bulk_upsert,
 )
-from segmentservice.api.bulk import bulk_delete_elements, bulk_elements, bulk_response
 from segmentservice.api.schema import (
     ASSIGNMENT_BULK_RESPONSES,
     CUSTOMER_KEY_ELEMENT,
@@ -42,7 +41,7 @@ from segmentservice.api.schema import (
     bulk_delete_body,
     errors,
 )
-from segmentservice.bulk import bulk_merge
+from segmentservice.bulk import bulk_body, bulk_delete_elements, bulk_elements, bulk_merge
 
 TAGS = ["Customers Assignments"]
 # Without `sort`: by customer id, the B2C assignment before the B2B ones, then legal entity.
@@ -243,12 +242,12 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         elements, failures = elements_input(
             CustomerAssignmentBulkInputSerializer,
             bulk_elements(request.data),
-            lambda s: s.bulk_input(),
+            lambda s, data: s.bulk_input(data),
         )
         results = customer_assignments_bulk_upsert(
             tenant=self.tenant, segment_id=segment_id, elements=elements
         )
-        return bulk_response(bulk_merge(failures, results), with_id=False)
+        return Response(bulk_body(bulk_merge(failures, results), with_id=False), status=207)
 
     @bulk_upsert.mapping.delete
     @extend_schema(
@@ -268,9 +267,9 @@ class CustomerAssignmentViewSet(SegmentChildViewSet):
         """DELETE /segments/{segmentId}/customers/bulk: `[{"customerId", "legalEntityId"?}]`."""
         elements = bulk_delete_elements(request.data, id_element=lambda id: {"customerId": id})
         keys, failures = elements_input(
-            CustomerAssignmentKeyInputSerializer, elements, lambda s: s.key()
+            CustomerAssignmentKeyInputSerializer, elements, lambda s, data: s.key(data)
         )
         results = customer_assignments_bulk_delete(
             tenant=self.tenant, segment_id=segment_id, keys=keys
         )
-        return bulk_response(bulk_merge(failures, results), with_id=False)
+        return Response(bulk_body(bulk_merge(failures, results), with_id=False), status=207)

@@ -39,7 +39,6 @@ from segments.services.item_assignments import (
     item_assignments_bulk_delete,
     item_assignments_bulk_upsert,
 )
-from segmentservice.api.bulk import bulk_delete_elements, bulk_elements, bulk_response
 from segmentservice.api.schema import (
     ACCEPT_LANGUAGE,
     ASSIGNMENT_BULK_RESPONSES,
@@ -51,7 +50,13 @@ from segmentservice.api.schema import (
     bulk_delete_body,
     errors,
 )
-from segmentservice.bulk import BulkItemResult, bulk_merge
+from segmentservice.bulk import (
+    BulkItemResult,
+    bulk_body,
+    bulk_delete_elements,
+    bulk_elements,
+    bulk_merge,
+)
 from segmentservice.exceptions import ValidationFailed
 
 TAGS = ["Items Assignments"]
@@ -277,12 +282,14 @@ class ItemAssignmentViewSet(ItemRowsViewSet):
         """PUT /segments/{segmentId}/items/{type}/bulk: `[{"id", "mixins", "metadata"}]`."""
         item_type = item_type_parse(type)
         elements, failures = elements_input(
-            ItemAssignmentBulkInputSerializer, bulk_elements(request.data), lambda s: s.bulk_input()
+            ItemAssignmentBulkInputSerializer,
+            bulk_elements(request.data),
+            lambda s, data: s.bulk_input(data),
         )
         results = item_assignments_bulk_upsert(
             tenant=self.tenant, segment_id=segment_id, type=item_type, elements=elements
         )
-        return bulk_response(bulk_merge(failures, results), with_id=False)
+        return Response(bulk_body(bulk_merge(failures, results), with_id=False), status=207)
 
     @bulk_upsert.mapping.delete
     @extend_schema(
@@ -311,4 +318,4 @@ class ItemAssignmentViewSet(ItemRowsViewSet):
         results = item_assignments_bulk_delete(
             tenant=self.tenant, segment_id=segment_id, type=item_type, item_ids=item_ids
         )
-        return bulk_response(bulk_merge(failures, results), with_id=False)
+        return Response(bulk_body(bulk_merge(failures, results), with_id=False), status=207)

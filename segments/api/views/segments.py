@@ -31,9 +31,9 @@ from segments.api.serializers.segments import (
     SegmentInputSerializer,
     SegmentMergePatchSerializer,
     SegmentSerializer,
-    match_input,
+    parse_match_input,
+    parse_segment_input,
     segment_ids_input,
-    segment_input,
     segment_patch_change,
     segment_writes,
 )
@@ -53,7 +53,6 @@ from segments.services.segments import (
     segments_bulk_delete,
     segments_bulk_upsert,
 )
-from segmentservice.api.bulk import bulk_delete_elements, bulk_elements, bulk_response
 from segmentservice.api.parsers import JSONMergePatchParser, JSONPatchParser, StrictJSONParser
 from segmentservice.api.schema import (
     ACCEPT_LANGUAGE,
@@ -66,7 +65,7 @@ from segmentservice.api.schema import (
     errors,
 )
 from segmentservice.api.serializers import BulkResultSerializer, IdResponseSerializer
-from segmentservice.bulk import bulk_merge
+from segmentservice.bulk import bulk_body, bulk_delete_elements, bulk_elements, bulk_merge
 
 TAGS = ["Segments"]
 CUSTOMER_FILTERS = [
@@ -244,7 +243,7 @@ class SegmentViewSet(TenantScopedViewSet):
     )
     def create(self, request: Request, tenant: str) -> Response:
         """POST /segments."""
-        write = segment_input(request.data, context=self.input_context(CREATE))
+        write = parse_segment_input(request.data, context=self.input_context(CREATE))
         segment = segment_create(
             tenant=self.tenant, fields=write.fields, segment_id=write.segment_id
         )
@@ -266,7 +265,7 @@ class SegmentViewSet(TenantScopedViewSet):
     )
     def update(self, request: Request, tenant: str, segment_id: str) -> Response:
         """PUT /segments/{segmentId}: 201 when created, 204 when replaced."""
-        write = segment_input(request.data, context=self.input_context(UPSERT, segment_id))
+        write = parse_segment_input(request.data, context=self.input_context(UPSERT, segment_id))
         result = segment_upsert(
             tenant=self.tenant,
             segment_id=segment_id,
@@ -350,7 +349,7 @@ class SegmentViewSet(TenantScopedViewSet):
         elements = bulk_elements(request.data)
         writes, failures = segment_writes(elements, context=self.input_context(BULK_CREATE))
         results = segments_bulk_create(tenant=self.tenant, writes=writes)
-        return bulk_response(bulk_merge(failures, results))
+        return Response(bulk_body(bulk_merge(failures, results)), status=207)
 
     @bulk_create.mapping.put
     @extend_schema(
@@ -368,7 +367,7 @@ class SegmentViewSet(TenantScopedViewSet):
         elements = bulk_elements(request.data)
         writes, failures = segment_writes(elements, context=self.input_context(BULK_UPSERT))
         results = segments_bulk_upsert(tenant=self.tenant, writes=writes)
-        return bulk_response(bulk_merge(failures, results))
+        return Response(bulk_body(bulk_merge(failures, results)), status=207)
 
     @bulk_create.mapping.delete
     @extend_schema(
@@ -386,7 +385,7 @@ class SegmentViewSet(TenantScopedViewSet):
         segment_ids, failures = segment_ids_input(bulk_delete_elements(request.data))
         force = query_flag(request, "forceDelete")
         results = segments_bulk_delete(tenant=self.tenant, segment_ids=segment_ids, force=force)
-        return bulk_response(bulk_merge(failures, results))
+        return Response(bulk_body(bulk_merge(failures, results)), status=207)
 
     # --- match ----------------------------------------------------------------------------
 
@@ -414,7 +413,7 @@ class SegmentViewSet(TenantScopedViewSet):
     @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
     def match(self, request: Request, tenant: str) -> Response:
         """POST /segments/match."""
-        site_code, product_ids, segment_ids = match_input(request.data)
+        site_code, product_ids, segment_ids = parse_match_input(request.data)
         matched = matching_product_ids(
             tenant=self.tenant,
             site_code=site_code,

@@ -385,6 +385,12 @@ class TestAddForm:
             ({"mixins": "[1, 2]"}, "mixins", 'Enter a JSON object, like {"key": "value"}.'),
             ({"mixins": "{nope"}, "mixins", "Enter a valid JSON."),
             ({"site_code": ""}, "site_code", "This field is required."),
+            # The service's rules (segment_problems), on the field they concern.
+            (
+                {"external_id": "a/b"},
+                "external_id",
+                "'a/b' must not contain whitespace, control characters, /, ?, #, % or \\.",
+            ),
         ],
     )
     def test_invalid_input_is_shown_on_the_form(self, su_client, tenant, overrides, field, message):
@@ -403,7 +409,9 @@ class TestAddForm:
         assert taken.context["adminform"].form.non_field_errors() == [
             "The resource already exists."
         ]
-        assert "reserved" in str(reserved.context["adminform"].form.non_field_errors())
+        assert reserved.context["adminform"].form.errors["external_id"] == [
+            "'search' is reserved: /segments/search is another operation."
+        ]
         assert Segment.objects.count() == 1
 
 

@@ -57,6 +57,8 @@ class Kind:
     listed_id: Callable[[dict], str]
     stale: Callable[[str, int, int], str]
     missing: Callable[[str, str], str]
+    # The message for a record of this id that does not exist.
+    unknown: Callable[[str], str]
 
     def url(self, segment_id: str, *rest: str) -> str:
         return "/".join([BASE, segment_id, self.collection, *rest])
@@ -107,6 +109,7 @@ CUSTOMER = Kind(
         f"The customer with id {record_id} is not assigned to the segment with id "
         f"{segment_id} (B2C)."
     ),
+    unknown=lambda record_id: f"The customer with id {record_id} does not exist.",
 )
 ITEM = Kind(
     name="item",
@@ -129,6 +132,7 @@ ITEM = Kind(
     missing=lambda segment_id, record_id: (
         f"The product with id {record_id} is not assigned to the segment with id {segment_id}."
     ),
+    unknown=lambda record_id: f"The product with id {record_id} does not exist.",
 )
 
 
@@ -188,12 +192,68 @@ class TestUpsert:
         assert response.status_code == 204
         assert kind.model.objects.get().mixins == {"a": 2}
 
+    def test_an_unknown_record_is_400_naming_it(self, kind, segment, manage_client):
+        response = manage_client.put(kind.one("seg1", "nobody"))
+        assert response.status_code == 400
+        assert response.json() == {
+            "code": 400,
+            "status": "Bad Request",
+            "message": kind.unknown("nobody"),
+            "resourceId": "nobody",
+        }
+        assert not kind.model.objects.exists()
+
+    def test_an_unknown_segment_is_404_naming_it(self, kind, tenant, segment, manage_client):
+        kind.make(tenant, "r1")
+        response = manage_client.put(kind.one("nope", "r1"))
+        assert response.status_code == 404
+        assert response.json() == {
+            "code": 404,
+            "status": "Not Found",
+            "message": "The segment with id nope has not been found.",
+            "resourceId": "nope",
+        }
+
+    @pytest.mark.parametrize(
+        ("body", "message"),
+        [
+            ([1, 2], "The body must be a JSON object."),
+            ({"mixin": {}}, "mixin: Unknown field."),
+            ({"mixinz": {}}, "mixinz: Unknown field."),
+            ({"mixins": "x"}, 'mixins: Expected a dictionary of items but got type "str".'),
+            (
+                {"metadata": {"version": 0}},
+                "metadata.version: Ensure this value is greater than or equal to 1.",
+            ),
+            ({"metadata": {"versoin": 1}}, "metadata.versoin: Unknown field."),
+        ],
+    )
+    def test_bad_bodies_are_400_naming_the_problem(
+        self, kind, tenant, segment, manage_client, body, message
+    ):
+        kind.make(tenant, "r1")
+        response = manage_client.put(kind.one("seg1", "r1"), body, format="json")
+        assert response.status_code == 400
+        assert response.json()["message"] == message
+        assert not kind.model.objects.exists()
+
     def test_read_scope_cannot_write(self, kind, segment, read_client):
         kind.assign(segment, "r1")
         response = read_client.put(kind.one("seg1", "r1"))
         assert response.status_code == 403
         assert response.json()["code"] == 403
         assert kind.model.objects.get().version == 1
+
+
+@pytest.mark.django_db
+class TestRead:
+    def test_an_unknown_segment_is_404(self, kind, tenant, segment, read_client):
+        kind.make(tenant, "r1")
+        response = read_client.get(kind.one("nope", "r1"))
+        assert response.status_code == 404
+        assert response.json()["message"] == "The segment with id nope has not been found."
+        assert read_client.get(kind.url("nope")).status_code == 404
+        assert read_client.post(kind.url("nope", "search"), {}, format="json").status_code == 404
 
 
 @pytest.mark.django_db
@@ -283,6 +343,25 @@ class TestBulkUpsert:
         assert response.status_code == 400
         assert response.json() == {"code": 400, "status": "Bad Request", "message": message}
         assert not kind.model.objects.exists()
+
+    def test_an_element_that_is_no_object_is_a_400_entry_and_the_others_are_written(
+        self, kind, tenant, segment, manage_client
+    ):
+        kind.make(tenant, "r1")
+        body = [None, kind.element("r1"), 5]
+        response = manage_client.put(kind.bulk_url(), body, format="json")
+        assert response.status_code == 207
+        assert response.json() == [
+            {"index": 1, "code": 400, "status": "Bad Request", "message": "No data provided"},
+            {"index": 2, "code": 201, "status": "Created"},
+            {
+                "index": 3,
+                "code": 400,
+                "status": "Bad Request",
+                "message": "Each element must be a JSON object.",
+            },
+        ]
+        assert kind.model.objects.count() == 1
 
     def test_unknown_segment_is_404(self, kind, segment, manage_client):
         response = manage_client.put(kind.bulk_url("nope"), [kind.element("r0")], format="json")

@@ -159,6 +159,23 @@ class TestBulkUpsert:
 
 @pytest.mark.django_db
 class TestBulkDelete:
+    def test_an_element_that_is_no_object_is_a_400_entry(self, world, manage_client):
+        segment, _, _, john, _ = world
+        assign_customer(segment, john)
+        response = manage_client.delete(URL, [None, 5, {"customerId": "c1"}], format="json")
+        assert response.status_code == 207
+        assert response.json() == [
+            {"index": 1, "code": 400, "status": "Bad Request", "message": "No data provided"},
+            {
+                "index": 2,
+                "code": 400,
+                "status": "Bad Request",
+                "message": 'Each element must be {"customerId", "legalEntityId"}.',
+            },
+            {"index": 3, "code": 204, "status": "OK"},
+        ]
+        assert keys() == set()
+
     def test_every_element_gets_its_own_result(self, world, manage_client):
         segment, company, _, john, jane = world
         assign_customer(segment, john)

@@ -78,6 +78,14 @@ class TestBulkCreate:
         assert set(Segment.objects.values_list("external_id", flat=True)) == {"gold", generated}
         assert Segment.objects.get(external_id="gold").status == "ACTIVE"
 
+    def test_a_null_element_is_a_400_entry(self, client):
+        response = client.post(URL, [None, segment("gold")], format="json")
+        assert response.status_code == 207
+        assert response.json() == [
+            {"index": 1, "code": 400, "status": "Bad Request", "message": "No data provided"},
+            {"index": 2, "id": "gold", "code": 201, "status": "Created"},
+        ]
+
     def test_existing_and_repeated_ids_are_409_for_their_element(self, client, tenant):
         make_segment(tenant, "taken")
         response = client.post(
