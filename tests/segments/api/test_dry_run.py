@@ -24,9 +24,11 @@ from tests.conftest import MANAGE, READ
 from tests.factories import (
     assign_category,
     assign_customer,
+    assign_group,
     assign_product,
     make_category,
     make_customer,
+    make_group,
     make_legal_entity,
     make_product,
     make_segment,
@@ -44,6 +46,7 @@ PATH_VALUES = {
     "legal_entity_id": "le1",
     "type": "product",
     "item_id": "p1",
+    "group_id": "g1",
 }
 NEW = {"name": {"en": "New"}, "siteCode": "main"}
 MATCH = {"siteCode": "main", "items": [{"id": "p1"}], "segmentIds": ["seg1"]}
@@ -87,6 +90,9 @@ CASES: dict[tuple[str, str], tuple[dict, dict, object]] = {
         {},
     ),
     (f"{SEG}/items/<str:type>/<str:item_id>", "delete"): ({}, {}, None),
+    (f"{SEG}/groups/search", "post"): ({}, {}, {"q": "group.id:g1"}),
+    (f"{SEG}/groups/<str:group_id>", "put"): ({"group_id": "g2"}, {}, {"mixins": {"tier": 1}}),
+    (f"{SEG}/groups/<str:group_id>", "delete"): ({}, {}, None),
 }
 # The POSTs that only read: asked as dry runs, they answer as always.
 READ_ONLY = {(route, method) for (route, method) in CASES if route.endswith(("search", "match"))}
@@ -119,6 +125,8 @@ def data(tenant):
     assign_customer(seg1, c2, le1)
     assign_product(seg1, p1)
     assign_category(seg1, cat1)
+    assign_group(seg1, make_group(tenant, "g1", members=[c1]))
+    make_group(tenant, "g2", members=[c2])
     return tenant
 
 
