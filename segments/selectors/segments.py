@@ -49,12 +49,37 @@ def segments_of_customer(
     """Keep the segments a customer is assigned to.
 
     For a customer of several legal entities, `legal_entity_id` narrows to their
-    assignments for that one (see `customer_context_q`).
+    assignments for that one (see `customer_context_q`). The ids come first, from
+    `customer_segment_ids`, so the rows are looked up by primary key.
+    """
+    ids = customer_segment_ids(
+        tenant=tenant, customer_id=customer_id, legal_entity_id=legal_entity_id
+    )
+    return tenant_rows(queryset, tenant=tenant).filter(id__in=ids)
+
+
+def customer_segment_ids(
+    *,
+    tenant: Tenant,
+    customer_id: str,
+    legal_entity_id: str | None,
+    only_effective: bool = False,
+) -> list[int]:
+    """The ids of the (few) segments a customer is assigned to, `only_effective` or all.
+
+    One query of its own, driven from the customer by its (tenant, external id) and the
+    (tenant, customer, segment) index. A customer-scoped read then filters by this list
+    of ids, so its plan starts from the customer's segments whatever the table statistics
+    say: a tenant loaded a moment ago and never analyzed plans like an old one (a
+    subquery in its place lets PostgreSQL start from the other end on a fresh tenant,
+    e.g. every category assignment of the tenant, when its estimates are tiny).
     """
     assignments = CustomerAssignment.objects.filter(tenant=tenant, customer__tenant=tenant).filter(
         customer_context_q(tenant=tenant, customer_id=customer_id, legal_entity_id=legal_entity_id)
     )
-    return tenant_rows(queryset, tenant=tenant).filter(id__in=assignments.values("segment_id"))
+    if only_effective:
+        assignments = assignments.filter(effective_q(prefix="segment__"), segment__tenant=tenant)
+    return sorted(set(assignments.order_by().values_list("segment_id", flat=True)))
 
 
 def segment_get(

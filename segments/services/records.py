@@ -18,6 +18,7 @@ from segments.models import (
     LegalEntity,
     Product,
 )
+from segments.services.changes import changes_note
 from segments.services.customer_assignments import customer_assignment_deleted_event
 from segments.services.events import events_record
 from segments.services.item_assignments import item_assignment_deleted_event
@@ -41,6 +42,7 @@ def records_delete(*, tenant: Tenant, rows: QuerySet) -> int:
     ids = list(rows.filter(tenant=tenant).values_list("pk", flat=True))
     if not ids:
         return 0
+    changes_note(tenant=tenant)
     assignment_model, field = CASCADES[rows.model]
     assignments = assignment_model.objects.filter(tenant=tenant, **{f"{field}__in": ids})
     if assignment_model is CustomerAssignment:

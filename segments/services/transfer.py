@@ -33,7 +33,13 @@ from segments.documents import (
     item_assignment_document,
     segment_document,
 )
-from segments.models import EXTERNAL_ID_MAX, CustomerAssignment, ItemAssignment, Segment
+from segments.models import (
+    EXTERNAL_ID_MAX,
+    CustomerAssignment,
+    Event,
+    ItemAssignment,
+    Segment,
+)
 from segments.services.assignments import WriteFields
 from segments.services.customer_assignments import (
     CustomerAssignmentInput,
@@ -41,6 +47,7 @@ from segments.services.customer_assignments import (
 )
 from segments.services.item_assignments import ItemAssignmentInput, item_assignments_bulk_upsert
 from segments.services.segments import SegmentFields, segment_upsert
+from segmentservice.db import tables_analyze
 from segmentservice.exceptions import ServiceError, ValidationFailed
 from segmentservice.formats import format_instant, localized_input, parse_instant
 from tenants.models import Tenant
@@ -180,6 +187,10 @@ def segments_import(
             report.items += items
         if progress:
             progress(1)
+    tables_analyze(
+        [Segment, CustomerAssignment, ItemAssignment, Event],
+        rows=report.created + report.updated + report.customers + report.items,
+    )
     return report
 
 

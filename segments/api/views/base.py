@@ -33,8 +33,16 @@ from rest_framework.response import Response
 
 from segments.filtersets import StrictBooleanField
 from segments.models import Segment
-from segments.selectors.segments import segment_list
+from segments.selectors.changes import tenant_version
+from segments.selectors.segments import customer_segment_ids, segment_list
 from segments.selectors.visibility import customer_visible_rows
+from segmentservice.api.conditional import (
+    NotModified,
+    conditional_headers,
+    if_none_match,
+    not_modified,
+    response_etag,
+)
 from segmentservice.api.languages import accept_languages, content_language
 from segmentservice.api.listing import (
     LIST_BACKENDS,
@@ -55,7 +63,7 @@ READ_OR_OWN = (Scope.SEGMENT_READ.value, Scope.SEGMENT_READ_OWN.value)
 OWN = (Scope.SEGMENT_READ_OWN.value,)
 
 # What TenantScopedViewSet's subclasses may not define: the scoping itself.
-FINAL = ("initial", "get_queryset", "visible_segments")
+FINAL = ("initial", "get_queryset", "visible_segments", "handle_exception", "finalize_response")
 NO_CUSTOMER = "A customersegment.segment_read_own token must carry a customerId."
 
 
@@ -101,6 +109,10 @@ class TenantScopedViewSet(TenantScopedMixin, viewsets.GenericViewSet):
     schema = PlainPageSchema()
     query_fields: dict = {}
     ordering_tiebreak: tuple = ()
+    # GETs that answer with an ETag for every caller; a customer's token gets one on every
+    # GET (see `conditional_etag`).
+    conditional_actions: tuple[str, ...] = ()
+    etag: str | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -123,6 +135,35 @@ class TenantScopedViewSet(TenantScopedMixin, viewsets.GenericViewSet):
                 self.required_scopes[self.action],
                 request.query_params.get("legalEntityId"),
             )
+            self.etag = self.conditional_etag(request)
+            if self.etag is not None and if_none_match(request, self.etag):
+                raise NotModified
+
+    def conditional_etag(self, request: Request) -> str | None:
+        """The ETag of this GET, from the tenant's version, read before any data: for every
+        GET with a customer's token and the `conditional_actions`; else None."""
+        if request.method not in ("GET", "HEAD"):
+            return None
+        if self.customer is None and self.action not in self.conditional_actions:
+            return None
+        version = tenant_version(tenant=self.tenant)
+        if version is None:
+            return None
+        who = (self.tenant.pk, self.customer)
+        return response_etag(version, request, who)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        """A current copy is a 304; everything else as the mixin and DRF answer it."""
+        if isinstance(exc, NotModified) and self.etag is not None:
+            return not_modified(self.etag)
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any):
+        """A 200 of a conditional GET carries its ETag and caching headers."""
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.etag is not None and response.status_code == 200:
+            conditional_headers(response, self.etag)
+        return response
 
     def get_queryset(self) -> QuerySet:
         """The rows this request may read: the tenant's, refined, kept to what it may see."""
@@ -141,6 +182,7 @@ class TenantScopedViewSet(TenantScopedMixin, viewsets.GenericViewSet):
                 tenant=self.tenant,
                 customer_id=self.customer.customer_id,
                 legal_entity_id=self.customer.legal_entity_id,
+                segment_ids=self.own_segment_ids,
             )
         return rows
 
@@ -158,6 +200,18 @@ class TenantScopedViewSet(TenantScopedMixin, viewsets.GenericViewSet):
             tenant=self.tenant,
             customer_id=self.customer.customer_id,
             legal_entity_id=self.customer.legal_entity_id,
+            segment_ids=self.own_segment_ids,
+        )
+
+    @cached_property
+    def own_segment_ids(self) -> list[int]:
+        """The ids of the customer's own effective segments, read once per request."""
+        assert self.customer is not None
+        return customer_segment_ids(
+            tenant=self.tenant,
+            customer_id=self.customer.customer_id,
+            legal_entity_id=self.customer.legal_entity_id,
+            only_effective=True,
         )
 
     @cached_property

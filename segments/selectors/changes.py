@@ -1,0 +1,36 @@
+"""The tenant's change counter, read for ETags: one primary-key row.
+
+What a tenant's API shows changes only with a committed write (which moves its
+`ChangeCounter.generation`, see `segments.services.changes`) or with time: a segment whose
+validity starts or ends becomes, or stops being, effective. The counter row keeps the next
+such instants, so "which of them have passed" completes the version.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from datetime import datetime
+
+from django.utils import timezone
+
+from segments.models import ChangeCounter
+from tenants.models import Tenant
+
+
+def tenant_version(*, tenant: Tenant, at: datetime | None = None) -> str | None:
+    """The version of everything the tenant's API shows at `at` (default now), e.g. "17.2":
+    the same string exactly while nothing changed. None when it cannot be told (more
+    validity boundaries to come than the counter keeps, and they have all passed)."""
+    row = (
+        ChangeCounter.objects.filter(tenant=tenant)
+        .values_list("generation", "boundaries", "boundaries_complete")
+        .first()
+    )
+    if row is None:  # no change yet: migration 0011 gave every tenant there was a row
+        return "0.0"
+    generation, boundaries, complete = row
+    at = at or timezone.now()
+    passed = bisect_right(boundaries, at.timestamp())
+    if passed == len(boundaries) and not complete:
+        return None
+    return f"{generation}.{passed}"
