@@ -84,6 +84,35 @@ CREATE CONSTRAINT TRIGGER segments_changemark_commit AFTER INSERT ON segments_ch
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION segments_changes_commit();
 """
 
+# No statistics on the tenant column of the segments tables. Gathered, they describe the
+# tenants there were at the last ANALYZE: a tenant loaded since is estimated at a row or
+# two, and PostgreSQL plans its reads as if it had none (walking every row of the tenant
+# where an index on (tenant, customer) would find five). Without them, every tenant is
+# estimated as a small share of the table and the other columns' statistics choose the
+# index, however fresh the tenant. Re-stating the column's own type drops the statistics
+# gathered so far (the table's owner may; pg_statistic is the superuser's): no rewrite,
+# the indexes are kept, a moment's exclusive lock.
+TENANT_STATISTICS_OFF = """
+DO $$
+DECLARE
+    target record;
+BEGIN
+    FOR target IN
+        SELECT c.relname, format_type(a.atttypid, a.atttypmod) AS type
+        FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+        WHERE a.attname = 'tenant_id' AND NOT a.attisdropped AND c.relkind = 'r'
+          AND c.relnamespace = current_schema()::regnamespace
+          AND c.relname LIKE 'segments\\_%'
+    LOOP
+        EXECUTE format(
+            'ALTER TABLE %I ALTER COLUMN tenant_id SET STATISTICS 0, '
+            'ALTER COLUMN tenant_id TYPE %s',
+            target.relname, target.type
+        );
+    END LOOP;
+END $$;
+"""
+
 POSTGRESQL_REVERSE = """
 DROP TRIGGER IF EXISTS segments_event_changes ON segments_event;
 DROP TABLE IF EXISTS segments_changemark;
@@ -133,6 +162,7 @@ def forwards(apps, schema_editor):
     connection = schema_editor.connection
     if connection.vendor == "postgresql":
         schema_editor.execute(POSTGRESQL, params=None)  # no placeholders: LIKE '...%'
+        schema_editor.execute(TENANT_STATISTICS_OFF, params=None)
         xact = "pg_current_xact_id()::text::bigint"
     elif connection.vendor == "sqlite":
         for statement in SQLITE:
