@@ -13,8 +13,17 @@ Scoping is a mechanism of `TenantScopedViewSet`, not a convention of its subclas
 - `visible_segments` is the segments the caller reads through: all the tenant's for a
   reader, a customer's own effective ones for a customer.
 
-A subclass that defines `initial`, `get_queryset` or `visible_segments` is refused when its
-class is created.
+A customer's reads are driven from its segments: `own_segment_ids` reads their ids once per
+request, and every rule filters by that list (see `customer_segment_ids`).
+
+Conditional GETs live here too, so any GET with a customer's token has them, and the
+actions a subclass names in `conditional_actions` for every caller: `initial` reads the
+tenant's version before any data and answers 304 when `If-None-Match` names the ETag;
+`finalize_response` puts the ETag and caching headers on a 200
+(`segmentservice.api.conditional`).
+
+A subclass that defines `initial`, `get_queryset`, `visible_segments`, `handle_exception` or
+`finalize_response` is refused when its class is created.
 """
 
 from __future__ import annotations
