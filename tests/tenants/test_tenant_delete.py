@@ -13,7 +13,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from segments.models import Event, WebhookEndpoint
+from segments.models import ChangeCounter, Event, WebhookEndpoint
 from tenants.models import ApiClient, StaffTenantAccess, Tenant
 from tenants.selectors import tenant_owned_models, tenant_row_counts
 from tenants.services import tenant_create, tenant_delete
@@ -46,6 +46,9 @@ def fill(tenant: Tenant, assignments: int = 1) -> None:
     assign_product(gold, make_product(tenant, "p1", categories=[leaf]))
     assign_category(gold, root)
     Event.objects.create(tenant=tenant, type="customer-segment.segment-created", resource_id="x")
+    # The event's change counter row: at once on SQLite, at COMMIT on PostgreSQL, which
+    # this test's rolled-back transaction never reaches.
+    ChangeCounter.objects.get_or_create(tenant=tenant)
     WebhookEndpoint.objects.create(tenant=tenant, url="https://example.com/hook", secret="s")
     ApiClient.objects.create(
         tenant=tenant, client_id=f"{tenant.name}-1", secret_hash="x", scopes=MANAGE
