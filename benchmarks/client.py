@@ -30,6 +30,7 @@ class Reply:
     body: bytes
     seconds: float
     cpu_ms: float | None = None
+    etag: str | None = None
 
 
 def send(port: int, call: Call, *, capture: str | None = None) -> Reply:
@@ -57,6 +58,7 @@ def send(port: int, call: Call, *, capture: str | None = None) -> Reply:
             body,
             seconds,
             float(cpu) if cpu else None,
+            response.getheader("ETag"),
         )
     finally:
         conn.close()
@@ -91,6 +93,20 @@ def latencies(
         if reply.cpu_ms is not None:
             cpu.append(reply.cpu_ms)
     return seconds, queries, cpu
+
+
+def concurrent_latencies(
+    port: int, call: Call, *, requests: int, threads: int, expect: int
+) -> tuple[list[float], float]:
+    """`requests` requests from `threads` clients at once: the seconds of each and req/s."""
+    started = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        replies = list(pool.map(lambda _: send(port, call), range(requests)))
+    elapsed = time.perf_counter() - started
+    statuses = {reply.status for reply in replies}
+    if statuses != {expect}:
+        raise RuntimeError(f"{call.method} {call.path}: statuses {sorted(statuses)}")
+    return [reply.seconds for reply in replies], requests / elapsed
 
 
 def throughput(port: int, call: Call, *, requests: int, threads: int) -> float:

@@ -64,6 +64,7 @@ def report_write(out: Path, *, command: str) -> None:
                 f"{s['floor_p50_ms']:.2f} | "
                 f"{ratio:.2f} | {_mark(ratio <= TARGET_FLOOR)} |"
             )
+        lines += _percentiles(run)
         probe = run.get("list_queries_by_page_size")
         if probe:
             lines += [
@@ -128,6 +129,85 @@ def report_write(out: Path, *, command: str) -> None:
         lines += ["```", "", "</details>", ""]
     (out / "results.md").write_text("\n".join(lines) + "\n")
     _chart(out / "latency.png", runs)
+
+
+def _percentiles(run: dict) -> list[str]:
+    """Percentiles at 1 and N clients, the targets of issue 13, the fresh tenant's ratios."""
+    measured = [s for s in run["scenarios"] if "unavailable" not in s and "p99_ms" in s]
+    if not measured:
+        return []
+    by_name = {s["name"]: s for s in measured}
+    clients = run.get("clients", 8)
+    load = run.get("load_average") or {}
+    lines = [
+        "",
+        f"### Percentiles at 1 and {clients} clients",
+        "",
+        "Load average (1, 5, 15 min) before: "
+        + ", ".join(f"{v:.2f}" for v in load.get("before", []))
+        + "; after: "
+        + ", ".join(f"{v:.2f}" for v in load.get("after", []))
+        + ". *Target* is the issue's: p50 within 1.5x of (GET /healthz p50 + the path's own"
+        " floor); a 304 within 1.3x of GET /healthz.",
+        "",
+        f"| hot path | p50 | p95 | p99 | p50 at {clients} | p95 at {clients} | p99 at {clients} "
+        "| healthz + floor | p50 / (healthz + floor) | target |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|:---:|",
+    ]
+    for s in measured:
+        tenant = s["name"].partition("--")[2]
+        healthz = by_name.get("baseline--" + tenant if tenant else "baseline")
+        if healthz is None:
+            healthz = by_name.get("baseline")
+        c = s["concurrent"]
+        if healthz is None:
+            floor_sum, ratio, ok = float("nan"), float("nan"), False
+        elif s["name"].startswith("revalidate"):
+            floor_sum = healthz["p50_ms"]
+            ratio = s["p50_ms"] / floor_sum
+            ok = ratio <= 1.3
+        else:
+            floor_sum = healthz["p50_ms"] + s["floor_p50_ms"]
+            ratio = s["p50_ms"] / floor_sum
+            ok = ratio <= 1.5 or s["name"].startswith("baseline")
+        lines.append(
+            f"| {s['label']} | {s['p50_ms']:.2f} | {s['p95_ms']:.2f} | {s['p99_ms']:.2f} | "
+            f"{c['p50_ms']:.2f} | {c['p95_ms']:.2f} | {c['p99_ms']:.2f} | {floor_sum:.2f} | "
+            f"{ratio:.2f} | {_mark(ok)} |"
+        )
+    fresh = run.get("fresh")
+    pairs = [(s, by_name.get(s["name"].partition("--")[0])) for s in measured if "--" in s["name"]]
+    pairs = [(new, old) for new, old in pairs if old]
+    if fresh and pairs:
+        lines += [
+            "",
+            "### A tenant loaded through the bulk API a moment before, never analyzed",
+            "",
+            f"Tenant `fresh` got a copy of the benchmark tenant's data through "
+            f"{fresh['bulk_requests']:,} bulk requests ({fresh['seconds']:.0f} s) just before"
+            " its reads were measured; the benchmark tenant was analyzed when generated."
+            " Statistics when the fresh reads ended: "
+            + "; ".join(
+                f"{table}: {v['changed_since_analyze']:,} rows changed since the last ANALYZE"
+                for table, v in (fresh.get("statistics") or {}).items()
+            )
+            + ". *Target*: within 2x of the analyzed tenant.",
+            "",
+            "| hot path | fresh p50 ms | analyzed p50 ms | fresh / analyzed | within 2x "
+            f"| fresh p50 at {clients} | analyzed p50 at {clients} | fresh floor ms "
+            "| analyzed floor ms | floor fresh / analyzed |",
+            "|---|---:|---:|---:|:---:|---:|---:|---:|---:|---:|",
+        ]
+        for new, old in pairs:
+            ratio = new["p50_ms"] / old["p50_ms"]
+            lines.append(
+                f"| {old['label']} | {new['p50_ms']:.2f} | {old['p50_ms']:.2f} | {ratio:.2f} | "
+                f"{_mark(ratio <= 2.0)} | {new['concurrent']['p50_ms']:.2f} | "
+                f"{old['concurrent']['p50_ms']:.2f} | {new['floor_p50_ms']:.2f} | "
+                f"{old['floor_p50_ms']:.2f} | "
+                f"{new['floor_p50_ms'] / old['floor_p50_ms'] if old['floor_p50_ms'] else 0:.2f} |"
+            )
+    return lines
 
 
 def _chart(path: Path, runs: dict) -> None:

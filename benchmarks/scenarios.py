@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import quote
 
 import psycopg
@@ -24,6 +24,8 @@ class Scenario:
     call: Call
     expect: int = 200
     write: bool = False
+    # Sent with If-None-Match: the ETag of its first answer (a storefront revalidating).
+    revalidate: bool = False
 
 
 def _effective_main_segments(conn: psycopg.Connection, limit: int) -> list[str]:
@@ -74,11 +76,14 @@ def _match_items(conn: psycopg.Connection, segment_ids: list[str], count: int) -
     return chosen + [r[0] for r in others]
 
 
-def scenarios_build(size: str, conn: psycopg.Connection) -> list[Scenario]:
-    """Every hot path the benchmark measures, for the data in `conn`."""
-    read = token(size, READ)
-    manage = token(size, MANAGE)
-    own = token(size, READ_OWN, customer=CUSTOMER)
+def scenarios_build(size: str, conn: psycopg.Connection, *, tenant: str = TENANT) -> list[Scenario]:
+    """Every hot path the benchmark measures, for the data in `conn`; on another `tenant`
+    (a copy of the benchmark tenant's data, see `benchmarks.fresh`), its reads only, named
+    `<name>--<tenant>`."""
+    read = token(size, READ, tenant=tenant)
+    manage = token(size, MANAGE, tenant=tenant)
+    own = token(size, READ_OWN, customer=CUSTOMER, tenant=tenant)
+    base = f"/customer-segment/{tenant}"
     segments = _effective_main_segments(conn, 20)
     items = _match_items(conn, segments, 200)
     name_q = quote('name.en:"Gold customers 70"')
@@ -97,36 +102,36 @@ def scenarios_build(size: str, conn: psycopg.Connection) -> list[Scenario]:
     bulk_assignments = [
         {"customerId": f"c{c:07d}", "mixins": {"source": {"campaign": "bench"}}} for c in range(200)
     ]
-    return [
+    scenarios = [
         # Not a hot path: what any request costs here (HTTP, gunicorn, Django, one query).
         Scenario("baseline", "baseline: GET /healthz (one query)", Call("GET", "/healthz", read)),
-        Scenario("get_segment", "get one segment", Call("GET", f"{BASE}/segments/seg000070", read)),
+        Scenario("get_segment", "get one segment", Call("GET", f"{base}/segments/seg000070", read)),
         Scenario(
             "list_q_name",
             "list, q on a localized name",
-            Call("GET", f"{BASE}/segments?q={name_q}", read),
+            Call("GET", f"{base}/segments?q={name_q}", read),
         ),
         Scenario(
             "list_q_mixin",
             "list, q on a mixin (page of 60)",
-            Call("GET", f"{BASE}/segments?q={mixin_q}&pageSize=60", read),
+            Call("GET", f"{base}/segments?q={mixin_q}&pageSize=60", read),
         ),
         Scenario(
             "customer_segments_id",
             "customer's segments (customerId)",
-            Call("GET", f"{BASE}/segments?customerId={CUSTOMER}", read),
+            Call("GET", f"{base}/segments?customerId={CUSTOMER}", read),
         ),
         Scenario(
             "customer_segments_token",
             "customer's segments (customer token)",
-            Call("GET", f"{BASE}/segments", own),
+            Call("GET", f"{base}/segments", own),
         ),
         Scenario(
             "match",
             "match, 200 items x 20 segments",
             Call(
                 "POST",
-                f"{BASE}/segments/match",
+                f"{base}/segments/match",
                 manage,
                 {"siteCode": "main", "items": [{"id": i} for i in items], "segmentIds": segments},
             ),
@@ -134,27 +139,41 @@ def scenarios_build(size: str, conn: psycopg.Connection) -> list[Scenario]:
         Scenario(
             "customer_items",
             "items of a customer's segments",
-            Call("GET", f"{BASE}/segments/items", own),
+            Call("GET", f"{base}/segments/items", own),
         ),
         Scenario(
             "category_trees",
             "category trees (customer token)",
-            Call("GET", f"{BASE}/segments/items/category-trees", own),
+            Call("GET", f"{base}/segments/items/category-trees", own),
+        ),
+        Scenario(
+            "revalidate",
+            "304 revalidation of the category trees (customer token)",
+            Call("GET", f"{base}/segments/items/category-trees", own),
+            expect=304,
+            revalidate=True,
         ),
         Scenario(
             "bulk_segments",
             "bulk upsert, 200 segments",
-            Call("PUT", f"{BASE}/segments/bulk", manage, bulk_segments),
+            Call("PUT", f"{base}/segments/bulk", manage, bulk_segments),
             expect=207,
             write=True,
         ),
         Scenario(
             "bulk_assignments",
             "bulk upsert, 200 customer assignments",
-            Call("PUT", f"{BASE}/segments/seg000070/customers/bulk", manage, bulk_assignments),
+            Call("PUT", f"{base}/segments/seg000070/customers/bulk", manage, bulk_assignments),
             expect=207,
             write=True,
         ),
+    ]
+    if tenant == TENANT:
+        return scenarios
+    return [
+        replace(s, name=f"{s.name}--{tenant}", label=f"{s.label} [{tenant}]")
+        for s in scenarios
+        if not s.write and s.name != "list_q_mixin"
     ]
 
 

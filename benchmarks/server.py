@@ -26,9 +26,18 @@ READ = "customersegment.segment_read"
 READ_OWN = "customersegment.segment_read_own"
 
 
+# The benchmark databases are <prefix><size>, e.g. bench_small (BENCH_DATABASE_PREFIX).
+PREFIX = os.environ.get("BENCH_DATABASE_PREFIX", "bench_")
+
+
+def database_name(size: str) -> str:
+    """The name of the benchmark database for `size`."""
+    return f"{PREFIX}{size}"
+
+
 def database_url(size: str) -> str:
     """The URL of the benchmark database for `size`."""
-    return f"{PG}/bench_{size}"
+    return f"{PG}/{database_name(size)}"
 
 
 def _env(size: str, **extra: str) -> dict[str, str]:
@@ -46,13 +55,13 @@ def _env(size: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def manage(size: str, *args: str, quiet: bool = False) -> str:
+def manage(size: str, *args: str, quiet: bool = False, check: bool = True) -> str:
     """Run `manage.py` against the benchmark database; returns its stdout."""
     result = subprocess.run(
         [PYTHON, "manage.py", *args],
         cwd=ROOT,
         env=_env(size),
-        check=True,
+        check=check,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL if quiet else None,
         text=True,
@@ -64,13 +73,13 @@ def database_prepare(size: str, *, reuse: bool) -> float | None:
     """Create, migrate and fill the database; returns the generation seconds (None if reused)."""
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
         exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", (f"bench_{size}",)
+            "SELECT 1 FROM pg_database WHERE datname = %s", (database_name(size),)
         ).fetchone()
         if exists and not reuse:
-            conn.execute(f"DROP DATABASE bench_{size} WITH (FORCE)")
+            conn.execute(f"DROP DATABASE {database_name(size)} WITH (FORCE)")
             exists = None
         if not exists:
-            conn.execute(f"CREATE DATABASE bench_{size}")
+            conn.execute(f"CREATE DATABASE {database_name(size)}")
     manage(size, "migrate", "--no-input", "-v", "0")
     with psycopg.connect(database_url(size)) as conn:
         filled = conn.execute(
@@ -84,9 +93,9 @@ def database_prepare(size: str, *, reuse: bool) -> float | None:
     return time.perf_counter() - started
 
 
-def token(size: str, *scopes: str, customer: str | None = None) -> str:
-    """A 24-hour token for the benchmark tenant."""
-    args = ["issue_token", f"--tenant={TENANT}", f"--scopes={' '.join(scopes)}", "--ttl=86400"]
+def token(size: str, *scopes: str, customer: str | None = None, tenant: str = TENANT) -> str:
+    """A 24-hour token for the benchmark tenant (or `tenant`)."""
+    args = ["issue_token", f"--tenant={tenant}", f"--scopes={' '.join(scopes)}", "--ttl=86400"]
     if customer:
         args.append(f"--customer={customer}")
     return manage(size, *args).strip()

@@ -461,6 +461,33 @@ class Event(models.Model):
         return f"{self.type} {self.resource_id}"
 
 
+class ChangeCounter(models.Model):
+    """A tenant's change generation: one more for every committed transaction that changed
+    what its API shows, and the segment validity boundaries to come (see
+    `segments.selectors.changes`).
+
+    Kept by the database: a trigger on the event table notes every transaction that
+    records an event, `segments.services.changes.changes_note` one that changes the
+    directory; the bump itself runs at commit (PostgreSQL; see migration 0011).
+    """
+
+    tenant = models.OneToOneField(
+        Tenant, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    generation = models.BigIntegerField(default=0)
+    # Epoch seconds of the next (at most BOUNDARIES_KEPT) instants at which an ACTIVE
+    # segment's validity starts or ends, as of the last change; `boundaries_complete`
+    # says no later one was left out.
+    boundaries = models.JSONField(default=list)
+    boundaries_complete = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id} at {self.generation}"
+
+
+BOUNDARIES_KEPT = 64
+
+
 def event_log_position() -> str:
     """The event log's position now: which writing transactions have committed.
 

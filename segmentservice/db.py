@@ -222,3 +222,27 @@ def rows_insert_or_lock(objs: Sequence[M], *, unique: Sequence[str]) -> list[M]:
 
 def _key(obj: models.Model, key: Sequence[models.Field]) -> tuple:
     return tuple(getattr(obj, f.attname) for f in key)
+
+
+def tables_analyze(models_: Sequence[type[models.Model]], *, rows: int | None = None) -> bool:
+    """`ANALYZE` the models' tables on PostgreSQL after a bulk load; returns whether it ran.
+
+    A load of many rows into tables that already hold other tenants' rows moves too
+    small a share of them for autovacuum to analyze soon (by default it waits for 10% of
+    the table to change), so the planner goes on estimating the new rows from statistics
+    that have never seen them. With `rows`, only a load of at least `ANALYZE_AFTER_ROWS`
+    rows analyzes (a few rows change no estimate worth the pass). Elsewhere nothing.
+    """
+    if connection.vendor != "postgresql":
+        return False
+    if rows is not None and rows < ANALYZE_AFTER_ROWS:
+        return False
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for model in dict.fromkeys(models_):
+            cursor.execute(f"ANALYZE {qn(model._meta.db_table)}")
+    return True
+
+
+# The smallest load `tables_analyze(..., rows=n)` analyzes after.
+ANALYZE_AFTER_ROWS = 1_000

@@ -148,7 +148,9 @@ def tenant_owned_models() -> list[type[models.Model]]:
         model
         for model in apps.get_models()
         if any(
-            field.name == "tenant" and field.many_to_one and field.related_model is Tenant
+            field.name == "tenant"
+            and (field.many_to_one or field.one_to_one)
+            and field.related_model is Tenant
             for field in model._meta.concrete_fields
         )
     ]

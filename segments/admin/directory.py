@@ -48,6 +48,7 @@ from segments.selectors.admin import (
     legal_entities_annotated,
     products_annotated,
 )
+from segments.services.changes import changes_note
 from segments.services.group_assignments import group_saved
 from segments.services.records import records_delete
 from tenants.models import Tenant
@@ -56,6 +57,16 @@ from tenants.models import Tenant
 class RecordAdmin(TenantOwnedAdmin):
     """A referenced record: deleting it goes through `records_delete`, so the assignments
     that go with it record their deleted events as they do through the API."""
+
+    def save_model(self, request: HttpRequest, obj, form, change) -> None:
+        """Save the record, noting the change for the tenant's ETags (no event tells)."""
+        super().save_model(request, obj, form, change)
+        changes_note(tenant=obj.tenant)
+
+    def save_related(self, request: HttpRequest, form, formsets, change) -> None:
+        """Save the memberships edited inline, noting the change likewise."""
+        super().save_related(request, form, formsets, change)
+        changes_note(tenant=form.instance.tenant)
 
     def delete_model(self, request: HttpRequest, obj) -> None:
         """Delete one record and its assignments, with events."""

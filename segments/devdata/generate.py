@@ -39,6 +39,8 @@ from segments.models import (
     ProductCategory,
     Segment,
 )
+from segments.services.changes import changes_note
+from segmentservice.db import tables_analyze
 from segmentservice.exceptions import AlreadyExists, ValidationFailed
 from tenants.models import Tenant
 
@@ -155,10 +157,8 @@ def data_generate(
             written = _load(model, rows, total=estimate, progress=progress)
             report.counts[str(model._meta.verbose_name_plural)] = written
         _sequences_reset()
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            for model in _MODELS:
-                cursor.execute(f"ANALYZE {model._meta.db_table}")
+        changes_note(tenant=tenant, segments=True)  # loaded without events
+    tables_analyze(_MODELS)
     report.seconds = (datetime.now(UTC) - started).total_seconds()
     return report
 

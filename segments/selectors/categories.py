@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
 
@@ -72,7 +73,10 @@ def category_trees(*, tenant: Tenant, segments: QuerySet[Segment]) -> list[Categ
         .order_by()
         .values("category_id")
     )
-    assigned_sql, assigned_params = assigned.query.sql_with_params()
+    try:
+        assigned_sql, assigned_params = assigned.query.sql_with_params()
+    except EmptyResultSet:  # a customer without effective segments
+        return []
     table = Category._meta.db_table
     if connection.vendor == "postgresql":
         # Each step of the walks is a LATERAL subquery fenced with OFFSET 0, so PostgreSQL

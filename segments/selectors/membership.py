@@ -8,7 +8,7 @@ A customer belongs to a segment
   the group is unbound or bound to the legal entity they act for (an unbound group always
   counts; a bound one never counts for a customer acting for no legal entity).
 
-`customer_segment_ids` gives those segments' ids as one subquery (a `UNION` of the two
+`membership_segment_ids` gives those segments' ids as one subquery (a `UNION` of the two
 ways), so every read that filters by it stays one round trip. Everything that asks for
 "the customer's segments" goes through it: customer-token reads of segments, items and
 category trees, the `customerId` filter, `/segments/me`.
@@ -40,11 +40,11 @@ def counting_group_assignments(
     )
 
 
-def customer_segment_ids(
+def membership_segment_ids(
     *, tenant: Tenant, customer_id: str, legal_entity_id: str | None
 ) -> QuerySet:
     """The ids (pks) of the segments a customer belongs to, directly or through a group,
-    as one subquery: `Segment.objects.filter(id__in=customer_segment_ids(...))`.
+    as one subquery: `Segment.objects.filter(id__in=membership_segment_ids(...))`.
 
     Effectiveness is not applied here: callers that need only effective segments add it.
     """

@@ -10,7 +10,7 @@ from django.utils import timezone
 from segments.choices import SegmentStatus
 from segments.exceptions import SegmentNotFound
 from segments.models import Segment
-from segments.selectors.membership import customer_segment_ids
+from segments.selectors.membership import membership_segment_ids
 from tenants.models import Tenant
 from tenants.selectors import tenant_rows
 
@@ -49,12 +49,40 @@ def segments_of_customer(
     """Keep the segments a customer belongs to, directly or through a group.
 
     `legal_entity_id` is the legal entity the customer acts for; the rule is
-    `segments.selectors.membership.customer_segment_ids`'s.
+    `segments.selectors.membership`'s. The ids come first, from `customer_segment_ids`,
+    so the rows are looked up by primary key.
     """
-    segment_ids = customer_segment_ids(
+    ids = customer_segment_ids(
         tenant=tenant, customer_id=customer_id, legal_entity_id=legal_entity_id
     )
-    return tenant_rows(queryset, tenant=tenant).filter(id__in=segment_ids)
+    return tenant_rows(queryset, tenant=tenant).filter(id__in=ids)
+
+
+def customer_segment_ids(
+    *,
+    tenant: Tenant,
+    customer_id: str,
+    legal_entity_id: str | None,
+    only_effective: bool = False,
+) -> list[int]:
+    """The ids of the (few) segments a customer belongs to, `only_effective` or all.
+
+    One query of its own, driven from the customer (the membership rule's subquery, by the
+    (tenant, customer) and group-member indexes). A customer-scoped read then filters by
+    this list of ids, so its plan starts from the customer's segments whatever the table
+    statistics say: a tenant loaded a moment ago and never analyzed plans like an old one
+    (a subquery in its place lets PostgreSQL start from the other end on a fresh tenant,
+    e.g. every category assignment of the tenant, when its estimates are tiny).
+    """
+    segments = Segment.objects.filter(
+        tenant=tenant,
+        id__in=membership_segment_ids(
+            tenant=tenant, customer_id=customer_id, legal_entity_id=legal_entity_id
+        ),
+    )
+    if only_effective:
+        segments = segments.filter(effective_q())
+    return sorted(segments.order_by().values_list("id", flat=True))
 
 
 def segment_get(

@@ -21,6 +21,7 @@ from segments.models import (
     LegalEntity,
     Product,
 )
+from segments.services.changes import changes_note
 from segments.services.customer_assignments import customer_assignment_deleted_event
 from segments.services.events import events_record
 from segments.services.group_assignments import group_assignment_deleted_event
@@ -55,6 +56,7 @@ def records_delete(*, tenant: Tenant, rows: QuerySet) -> int:
     ids = list(rows.filter(tenant=tenant).values_list("pk", flat=True))
     if not ids:
         return 0
+    changes_note(tenant=tenant)
     for assignment_model, field in CASCADES[rows.model]:
         assignments = assignment_model.objects.filter(tenant=tenant, **{f"{field}__in": ids})
         related, to_event = EVENTS[assignment_model]

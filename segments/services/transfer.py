@@ -41,6 +41,7 @@ from segments.documents import (
 from segments.models import (
     EXTERNAL_ID_MAX,
     CustomerAssignment,
+    Event,
     GroupAssignment,
     ItemAssignment,
     Segment,
@@ -56,6 +57,7 @@ from segments.services.group_assignments import (
 )
 from segments.services.item_assignments import ItemAssignmentInput, item_assignments_bulk_upsert
 from segments.services.segments import SegmentFields, segment_upsert
+from segmentservice.db import tables_analyze
 from segmentservice.exceptions import ServiceError, ValidationFailed
 from segmentservice.formats import format_instant, localized_input, parse_instant
 from tenants.models import Tenant
@@ -208,6 +210,10 @@ def segments_import(
             report.items += items
         if progress:
             progress(1)
+    tables_analyze(
+        [Segment, CustomerAssignment, ItemAssignment, Event],
+        rows=report.created + report.updated + report.customers + report.items,
+    )
     return report
 
 

@@ -16,9 +16,10 @@ import pytest
 from django.conf import settings
 
 from segments.filtersets import ItemAssignmentFilterSet, SegmentFilterSet, SiteFilterSet
-from segments.models import Category, Segment
+from segments.models import Category, ChangeCounter, Segment
 from segments.selectors.admin import category_ancestors
 from segments.selectors.categories import category_trees
+from segments.selectors.changes import tenant_version
 from segments.selectors.item_assignments import item_assignment_list
 from segments.selectors.match import matching_product_ids
 from segments.selectors.workspace import segments_overlap
@@ -33,7 +34,13 @@ from tests.factories import (
 )
 
 SCANNED = ("segments/selectors", "segments/api", "segments/filtersets.py")
-RAW_SQL = {"category_trees", "matching_product_ids", "category_ancestors", "segments_overlap"}
+RAW_SQL = {
+    "category_trees",
+    "matching_product_ids",
+    "category_ancestors",
+    "segments_overlap",
+    "tenant_version",
+}
 # Reads that serve the operator, not a tenant, and so read every tenant's rows on purpose.
 ACROSS_TENANTS = {
     "segments/selectors/webhooks.py",  # the /metrics scrape: every tenant's endpoints' backlog
@@ -132,6 +139,13 @@ class TestSelectorsGivenAnotherTenantsRows:
             tenant=tenant, site_code="main", product_ids=["p"], segment_ids=["s"]
         )
         assert found == []
+
+    def test_tenant_version(self, tenant, other_tenant):
+        ChangeCounter.objects.update_or_create(tenant=other_tenant, defaults={"generation": 7})
+        ChangeCounter.objects.update_or_create(tenant=tenant, defaults={"generation": 3})
+        assert tenant_version(tenant=tenant) == "3.0"
+        ChangeCounter.objects.filter(tenant=tenant).delete()
+        assert tenant_version(tenant=tenant) == "0.0"
 
     def test_category_ancestors(self, twins):
         # A parent link into another tenant (bad data) ends the walk at the tenant's edge.

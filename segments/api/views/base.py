@@ -19,7 +19,16 @@ handler in a transaction that is rolled back (`segmentservice.api.dryrun`), and
 `finalize_response` marks its answer `X-Dry-Run: true`; `dryRun` with another value
 than true or false is a 400 naming it.
 
-A subclass that defines `initial`, `get_queryset`, `visible_segments` or
+A customer's reads are driven from its segments: `own_segment_ids` reads their ids once per
+request, and every rule filters by that list (see `customer_segment_ids`).
+
+Conditional GETs live here too, so any GET with a customer's token has them, and the
+actions a subclass names in `conditional_actions` for every caller: `initial` reads the
+tenant's version before any data and answers 304 when `If-None-Match` names the ETag;
+`finalize_response` puts the ETag and caching headers on a 200
+(`segmentservice.api.conditional`).
+
+A subclass that defines `initial`, `get_queryset`, `visible_segments`, `handle_exception` or
 `finalize_response` is refused when its class is created.
 """
 
@@ -39,9 +48,17 @@ from rest_framework.response import Response
 
 from segments.filtersets import StrictBooleanField
 from segments.models import Segment
-from segments.selectors.segments import segment_list
+from segments.selectors.changes import tenant_version
+from segments.selectors.segments import customer_segment_ids, segment_list
 from segments.selectors.visibility import customer_visible_rows
 from segmentservice.api import dryrun
+from segmentservice.api.conditional import (
+    NotModified,
+    conditional_headers,
+    if_none_match,
+    not_modified,
+    response_etag,
+)
 from segmentservice.api.dryrun import is_write
 from segmentservice.api.languages import accept_languages, content_language
 from segmentservice.api.listing import (
@@ -63,7 +80,7 @@ READ_OR_OWN = (Scope.SEGMENT_READ.value, Scope.SEGMENT_READ_OWN.value)
 OWN = (Scope.SEGMENT_READ_OWN.value,)
 
 # What TenantScopedViewSet's subclasses may not define: the scoping itself.
-FINAL = ("initial", "get_queryset", "visible_segments", "finalize_response")
+FINAL = ("initial", "get_queryset", "visible_segments", "handle_exception", "finalize_response")
 NO_CUSTOMER = "A customersegment.segment_read_own token must carry a customerId."
 
 
@@ -113,6 +130,10 @@ class TenantScopedViewSet(TenantScopedMixin, viewsets.GenericViewSet):
     schema = PlainPageSchema()
     query_fields: dict = {}
     ordering_tiebreak: tuple = ()
+    # GETs that answer with an ETag for every caller; a customer's token gets one on every
+    # GET (see `conditional_etag`).
+    conditional_actions: tuple[str, ...] = ()
+    etag: str | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -140,14 +161,37 @@ class TenantScopedViewSet(TenantScopedMixin, viewsets.GenericViewSet):
                 method = request.method.lower()
                 setattr(self, method, dryrun.dry_run(getattr(self, method)))
                 self.dry_run = True
+            self.etag = self.conditional_etag(request)
+            if self.etag is not None and if_none_match(request, self.etag):
+                raise NotModified
 
-    def finalize_response(
-        self, request: Request, response: Response, *args: Any, **kwargs: Any
-    ) -> Response:
-        """A dry run's response, whatever its status, says it was one."""
+    def conditional_etag(self, request: Request) -> str | None:
+        """The ETag of this GET, from the tenant's version, read before any data: for every
+        GET with a customer's token and the `conditional_actions`; else None."""
+        if request.method not in ("GET", "HEAD"):
+            return None
+        if self.customer is None and self.action not in self.conditional_actions:
+            return None
+        version = tenant_version(tenant=self.tenant)
+        if version is None:
+            return None
+        who = (self.tenant.pk, self.customer)
+        return response_etag(version, request, who)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        """A current copy is a 304; everything else as the mixin and DRF answer it."""
+        if isinstance(exc, NotModified) and self.etag is not None:
+            return not_modified(self.etag)
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any):
+        """A dry run's response, whatever its status, says it was one; a 200 of a conditional
+        GET carries its ETag and caching headers."""
         response = super().finalize_response(request, response, *args, **kwargs)
         if self.dry_run:
             response[dryrun.HEADER] = "true"
+        if self.etag is not None and response.status_code == 200:
+            conditional_headers(response, self.etag)
         return response
 
     def get_queryset(self) -> QuerySet:
@@ -167,6 +211,7 @@ class TenantScopedViewSet(TenantScopedMixin, viewsets.GenericViewSet):
                 tenant=self.tenant,
                 customer_id=self.customer.customer_id,
                 legal_entity_id=self.customer.legal_entity_id,
+                segment_ids=self.own_segment_ids,
             )
         return rows
 
@@ -184,6 +229,18 @@ class TenantScopedViewSet(TenantScopedMixin, viewsets.GenericViewSet):
             tenant=self.tenant,
             customer_id=self.customer.customer_id,
             legal_entity_id=self.customer.legal_entity_id,
+            segment_ids=self.own_segment_ids,
+        )
+
+    @cached_property
+    def own_segment_ids(self) -> list[int]:
+        """The ids of the customer's own effective segments, read once per request."""
+        assert self.customer is not None
+        return customer_segment_ids(
+            tenant=self.tenant,
+            customer_id=self.customer.customer_id,
+            legal_entity_id=self.customer.legal_entity_id,
+            only_effective=True,
         )
 
     @cached_property

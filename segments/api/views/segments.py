@@ -127,6 +127,7 @@ class SegmentViewSet(TenantScopedViewSet):
     """Segments of a tenant."""
 
     queryset = Segment.objects.none()  # names the model; the rows come from get_queryset
+    conditional_actions = ("retrieve",)
     serializer_class = SegmentSerializer
     lookup_url_kwarg = "segment_id"
     query_fields = SEGMENT_FIELDS

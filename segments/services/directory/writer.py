@@ -15,8 +15,10 @@ from segments.models import (
     GroupAssignment,
     GroupMember,
     LegalEntity,
+    Product,
     ProductCategory,
 )
+from segments.services.changes import changes_note
 from segments.services.directory.records import (
     DEFAULT_BATCH_SIZE,
     IDS_PER_LOOKUP,
@@ -32,6 +34,7 @@ from segments.services.directory.validation import (
     record_check,
 )
 from segments.services.group_assignments import group_assignments_prune
+from segmentservice.db import tables_analyze
 from tenants.models import Tenant
 
 
@@ -62,6 +65,11 @@ def directory_import(
             batch = rows[start : start + batch_size]
             _write_batch(tenant, kind, batch, report)
             progress(len(batch))
+    # A big load into tables other tenants fill too: fresh statistics for its plans.
+    tables_analyze(
+        [Customer, LegalEntity, CustomerLegalEntity, Category, Product, ProductCategory],
+        rows=sum(report.written.values()),
+    )
     return report
 
 
@@ -216,6 +224,7 @@ def _resolve_group_references(
 
 
 def _write_rows(tenant: Tenant, kind: str, rows: list[CheckedRow]) -> None:
+    changes_note(tenant=tenant)  # no events: the change counter needs telling
     model = KIND_MODELS[kind]
     # Rows giving the same keys are upserted together: a key left out is left alone.
     groups: dict[frozenset[str], list[CheckedRow]] = {}
