@@ -46,6 +46,7 @@ DIRECTORY = {
     ],
     "categories": [{"id": "cat1", "name": {"en": "One"}}, {"id": "cat2", "name": "Two"}],
     "products": [{"id": "p1", "name": "P1"}, {"id": "p2", "name": "P2"}],
+    "groups": [{"id": "g1", "name": {"en": "Club"}, "userType": "CUSTOMER", "members": ["c1"]}],
 }
 
 
@@ -197,6 +198,8 @@ WRITES = [
     ("delete", "segments/silver/items/PRODUCT/bulk", ["p2"]),
     ("put", "segments/silver/items/CATEGORY/cat2", {}),
     ("delete", "segments/silver/items/CATEGORY/cat2", None),
+    ("put", "segments/silver/groups/g1", {}),
+    ("delete", "segments/silver/groups/g1", None),
 ]
 READS_BY_POST = ("/match", "/search")  # POSTs that read
 
