@@ -13,6 +13,7 @@ from rest_framework.routers import SimpleRouter
 
 from segments.api.views.customer_assignments import CustomerAssignmentViewSet
 from segments.api.views.item_assignments import AllSegmentsItemViewSet, ItemAssignmentViewSet
+from segments.api.views.rules import SegmentRuleViewSet
 from segments.api.views.segments import SegmentViewSet
 
 
@@ -38,6 +39,8 @@ SEGMENT = "segments/<str:segment_id>"
 router = ContractRouter()
 router.register("segments/items", AllSegmentsItemViewSet, basename="segment-items")
 router.register("segments", SegmentViewSet, basename="segment")
+# Extensions (SPEC §12): `segments/{segmentId}/rule`, `.../rule/preview`, `.../explain`.
+router.register(SEGMENT, SegmentRuleViewSet, basename="segment-rule")
 router.register(f"{SEGMENT}/customers", CustomerAssignmentViewSet, basename="customer-assignment")
 router.register(f"{SEGMENT}/items", ItemAssignmentViewSet, basename="item-assignment")
 

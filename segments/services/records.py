@@ -21,6 +21,7 @@ from segments.models import (
 from segments.services.customer_assignments import customer_assignment_deleted_event
 from segments.services.events import events_record
 from segments.services.item_assignments import item_assignment_deleted_event
+from segments.services.rules import customers_of_legal_entities, rules_customers_changed
 from tenants.models import Tenant
 
 # Which assignments each kind of record takes with it, by the assignment's foreign key.
@@ -50,6 +51,13 @@ def records_delete(*, tenant: Tenant, rows: QuerySet) -> int:
         loaded = assignments.select_related("segment", "product", "category")
         events = [item_assignment_deleted_event(row) for row in loaded]
     events_record(tenant=tenant, events=events)
+    # The customers of a deleted legal entity may no longer match a rule.
+    moved = (
+        customers_of_legal_entities(tenant=tenant, legal_entity_pks=ids)
+        if rows.model is LegalEntity
+        else []
+    )
     assignments.delete()
     rows.model.objects.filter(tenant=tenant, pk__in=ids).delete()
+    rules_customers_changed(tenant=tenant, customer_pks=moved)
     return len(ids)
