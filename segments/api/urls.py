@@ -13,7 +13,7 @@ from rest_framework.routers import SimpleRouter
 
 from segments.api.views.customer_assignments import CustomerAssignmentViewSet
 from segments.api.views.item_assignments import AllSegmentsItemViewSet, ItemAssignmentViewSet
-from segments.api.views.rules import SegmentRuleViewSet
+from segments.api.views.rules import MatchExplainViewSet, SegmentRuleViewSet
 from segments.api.views.segments import SegmentViewSet
 
 
@@ -38,6 +38,8 @@ SEGMENT = "segments/<str:segment_id>"
 
 router = ContractRouter()
 router.register("segments/items", AllSegmentsItemViewSet, basename="segment-items")
+# Before the segments: `segments/match/explain` is not the explain of a segment "match".
+router.register("segments/match", MatchExplainViewSet, basename="match-explain")
 router.register("segments", SegmentViewSet, basename="segment")
 # Extensions (SPEC §12): `segments/{segmentId}/rule`, `.../rule/preview`, `.../explain`.
 router.register(SEGMENT, SegmentRuleViewSet, basename="segment-rule")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db import connection, transaction
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,8 +21,10 @@ from segments.api.serializers.rules import (
     RuleSerializer,
     rule_input,
 )
+from segments.api.serializers.segments import MatchInputSerializer, match_input
 from segments.api.views.base import MANAGE, READ, TenantScopedViewSet
 from segments.models import CustomerAssignment, RuleExclusion, Segment, SegmentRule
+from segments.selectors.match_explain import match_explain
 from segments.selectors.rules import rule_preview, segment_explain
 from segments.selectors.segments import segment_get
 from segments.services.rules import Evaluation, rule_check, rule_delete, rule_upsert
@@ -187,5 +190,56 @@ class SegmentRuleViewSet(TenantScopedViewSet):
                 segment=segment,
                 customer_id=customer_id,
                 legal_entity_id=legal_entity_id,
+            )
+        )
+
+
+class MatchExplainItemSerializer(serializers.Serializer):
+    """One reason a product matches."""
+
+    segmentId = serializers.CharField()
+    type = serializers.ChoiceField(choices=["PRODUCT", "CATEGORY"])
+    categoryPath = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="From the assigned category down to the product's category; [] for PRODUCT.",
+    )
+
+
+class MatchExplainSerializer(serializers.Serializer):
+    """A product of the match body, whether it matched, and through what."""
+
+    id = serializers.CharField()
+    matched = serializers.BooleanField()
+    via = MatchExplainItemSerializer(many=True)
+
+
+@extend_schema(parameters=[TENANT_PARAMETER])
+class MatchExplainViewSet(TenantScopedViewSet):
+    """`POST /segments/match/explain`."""
+
+    queryset = Segment.objects.none()
+    required_scopes = {"match_explain": MANAGE}
+
+    @extend_schema(
+        tags=TAGS,
+        operation_id="POST-customer-segment-explain-match",
+        summary="Why products match segments (extension)",
+        description="The match body; answers, in request order, whether each product matches "
+        "and through which segment and assignment: the product itself, or the category path "
+        "from the assigned category down to the product's category.",
+        request=MatchInputSerializer,
+        responses={200: MatchExplainSerializer(many=True), **errors(400, 401, 403)},
+        extensions=EXTENSION,
+    )
+    @action(detail=False, methods=["post"], url_path="explain")
+    def match_explain(self, request: Request, tenant: str) -> Response:
+        """POST /segments/match/explain."""
+        site_code, product_ids, segment_ids = match_input(request.data)
+        return Response(
+            match_explain(
+                tenant=self.tenant,
+                site_code=site_code,
+                product_ids=product_ids,
+                segment_ids=segment_ids,
             )
         )
