@@ -449,7 +449,7 @@ class SegmentRule(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"rule of {self.segment_id}: {self.q}"
+        return f"rule of {self.segment.external_id}: {self.q}"
 
 
 class RuleExclusion(models.Model):

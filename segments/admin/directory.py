@@ -44,6 +44,7 @@ from segments.selectors.admin import (
     products_annotated,
 )
 from segments.services.records import records_delete
+from segments.services.rules import customers_of_legal_entities, rules_customers_changed
 from tenants.models import Tenant
 
 
@@ -77,6 +78,14 @@ class LegalEntityAdmin(RecordAdmin):
 
     def get_queryset(self, request: HttpRequest):
         return legal_entities_annotated(super().get_queryset(request))
+
+    def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
+        """Save; the rules re-read its customers (a rule may read its name)."""
+        super().save_model(request, obj, form, change)
+        rules_customers_changed(
+            tenant=obj.tenant,
+            customer_pks=customers_of_legal_entities(tenant=obj.tenant, legal_entity_pks=[obj.pk]),
+        )
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         """The id is what the API and assignments refer to: fixed once created."""
@@ -135,6 +144,11 @@ class CustomerAdmin(RecordAdmin):
 
     def get_queryset(self, request: HttpRequest):
         return customers_annotated(super().get_queryset(request))
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        """Save the memberships; then the rules re-read the customer, in the same transaction."""
+        super().save_related(request, form, formsets, change)
+        rules_customers_changed(tenant=form.instance.tenant, customer_pks=[form.instance.pk])
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         """The id is what the API and assignments refer to: fixed once created."""
