@@ -15,6 +15,7 @@ import jsonschema
 import pytest
 from django.test import Client
 
+from segments.services.rules import RuleInput, rule_upsert
 from tests.conftest import MANAGE, READ, READ_OWN
 from tests.factories import (
     assign_category,
@@ -38,6 +39,28 @@ BASE = "/customer-segment/acme"
 
 # (path template in the served document, concrete path, query, headers, token kind)
 GET_CASES = [
+    # Extensions (SPEC §12): the rule of "plain" (made in sparse_data), and explain.
+    (
+        "/customer-segment/{tenant}/segments/{segmentId}/rule",
+        "/segments/plain/rule",
+        {},
+        {},
+        "read",
+    ),
+    (
+        "/customer-segment/{tenant}/segments/{segmentId}/explain",
+        "/segments/plain/explain",
+        {"customerId": "bare"},
+        {},
+        "read",
+    ),
+    (
+        "/customer-segment/{tenant}/segments/{segmentId}/explain",
+        "/segments/plain/explain",
+        {"customerId": "bare", "legalEntityId": "le1"},
+        {},
+        "read",
+    ),
     ("/customer-segment/{tenant}/segments", "/segments", {}, {}, "read"),
     ("/customer-segment/{tenant}/segments", "/segments", {}, {"Accept-Language": "de"}, "read"),
     ("/customer-segment/{tenant}/segments", "/segments", {}, {}, "customer"),
@@ -132,6 +155,7 @@ def sparse_data(tenant):
     leaf = make_category(tenant, "leaf", parent=root, name={"en": "Leaf"})
     assign_product(plain, make_product(tenant, "p-bare", name={}, categories=[leaf]))
     assign_category(plain, leaf)
+    rule_upsert(tenant=tenant, segment_id="plain", data=RuleInput("id:bare", "B2C", True))
 
 
 def _client(kind: str, tenant, make_token) -> Client:

@@ -41,7 +41,7 @@ def test_the_changelist_shows_rules_with_their_members(su_client, shop):
 
 
 def test_saving_a_rule_in_the_admin_evaluates_it(su_client, shop):
-    segment, rule = shop
+    _, rule = shop
     response = su_client.post(
         f"{RULES}{rule.pk}/change/",
         {"tenant": "acme", "q": "attributes.tier:silver", "assign": "B2C", "enabled": "on"},
@@ -51,7 +51,7 @@ def test_saving_a_rule_in_the_admin_evaluates_it(su_client, shop):
 
 
 def test_a_bad_rule_is_shown_as_a_form_error(su_client, shop):
-    segment, rule = shop
+    _, rule = shop
     response = su_client.post(
         f"{RULES}{rule.pk}/change/", {"tenant": "acme", "q": "nope:1", "assign": "B2C"}
     )
@@ -74,7 +74,7 @@ def test_the_preview_json(su_client, shop):
 
 
 def test_evaluate_now_and_clearing_an_exclusion(su_client, shop, tenant):
-    segment, rule = shop
+    _, rule = shop
     customer_assignment_delete(tenant=tenant, segment_id="gold", customer_id="ada")
     assert members() == set()
     exclusion = RuleExclusion.objects.get()
