@@ -25,7 +25,6 @@ from typing import Any
 from django.db.models import BigIntegerField, Exists, F, OuterRef, Q, QuerySet, Value
 
 from segments.choices import AssignmentType
-from segments.documents import validity_document
 from segments.exceptions import NotFound
 from segments.models import (
     Customer,
@@ -57,6 +56,7 @@ from segments.query.fields import (
     rule_customer_fields,
 )
 from segments.query.parser import parse_query
+from segmentservice.formats import format_instant
 from tenants.models import Tenant
 
 CUSTOMER, LEGAL_ENTITY, SEGMENT = "customer", "legalEntity", "segment"
@@ -535,6 +535,11 @@ def segment_explain(
         "reasons": reasons,
         "segment": {
             "status": segment.status,
-            "validity": validity_document(segment.valid_from, segment.valid_to),
+            "validity": {
+                end: format_instant(value)
+                for end, value in (("from", segment.valid_from), ("to", segment.valid_to))
+                if value is not None
+            }
+            or None,
         },
     }
