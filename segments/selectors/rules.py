@@ -423,7 +423,7 @@ def rule_conditions_explain(
         base = Customer.objects.filter(tenant=tenant, pk=customer.pk)
     verdicts = {
         f"c{index}": Exists(
-            model.objects.filter(pk=OuterRef("pk")).filter(
+            model.objects.filter(tenant=tenant, pk=OuterRef("pk")).filter(
                 condition_filter(
                     tenant, condition, assign=assign, default_language=tenant.default_language
                 )

@@ -67,6 +67,9 @@ class SegmentRuleViewSet(TenantScopedViewSet):
     """A segment's rule, its preview, and why a customer is in the segment."""
 
     queryset = SegmentRule.objects.none()
+    # No list here: nothing is paged, filtered or sorted.
+    pagination_class = None
+    filter_backends: list = []
     required_scopes = {
         "rule": READ,
         "rule_put": MANAGE,
@@ -218,6 +221,8 @@ class MatchExplainViewSet(TenantScopedViewSet):
     """`POST /segments/match/explain`."""
 
     queryset = Segment.objects.none()
+    pagination_class = None
+    filter_backends: list = []
     required_scopes = {"match_explain": MANAGE}
 
     @extend_schema(

@@ -216,6 +216,11 @@ def read_requests() -> list[Read]:
                  f"{base}/items/search", {}, THROUGH[s], "items"),
             Read(("item-assignment-detail", "get"), f"{s}/items/product/p-{s}", "get",
                  f"{base}/items/product/p-{s}", None, THROUGH[s]),
+            # Extensions (SPEC §12): no segment here has a rule.
+            Read(("segment-rule-rule", "get"), f"{s}/rule", "get", f"{base}/rule", None,
+                 (403, 404, 403, 403, 404, 403, 403, 401)),
+            Read(("segment-rule-explain", "get"), f"{s}/explain", "get",
+                 f"{base}/explain?customerId=me", None, READ_ONLY),
         ]  # fmt: skip
     return requests
 
@@ -239,6 +244,10 @@ WRITES = {
     ("item-assignment-bulk", "delete"),
     ("item-assignment-detail", "put"),
     ("item-assignment-detail", "delete"),
+    ("segment-rule-rule", "put"),
+    ("segment-rule-rule", "delete"),
+    ("segment-rule-preview", "post"),
+    ("match-explain-match-explain", "post"),
 }
 WRITE_PATHS = {
     "segment-list": "segments",
@@ -249,6 +258,9 @@ WRITE_PATHS = {
     "customer-assignment-b2b": "segments/mine/customers/me/le1",
     "item-assignment-bulk": "segments/mine/items/product/bulk",
     "item-assignment-detail": "segments/mine/items/product/p-mine",
+    "segment-rule-rule": "segments/mine/rule",
+    "segment-rule-preview": "segments/mine/rule/preview",
+    "match-explain-match-explain": "segments/match/explain",
 }
 
 
