@@ -547,3 +547,66 @@ class WebhookEndpoint(models.Model):
         if self._state.adding and not self.delivered_through:
             self.delivered_through = event_log_position()
         super().save(*args, **kwargs)
+
+
+# --- Rules (dynamic segments, SPEC §12) --------------------------------------------------------
+
+
+class SegmentRule(models.Model):
+    """A segment's rule: the customers its `q` matches hold its `AUTOMATIC` assignments."""
+
+    class Assign(models.TextChoices):
+        """What one match becomes: one B2C assignment, or one per legal entity (B2B)."""
+
+        B2C = "B2C"
+        B2B = "B2B"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
+    segment = models.OneToOneField(Segment, on_delete=models.CASCADE, related_name="rule")
+    q = models.TextField(help_text="A q expression over the tenant's customers.")
+    assign = models.CharField(max_length=3, choices=Assign.choices, default=Assign.B2C)
+    enabled = models.BooleanField(default=True)
+    # The segment ids the q names in `segments.id` conditions: the rule is evaluated after theirs.
+    depends_on = models.JSONField(default=list, blank=True, editable=False)
+    last_evaluated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    modified_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "enabled"], name="segmentrule_tenant_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"rule of {self.segment.external_id}: {self.q}"
+
+
+class RuleExclusion(models.Model):
+    """A customer (for a legal entity, or B2C) a segment's rule no longer assigns: its
+    `AUTOMATIC` assignment was deleted by hand."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="rule_exclusions")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    legal_entity = models.ForeignKey(
+        LegalEntity, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "segment", "customer"],
+                condition=Q(legal_entity__isnull=True),
+                name="ruleexcl_b2c_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "segment", "customer", "legal_entity"],
+                condition=Q(legal_entity__isnull=False),
+                name="ruleexcl_b2b_uniq",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        suffix = f" for {self.legal_entity_id}" if self.legal_entity_id else ""
+        return f"customer {self.customer_id}{suffix} excluded from segment {self.segment_id}"

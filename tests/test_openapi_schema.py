@@ -15,6 +15,7 @@ import jsonschema
 import pytest
 from django.test import Client
 
+from segments.services.rules import RuleInput, rule_upsert
 from tests.conftest import MANAGE, READ, READ_OWN
 from tests.factories import (
     assign_category,
@@ -40,6 +41,28 @@ BASE = "/customer-segment/acme"
 
 # (path template in the served document, concrete path, query, headers, token kind)
 GET_CASES = [
+    # Extensions (SPEC §12): the rule of "plain" (made in sparse_data), and explain.
+    (
+        "/customer-segment/{tenant}/segments/{segmentId}/rule",
+        "/segments/plain/rule",
+        {},
+        {},
+        "read",
+    ),
+    (
+        "/customer-segment/{tenant}/segments/{segmentId}/explain",
+        "/segments/plain/explain",
+        {"customerId": "bare"},
+        {},
+        "read",
+    ),
+    (
+        "/customer-segment/{tenant}/segments/{segmentId}/explain",
+        "/segments/plain/explain",
+        {"customerId": "bare", "legalEntityId": "le1"},
+        {},
+        "read",
+    ),
     ("/customer-segment/{tenant}/segments", "/segments", {}, {}, "read"),
     ("/customer-segment/{tenant}/segments", "/segments", {}, {"Accept-Language": "de"}, "read"),
     ("/customer-segment/{tenant}/segments", "/segments", {}, {}, "customer"),
@@ -165,6 +188,7 @@ def sparse_data(tenant):
     assign_category(plain, leaf)
     assign_group(plain, make_group(tenant, "nameless", members=[bare]))  # a group without a name
     assign_group(plain, make_group(tenant, "named", name={"en": "Named"}, members=[bare]))
+    rule_upsert(tenant=tenant, segment_id="plain", data=RuleInput("id:bare", "B2C", True))
 
 
 def _client(kind: str, tenant, make_token) -> Client:

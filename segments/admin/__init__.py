@@ -3,4 +3,4 @@
 Every class here is scoped to the staff user's tenants by `TenantOwnedAdmin`.
 """
 
-from segments.admin import assignments, directory, events, segments  # noqa: F401
+from segments.admin import assignments, directory, events, rules, segments  # noqa: F401

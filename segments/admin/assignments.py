@@ -25,6 +25,7 @@ from segments.admin.common import (
     text_in,
 )
 from segments.admin.forms import ServiceForm, ServiceFormAdminMixin
+from segments.admin.rules import explain_link
 from segments.admin.workspace import segment_label
 from segments.choices import ItemType
 from segments.models import (
@@ -216,6 +217,7 @@ class CustomerAssignmentAdmin(AssignmentAdmin):
         "legal_entity",
         "segment_link",
         "assignment_type",
+        "explain",
         "modified_at",
         "tenant_name",
     ]
@@ -274,6 +276,11 @@ class CustomerAssignmentAdmin(AssignmentAdmin):
         customer = row.customer
         name = f"{customer.first_name} {customer.last_name}".strip()
         return f"{name} <{customer.email}>" if customer.email else name
+
+    @admin.display(description="why")
+    def explain(self, row: CustomerAssignment) -> str:
+        """Why the customer is in the segment (manual, or each condition of the rule)."""
+        return explain_link(row)
 
     def delete_model(self, request: HttpRequest, obj: CustomerAssignment) -> None:
         """`customer_assignment_delete`, recording its event."""

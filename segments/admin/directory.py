@@ -51,6 +51,7 @@ from segments.selectors.admin import (
 from segments.services.changes import changes_note
 from segments.services.group_assignments import group_saved
 from segments.services.records import records_delete
+from segments.services.rules import customers_of_legal_entities, rules_customers_changed
 from tenants.models import Tenant
 
 
@@ -104,7 +105,8 @@ class LegalEntityAdmin(RecordAdmin):
         return queryset, duplicates
 
     def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
-        """A legal entity made from an assignment form (`?customer=`) is that customer's."""
+        """A legal entity made from an assignment form (`?customer=`) is that customer's;
+        the rules re-read its customers (a rule may read its name)."""
         super().save_model(request, obj, form, change)
         customer = request.GET.get("customer", "")
         if not change and customer.isdigit():
@@ -115,6 +117,10 @@ class LegalEntityAdmin(RecordAdmin):
                 CustomerLegalEntity.objects.get_or_create(
                     tenant_id=obj.tenant_id, customer=found, legal_entity=obj
                 )
+        rules_customers_changed(
+            tenant=obj.tenant,
+            customer_pks=customers_of_legal_entities(tenant=obj.tenant, legal_entity_pks=[obj.pk]),
+        )
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         """The id is what the API and assignments refer to: fixed once created."""
@@ -173,6 +179,11 @@ class CustomerAdmin(RecordAdmin):
 
     def get_queryset(self, request: HttpRequest):
         return customers_annotated(super().get_queryset(request))
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        """Save the memberships; then the rules re-read the customer, in the same transaction."""
+        super().save_related(request, form, formsets, change)
+        rules_customers_changed(tenant=form.instance.tenant, customer_pks=[form.instance.pk])
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         """The id is fixed once created; the segments the customer is in are shown."""

@@ -16,6 +16,7 @@ from segments.api.views.customer_assignments import CustomerAssignmentViewSet
 from segments.api.views.group_assignments import GroupAssignmentViewSet
 from segments.api.views.item_assignments import AllSegmentsItemViewSet, ItemAssignmentViewSet
 from segments.api.views.me import MeSegmentsViewSet, SegmentsMeViewSet
+from segments.api.views.rules import MatchExplainViewSet, SegmentRuleViewSet
 from segments.api.views.segments import SegmentViewSet
 
 
@@ -42,7 +43,11 @@ router = ContractRouter()
 router.register("segments/items", AllSegmentsItemViewSet, basename="segment-items")
 router.register("segments/me", SegmentsMeViewSet, basename="segments-me")
 router.register("me/segments", MeSegmentsViewSet, basename="me-segments")
+# Before the segments: `segments/match/explain` is not the explain of a segment "match".
+router.register("segments/match", MatchExplainViewSet, basename="match-explain")
 router.register("segments", SegmentViewSet, basename="segment")
+# Extensions (SPEC §12): `segments/{segmentId}/rule`, `.../rule/preview`, `.../explain`.
+router.register(SEGMENT, SegmentRuleViewSet, basename="segment-rule")
 router.register(f"{SEGMENT}/customers", CustomerAssignmentViewSet, basename="customer-assignment")
 router.register(f"{SEGMENT}/items", ItemAssignmentViewSet, basename="item-assignment")
 router.register(f"{SEGMENT}/groups", GroupAssignmentViewSet, basename="group-assignment")

@@ -177,3 +177,33 @@ GROUP_ASSIGNMENT_FIELDS: FieldMap = _versioned(
         "group.name": Localized("group__name"),
     }
 )
+
+# --- Rules (SPEC §12): the customer, its legal entities, its other segments ------------------
+# A rule's condition is on the customer itself, on one of its legal entities (any one, or for
+# B2B the legal entity of the pair), or on its membership of another segment. Each map's
+# columns are relative to the model its conditions are compiled over (the rule compiler,
+# `segments.selectors.rules`, says which); `groups.id` over the group memberships will be one
+# more map of the same kind.
+
+
+def rule_customer_fields(prefix: str = "") -> FieldMap:
+    """The customer's own fields, with columns under `prefix` (e.g. `customer__`)."""
+    return {
+        "id": Text(f"{prefix}external_id"),
+        "email": Text(f"{prefix}email"),
+        "firstName": Text(f"{prefix}first_name"),
+        "lastName": Text(f"{prefix}last_name"),
+        "attributes": Json(f"{prefix}attributes"),
+    }
+
+
+# Over the customer-legal entity pairs (CustomerLegalEntity).
+RULE_LEGAL_ENTITY_FIELDS: FieldMap = {
+    "legalEntities.id": Text("legal_entity__external_id"),
+    "legalEntities.name": Text("legal_entity__name"),
+}
+
+# Over the customer's assignments (CustomerAssignment): equality and lists only.
+RULE_SEGMENT_FIELDS: FieldMap = {
+    "segments.id": Text("segment__external_id"),
+}

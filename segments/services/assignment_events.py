@@ -112,6 +112,27 @@ def _if_set(key: str, column: str) -> str:
 
 
 def _insert_select(tenant: Tenant, segment_pks: list[int], model: AssignmentModel) -> None:
+    sql, params = event_rows_sql(
+        model,
+        EventType.CUSTOMER_ASSIGNMENT_DELETED
+        if model is CustomerAssignment
+        else EventType.ITEM_ASSIGNMENT_DELETED,
+        source=connection.ops.quote_name(model._meta.db_table),
+        where="a.tenant_id = %s AND a.segment_id = ANY(%s)",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, tenant.pk, segment_pks])
+
+
+def event_rows_sql(
+    model: AssignmentModel, event_type: EventType, *, source: str, where: str = "TRUE"
+) -> tuple[str, list[Any]]:
+    """PostgreSQL: `INSERT INTO events SELECT ...` of one event per assignment row of `source`.
+
+    `source` is the table, or a CTE of rows just inserted or deleted (`RETURNING *`), read
+    as `a`; `where` filters it (its parameters follow the returned ones). The payloads are
+    the ones the single writes record.
+    """
     table = {
         m: connection.ops.quote_name(m._meta.db_table)
         for m in (Event, Segment, Customer, LegalEntity, Product, Category, Group, model)
@@ -122,7 +143,6 @@ def _insert_select(tenant: Tenant, segment_pks: list[int], model: AssignmentMode
         f"|| {_if_set('mixins', 'a.metadata_mixins')}"
     )
     if model is CustomerAssignment:
-        event_type = EventType.CUSTOMER_ASSIGNMENT_DELETED
         resource_id = "s.external_id || '/' || c.external_id || COALESCE('/' || le.external_id, '')"
         payload = (
             "jsonb_build_object('segmentId', s.external_id, "
@@ -147,7 +167,6 @@ def _insert_select(tenant: Tenant, segment_pks: list[int], model: AssignmentMode
         )
         joins = f"JOIN {table[Group]} g ON g.id = a.group_id"
     else:
-        event_type = EventType.ITEM_ASSIGNMENT_DELETED
         item_id = "CASE WHEN a.type = 'PRODUCT' THEN p.external_id ELSE k.external_id END"
         item_code = "CASE WHEN a.type = 'PRODUCT' THEN p.code ELSE k.code END"
         resource_id = f"s.external_id || '/' || a.type || '/' || {item_id}"
@@ -164,10 +183,7 @@ def _insert_select(tenant: Tenant, segment_pks: list[int], model: AssignmentMode
     sql = (
         f"INSERT INTO {table[Event]} (tenant_id, type, resource_id, payload, actor, created_at) "
         f"SELECT a.tenant_id, %s, {resource_id}, {payload}, %s, %s "
-        f"FROM {table[model]} a JOIN {table[Segment]} s ON s.id = a.segment_id {joins} "
-        "WHERE a.tenant_id = %s AND a.segment_id = ANY(%s) ORDER BY a.id"
+        f"FROM {source} a JOIN {table[Segment]} s ON s.id = a.segment_id {joins} "
+        f"WHERE {where} ORDER BY a.id"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql, [event_type.value, current_actor(), timezone.now(), tenant.pk, segment_pks]
-        )
+    return sql, [event_type.value, current_actor(), timezone.now()]

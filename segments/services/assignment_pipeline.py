@@ -128,6 +128,11 @@ class AssignmentKind(Generic[Input, Key, Refs, Row]):
         """The event payload: the assignment as the API shows it."""
         raise NotImplementedError
 
+    def written(
+        self, tenant: Tenant, segment: Segment, upserted: Sequence[Row], deleted: Sequence[Row]
+    ) -> None:
+        """After a batch wrote and removed rows, in its transaction (e.g. for rules)."""
+
     def deleted(self, row: Row) -> Event:
         """The deleted event of a row (segment and references loaded)."""
         return (
@@ -259,6 +264,7 @@ def upsert_batch(
     kind.model.objects.bulk_create(to_create)
     rows_update(to_update, list(kind.updated_columns))
     events_record(tenant=tenant, events=events)
+    kind.written(tenant, segment, [*to_create, *to_update], [])
     return outcomes
 
 
@@ -273,7 +279,7 @@ def delete_batch(
     existing = kind.existing_for_delete(tenant, segment, {key for _, key in keys})
     outcomes: list[tuple[int, None | ServiceError]] = []
     seen: set[Key] = set()
-    doomed: list[int] = []
+    doomed: list[Row] = []
     events: list[Event] = []
     for index, key in keys:
         if key in seen:
@@ -284,12 +290,13 @@ def delete_batch(
         if row is None:
             outcomes.append((index, kind.missing(segment, key)))
             continue
-        doomed.append(row.pk)
+        doomed.append(row)
         events.append(
             (kind.deleted_event, kind.resource_id(segment, key), kind.payload(segment, row))
         )
         outcomes.append((index, None))
     if doomed:
-        kind.model.objects.filter(tenant=tenant, pk__in=doomed).delete()
+        kind.model.objects.filter(tenant=tenant, pk__in=[row.pk for row in doomed]).delete()
     events_record(tenant=tenant, events=events)
+    kind.written(tenant, segment, [], doomed)
     return outcomes

@@ -84,6 +84,24 @@ class CustomerAssignmentKind(
     def duplicate_what(self, key: AssignmentKey) -> str:
         return _describe(key)
 
+    def written(
+        self,
+        tenant: Tenant,
+        segment: Segment,
+        upserted: Sequence[CustomerAssignment],
+        deleted: Sequence[CustomerAssignment],
+    ) -> None:
+        """Rules: a deleted AUTOMATIC row is excluded, a PUT one (now MANUAL) no longer is;
+        the rules that read this segment follow its new members."""
+        if not upserted and not deleted:
+            return
+        # Imported here: the rules module builds on this one (the kind's event payloads).
+        from segments.services import rules
+
+        rules.rules_after_assignments_written(
+            tenant=tenant, segment=segment, upserted=upserted, deleted=deleted
+        )
+
     def version_what(self, key: AssignmentKey) -> str:
         return _describe(key)
 

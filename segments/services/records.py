@@ -26,6 +26,7 @@ from segments.services.customer_assignments import customer_assignment_deleted_e
 from segments.services.events import events_record
 from segments.services.group_assignments import group_assignment_deleted_event
 from segments.services.item_assignments import item_assignment_deleted_event
+from segments.services.rules import customers_of_legal_entities, rules_customers_changed
 from tenants.models import Tenant
 
 # Which assignments each kind of record takes with it, by the path from the assignment.
@@ -57,6 +58,12 @@ def records_delete(*, tenant: Tenant, rows: QuerySet) -> int:
     if not ids:
         return 0
     changes_note(tenant=tenant)
+    # The customers of a deleted legal entity may no longer match a rule.
+    moved = (
+        customers_of_legal_entities(tenant=tenant, legal_entity_pks=ids)
+        if rows.model is LegalEntity
+        else []
+    )
     for assignment_model, field in CASCADES[rows.model]:
         assignments = assignment_model.objects.filter(tenant=tenant, **{f"{field}__in": ids})
         related, to_event = EVENTS[assignment_model]
@@ -64,4 +71,5 @@ def records_delete(*, tenant: Tenant, rows: QuerySet) -> int:
         events_record(tenant=tenant, events=events)
         assignments.delete()
     rows.model.objects.filter(tenant=tenant, pk__in=ids).delete()
+    rules_customers_changed(tenant=tenant, customer_pks=moved)
     return len(ids)

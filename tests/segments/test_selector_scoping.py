@@ -34,12 +34,17 @@ from tests.factories import (
 )
 
 SCANNED = ("segments/selectors", "segments/api", "segments/filtersets.py")
+# `segment_ids` reads `Value.raw`, the text of a q value, not SQL; `preview` makes its
+# transaction read-only; `_category_reasons` is match explain's category walk.
 RAW_SQL = {
     "category_trees",
     "matching_product_ids",
     "category_ancestors",
     "segments_overlap",
     "tenant_version",
+    "_category_reasons",
+    "preview",
+    "segment_ids",
 }
 # Reads that serve the operator, not a tenant, and so read every tenant's rows on purpose.
 ACROSS_TENANTS = {

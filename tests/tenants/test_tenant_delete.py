@@ -223,6 +223,8 @@ class TestTenantDeleteInTheAdmin:
             ("Webhook endpoints", "1"),
             ("API clients", "1"),
             ("Tenant access", "1"),
+            ("Products", "1"),
+            ("Categories", "2"),
             ("Customers", "4"),
             ("Segments", "1"),
             ("Products", "1"),

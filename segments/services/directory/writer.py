@@ -254,6 +254,8 @@ def _write_rows(tenant: Tenant, kind: str, rows: list[CheckedRow]) -> None:
         _write_memberships(
             tenant, rows, CustomerLegalEntity, "customer", "legal_entity", LegalEntity
         )
+    if kind in ("customers", "legalEntities"):
+        _rules_follow(tenant, kind, rows)
     elif kind == "products":
         _write_memberships(tenant, rows, ProductCategory, "product", "category", Category)
     elif kind == "groups":
@@ -266,6 +268,17 @@ def _write_rows(tenant: Tenant, kind: str, rows: list[CheckedRow]) -> None:
             group_assignments_prune(
                 tenant=tenant, assignments=GroupAssignment.objects.filter(group__in=employees)
             )
+
+
+def _rules_follow(tenant: Tenant, kind: str, rows: list[CheckedRow]) -> None:
+    """The tenant's rules re-read the customers the batch changed, in its transaction."""
+    # Imported here: the rules service builds on the assignment services, not on this one.
+    from segments.services.rules import customers_of_legal_entities, rules_customers_changed
+
+    pks = [row.pk for row in rows if row.pk is not None]
+    if kind == "legalEntities":
+        pks = customers_of_legal_entities(tenant=tenant, legal_entity_pks=pks)
+    rules_customers_changed(tenant=tenant, customer_pks=pks)
 
 
 def _write_parents(tenant: Tenant, rows: list[CheckedRow]) -> None:

@@ -10,7 +10,7 @@ import re
 from django.urls import resolve
 
 from segments.api import urls
-from tests.schema import reference_2026, reference_document
+from tests.schema import reference_2026, reference_document, served_document
 
 METHODS = ("get", "put", "post", "patch", "delete")
 PREFIX = "customer-segment/<str:tenant>/"
@@ -70,8 +70,33 @@ def test_the_2026_contract_adds_five_operations_on_three_paths():
     assert set(contract_operations(reference_document())) < set(contract_operations())
 
 
+def extension_operations() -> set[tuple[str, str]]:
+    """(route, method) of the operations the served schema marks `x-extension` (SPEC §12)."""
+    found = set()
+    for template, item in served_document()["paths"].items():
+        for method, operation in item.items():
+            if method in METHODS and operation.get("x-extension"):
+                path, _ = _example_path(template.removeprefix("/"))
+                found.add((resolve("/" + path).route, method))
+    return found
+
+
 def test_every_contract_operation_is_routed_and_nothing_else():
-    assert set(contract_operations()) | BEYOND_THE_YAML == registered_operations()
+    extensions = extension_operations()
+    assert not extensions & set(contract_operations())
+    assert set(contract_operations()) | BEYOND_THE_YAML | extensions == registered_operations()
+
+
+def test_the_extensions_are_the_rule_operations():
+    prefix = PREFIX + "segments/<str:segment_id>/"
+    assert extension_operations() == {
+        (prefix + "rule", "get"),
+        (prefix + "rule", "put"),
+        (prefix + "rule", "delete"),
+        (prefix + "rule/preview", "post"),
+        (prefix + "explain", "get"),
+        (PREFIX + "segments/match/explain", "post"),
+    }
 
 
 def test_literal_paths_are_not_taken_for_ids():
@@ -86,6 +111,7 @@ def test_literal_paths_are_not_taken_for_ids():
         "/customer-segment/t1/segments/s1/groups/search": "search",
         "/customer-segment/t1/segments/me": "list",
         "/customer-segment/t1/segments/s1/items/product/bulk": "bulk_upsert",
+        "/customer-segment/t1/segments/match/explain": "match_explain",
     }
     for path, action in literals.items():
         match = resolve(path)

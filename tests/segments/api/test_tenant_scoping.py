@@ -233,6 +233,11 @@ def read_requests() -> list[Read]:
                  f"{base}/groups/search", {}, THROUGH[s], "groups"),
             Read(("group-assignment-detail", "get"), f"{s}/groups/fans", "get",
                  f"{base}/groups/fans", None, group_detail),
+            # Extensions (SPEC §12): no segment here has a rule.
+            Read(("segment-rule-rule", "get"), f"{s}/rule", "get", f"{base}/rule", None,
+                 (403, 404, 403, 403, 404, 403, 403, 401)),
+            Read(("segment-rule-explain", "get"), f"{s}/explain", "get",
+                 f"{base}/explain?customerId=me", None, READ_ONLY),
         ]  # fmt: skip
     return requests
 
@@ -258,6 +263,10 @@ WRITES = {
     ("item-assignment-detail", "delete"),
     ("group-assignment-detail", "put"),
     ("group-assignment-detail", "delete"),
+    ("segment-rule-rule", "put"),
+    ("segment-rule-rule", "delete"),
+    ("segment-rule-preview", "post"),
+    ("match-explain-match-explain", "post"),
 }
 WRITE_PATHS = {
     "segment-list": "segments",
@@ -269,6 +278,9 @@ WRITE_PATHS = {
     "item-assignment-bulk": "segments/mine/items/product/bulk",
     "item-assignment-detail": "segments/mine/items/product/p-mine",
     "group-assignment-detail": "segments/mine/groups/fans",
+    "segment-rule-rule": "segments/mine/rule",
+    "segment-rule-preview": "segments/mine/rule/preview",
+    "match-explain-match-explain": "segments/match/explain",
 }
 
 

@@ -1,0 +1,545 @@
+"""Rules (SPEC §12) on the read side: compiling a rule's `q`, its matches, preview, explain.
+
+A rule's `q` is the list language (`segments.query`) over the customer. Each condition is
+compiled by the same compiler through the allow-list of what it is about:
+
+    id, email, firstName, lastName, attributes.<path>   the customer's own columns
+    legalEntities.id, legalEntities.name                  one of its legal entities
+    segments.id                                           its membership of another segment
+
+A rule assigns `B2C` (its matches are customers) or `B2B` (its matches are the customer-
+legal entity pairs whose customer matches and whose legal entity matches the
+`legalEntities.*` conditions). Conditions on legal entities and segments are `EXISTS`
+subqueries, so two conditions on them are independent (`segments.id:a segments.id:b` is a
+customer in both) and a customer is matched once. The matches are a queryset of
+`(cid, leid)` (customer pk, legal entity pk or NULL): the evaluator (`services.rules`)
+embeds its SQL in set-based statements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import BigIntegerField, Exists, F, OuterRef, Q, QuerySet, Value
+
+from segments.choices import AssignmentType
+from segments.exceptions import NotFound
+from segments.models import (
+    Customer,
+    CustomerAssignment,
+    CustomerLegalEntity,
+    LegalEntity,
+    RuleExclusion,
+    Segment,
+    SegmentRule,
+)
+from segments.query.ast import (
+    Compare,
+    Condition,
+    In,
+    IsNull,
+    Missing,
+    Query,
+    QuerySyntaxError,
+)
+from segments.query.ast import (
+    Exists as ExistsPredicate,
+)
+from segments.query.compiler import compile_query, query_limits
+from segments.query.fields import (
+    RULE_LEGAL_ENTITY_FIELDS,
+    RULE_SEGMENT_FIELDS,
+    FieldMap,
+    resolve,
+    rule_customer_fields,
+)
+from segments.query.parser import parse_query
+from segmentservice.formats import format_instant
+from tenants.models import Tenant
+
+CUSTOMER, LEGAL_ENTITY, SEGMENT = "customer", "legalEntity", "segment"
+RELATIONS: dict[str, FieldMap] = {
+    CUSTOMER: rule_customer_fields(),
+    LEGAL_ENTITY: RULE_LEGAL_ENTITY_FIELDS,
+    SEGMENT: RULE_SEGMENT_FIELDS,
+}
+
+
+@dataclass(frozen=True)
+class RuleCondition:
+    """One condition of a rule, with what it is about."""
+
+    condition: Condition
+    relation: str
+    text: str  # the condition as written
+
+    def segment_ids(self) -> tuple[str, ...]:
+        """The segments a `segments.id` condition names."""
+        predicate = self.condition.predicate
+        if isinstance(predicate, Compare):
+            return (predicate.value.raw,)
+        if isinstance(predicate, In):
+            return tuple(value.raw for value in predicate.values)
+        return ()
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """A rule's parsed and checked `q`."""
+
+    q: str
+    assign: str
+    conditions: tuple[RuleCondition, ...]
+
+    @property
+    def depends_on(self) -> list[str]:
+        """The other segments the rule reads, in the order it names them."""
+        ids = (sid for c in self.conditions if c.relation == SEGMENT for sid in c.segment_ids())
+        return list(dict.fromkeys(ids))
+
+
+def rule_compile(*, q: str, assign: str, default_language: str) -> CompiledRule:
+    """Parse and check a rule's `q`; raises QuerySyntaxError naming the problem.
+
+    `rule_compile(q='attributes.tier:gold legalEntities.name:~^Acme', assign="B2B", ...)`
+    """
+    if not q.strip():
+        raise QuerySyntaxError("A rule needs at least one condition", 0)
+    limits = query_limits()
+    tree = parse_query(q, max_length=limits.max_length, max_conditions=limits.max_conditions)
+    conditions = []
+    for condition in tree.conditions:
+        relation = _relation_of(condition, limits.max_path_segments)
+        if relation == SEGMENT and not isinstance(condition.predicate, Compare | In):
+            raise QuerySyntaxError(
+                f"Only equality and lists are allowed on '{condition.field}'",
+                condition.field_pos,
+                hint="e.g. segments.id:gold or segments.id:(gold, silver)",
+            )
+        predicate = condition.predicate
+        if relation == SEGMENT and isinstance(predicate, Compare) and predicate.op != "eq":
+            raise QuerySyntaxError(
+                f"Only equality and lists are allowed on '{condition.field}'", predicate.pos
+            )
+        # Compiled once here so every problem of the text is a 400 now, not at evaluation.
+        compile_query(Query((condition,)), RELATIONS[relation], default_language=default_language)
+        end = _end_of(q, tree.conditions, condition)
+        conditions.append(RuleCondition(condition, relation, q[condition.field_pos : end].strip()))
+    return CompiledRule(q=q, assign=assign, conditions=tuple(conditions))
+
+
+def _relation_of(condition: Condition, max_segments: int) -> str:
+    for relation, fields in RELATIONS.items():
+        try:
+            resolve(
+                fields, condition.field, position=condition.field_pos, max_segments=max_segments
+            )
+        except QuerySyntaxError as error:
+            if error.message.startswith("Unknown field"):
+                continue
+            raise
+        return relation
+    raise QuerySyntaxError(
+        f"Unknown field '{condition.field}'",
+        condition.field_pos,
+        hint="a rule reads id, email, firstName, lastName, attributes.<path>, "
+        "legalEntities.id, legalEntities.name and segments.id",
+    )
+
+
+def _end_of(q: str, conditions: tuple[Condition, ...], condition: Condition) -> int:
+    later = [c.field_pos for c in conditions if c.field_pos > condition.field_pos]
+    return min(later) if later else len(q)
+
+
+def compiled_rule(rule: SegmentRule, *, tenant: Tenant) -> CompiledRule:
+    """The stored rule, compiled (it was checked when written)."""
+    return rule_compile(q=rule.q, assign=rule.assign, default_language=tenant.default_language)
+
+
+# --- What a rule matches --------------------------------------------------------------------
+
+
+def condition_filter(
+    tenant: Tenant, rule_condition: RuleCondition, *, assign: str, default_language: str
+) -> Q:
+    """The condition as a filter over the rule's base rows (customers, or B2B pairs)."""
+    condition, relation = rule_condition.condition, rule_condition.relation
+    b2b = assign == SegmentRule.Assign.B2B
+    customer_ref = OuterRef("customer_id") if b2b else OuterRef("pk")
+    if relation == CUSTOMER:
+        fields = rule_customer_fields("customer__" if b2b else "")
+        return compile_query(Query((condition,)), fields, default_language=default_language)
+    q = compile_query(Query((condition,)), RELATIONS[relation], default_language=default_language)
+    if relation == LEGAL_ENTITY:
+        if b2b:  # the pair's own legal entity
+            return q
+        pairs = CustomerLegalEntity.objects.filter(tenant=tenant, customer=customer_ref)
+        if isinstance(condition.predicate, IsNull | Missing):
+            return ~Exists(pairs)  # "has no legal entity"
+        if isinstance(condition.predicate, ExistsPredicate):
+            return Q(Exists(pairs))
+        return Q(Exists(pairs.filter(q)))
+    memberships = CustomerAssignment.objects.filter(tenant=tenant, customer=customer_ref)
+    return Q(Exists(memberships.filter(q)))
+
+
+def rule_matches(
+    *,
+    tenant: Tenant,
+    rule: CompiledRule,
+    customer_pks: Iterable[int] | None = None,
+) -> QuerySet:
+    """The rule's matches as rows `{"cid", "leid"}`; only of `customer_pks` when given."""
+    b2b = rule.assign == SegmentRule.Assign.B2B
+    if b2b:
+        rows: QuerySet = CustomerLegalEntity.objects.filter(tenant=tenant)
+        if customer_pks is not None:
+            rows = rows.filter(customer_id__in=list(customer_pks))
+    else:
+        rows = Customer.objects.filter(tenant=tenant)
+        if customer_pks is not None:
+            rows = rows.filter(pk__in=list(customer_pks))
+    for rule_condition in rule.conditions:
+        rows = rows.filter(
+            condition_filter(
+                tenant, rule_condition, assign=rule.assign, default_language=tenant.default_language
+            )
+        )
+    if b2b:
+        return rows.annotate(cid=F("customer_id"), leid=F("legal_entity_id")).values("cid", "leid")
+    return rows.annotate(cid=F("pk"), leid=Value(None, BigIntegerField())).values("cid", "leid")
+
+
+def rule_members(*, tenant: Tenant, segment_pk: int) -> QuerySet:
+    """The segment's members as rows `{"cid", "leid"}` (every assignment type)."""
+    return (
+        CustomerAssignment.objects.filter(tenant=tenant, segment_id=segment_pk)
+        .annotate(cid=F("customer_id"), leid=F("legal_entity_id"))
+        .values("cid", "leid")
+    )
+
+
+def segment_rule_get(*, tenant: Tenant, segment_pk: int) -> SegmentRule | None:
+    """The segment's rule, or None."""
+    return SegmentRule.objects.filter(tenant=tenant, segment_id=segment_pk).first()
+
+
+def tenant_rules_in_order(*, tenant: Tenant, enabled_only: bool = True) -> list[SegmentRule]:
+    """The tenant's (enabled) rules, each after the rules of the segments it reads."""
+    rows = SegmentRule.objects.filter(tenant=tenant).select_related("segment")
+    if enabled_only:
+        rows = rows.filter(enabled=True)
+    return dependency_order(list(rows.order_by("segment__external_id")))
+
+
+def dependency_order(rules: list[SegmentRule]) -> list[SegmentRule]:
+    """`rules` ordered so that a rule comes after the rules of the segments it depends on."""
+    by_id = {rule.segment.external_id: rule for rule in rules}
+    ordered: list[SegmentRule] = []
+    done: set[str] = set()
+
+    def visit(segment_id: str, path: tuple[str, ...]) -> None:
+        if segment_id in done or segment_id in path:  # a stored cycle cannot exist; skip it
+            return
+        rule = by_id.get(segment_id)
+        if rule is None:
+            return
+        for dependency in rule.depends_on:
+            visit(dependency, (*path, segment_id))
+        done.add(segment_id)
+        ordered.append(rule)
+
+    for segment_id in by_id:
+        visit(segment_id, ())
+    return ordered
+
+
+def rule_cycle(*, tenant: Tenant, segment_id: str, depends_on: list[str]) -> list[str] | None:
+    """The cycle a rule on `segment_id` reading `depends_on` would close, e.g. [a, b, a]."""
+    edges: dict[str, list[str]] = {
+        external_id: list(deps)
+        for external_id, deps in SegmentRule.objects.filter(tenant=tenant).values_list(
+            "segment__external_id", "depends_on"
+        )
+    }
+    edges[segment_id] = list(depends_on)
+
+    def walk(node: str, path: list[str]) -> list[str] | None:
+        for nxt in edges.get(node, []):
+            if nxt == segment_id:
+                return [*path, nxt]
+            if nxt in path:
+                continue
+            found = walk(nxt, [*path, nxt])
+            if found:
+                return found
+        return None
+
+    return walk(segment_id, [segment_id])
+
+
+def customers_documents(*, tenant: Tenant, pks: list[int]) -> dict[int, dict[str, Any]]:
+    """Customer pk → the customer as a preview sample shows it."""
+    rows = Customer.objects.filter(tenant=tenant, pk__in=pks).only(
+        "external_id", "first_name", "last_name", "email"
+    )
+    return {
+        row.pk: {
+            "id": row.external_id,
+            "firstName": row.first_name,
+            "lastName": row.last_name,
+            "email": row.email,
+        }
+        for row in rows
+    }
+
+
+# --- Preview ----------------------------------------------------------------------------------
+
+SAMPLE_SIZE = 20
+
+
+def _not_excluded(tenant: Tenant, segment_pk: int, rule: CompiledRule) -> Q:
+    exclusions = RuleExclusion.objects.filter(
+        tenant=tenant, segment_id=segment_pk, customer_id=OuterRef("cid")
+    )
+    if rule.assign == SegmentRule.Assign.B2B:
+        exclusions = exclusions.filter(legal_entity_id=OuterRef("leid"))
+    else:
+        exclusions = exclusions.filter(legal_entity__isnull=True)
+    return ~Exists(exclusions)
+
+
+def _member_key(tenant: Tenant, segment_pk: int, rule: CompiledRule) -> QuerySet:
+    rows = CustomerAssignment.objects.filter(
+        tenant=tenant, segment_id=segment_pk, customer_id=OuterRef("cid")
+    )
+    if rule.assign == SegmentRule.Assign.B2B:
+        return rows.filter(legal_entity_id=OuterRef("leid"))
+    return rows.filter(legal_entity__isnull=True)
+
+
+def rule_preview(*, tenant: Tenant, segment_pk: int, rule: CompiledRule) -> dict[str, Any]:
+    """What saving `rule` would make of the segment: its matches, and the added and removed.
+
+    `{"count": 120, "sample": [...], "added": {"count", "sample"}, "removed": {...}}`; a fixed
+    number of queries. Equal to what `rule_evaluate` then does (excluded keys left out, MANUAL
+    rows never removed).
+    """
+    kept = rule_matches(tenant=tenant, rule=rule).filter(_not_excluded(tenant, segment_pk, rule))
+    added = kept.filter(~Exists(_member_key(tenant, segment_pk, rule)))
+    matching = rule_matches(tenant=tenant, rule=rule).filter(cid=OuterRef("customer_id"))
+    if rule.assign == SegmentRule.Assign.B2B:
+        still = Q(Exists(matching.filter(leid=OuterRef("legal_entity_id"))))
+    else:
+        still = Q(legal_entity__isnull=True) & Q(Exists(matching))
+    removed = (
+        CustomerAssignment.objects.filter(
+            tenant=tenant, segment_id=segment_pk, assignment_type=AssignmentType.AUTOMATIC
+        )
+        .exclude(still)
+        .annotate(cid=F("customer_id"), leid=F("legal_entity_id"))
+        .values("cid", "leid")
+    )
+    parts = {"all": kept, "added": added, "removed": removed}
+    counts = {name: rows.count() for name, rows in parts.items()}
+    samples = {
+        name: list(rows.order_by("cid", "leid")[:SAMPLE_SIZE]) for name, rows in parts.items()
+    }
+    customers = customers_documents(
+        tenant=tenant, pks=[row["cid"] for rows in samples.values() for row in rows]
+    )
+    legal_entities = dict(
+        LegalEntity.objects.filter(
+            tenant=tenant,
+            pk__in=[row["leid"] for rows in samples.values() for row in rows if row["leid"]],
+        ).values_list("pk", "external_id")
+    )
+
+    def sample(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        out = []
+        for row in rows:
+            document = dict(customers[row["cid"]])
+            if row["leid"]:
+                document["legalEntityId"] = legal_entities[row["leid"]]
+            out.append(document)
+        return out
+
+    return {
+        "count": counts["all"],
+        "sample": sample(samples["all"]),
+        "added": {"count": counts["added"], "sample": sample(samples["added"])},
+        "removed": {"count": counts["removed"], "sample": sample(samples["removed"])},
+    }
+
+
+# --- Explain ----------------------------------------------------------------------------------
+
+
+def _customer_value(
+    rule_condition: RuleCondition,
+    customer: Customer,
+    legal_entities: list[LegalEntity],
+    memberships: set[str],
+) -> Any:
+    """The customer's value of the condition's field, as the condition reads it."""
+    field = rule_condition.condition.field
+    if rule_condition.relation == CUSTOMER:
+        column, path = resolve(RELATIONS[CUSTOMER], field)
+        value: Any = getattr(customer, column.column)
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        return value
+    if rule_condition.relation == LEGAL_ENTITY:
+        attribute = "external_id" if field == "legalEntities.id" else "name"
+        return [getattr(entity, attribute) for entity in legal_entities]
+    return [sid for sid in rule_condition.segment_ids() if sid in memberships]
+
+
+def rule_conditions_explain(
+    *,
+    tenant: Tenant,
+    rule: CompiledRule,
+    customer: Customer,
+    legal_entity: LegalEntity | None,
+) -> tuple[bool, list[dict[str, Any]]]:
+    """Each condition of the rule with the customer's value and verdict; (matched, conditions).
+
+    With a legal entity, a B2B rule is explained for that pair; otherwise the legal entity
+    conditions read any of the customer's legal entities.
+    """
+    as_b2b = rule.assign == SegmentRule.Assign.B2B and legal_entity is not None
+    assign = SegmentRule.Assign.B2B if as_b2b else SegmentRule.Assign.B2C
+    if as_b2b:
+        model: Any = CustomerLegalEntity
+        base = CustomerLegalEntity.objects.filter(
+            tenant=tenant, customer=customer, legal_entity=legal_entity
+        )
+    else:
+        model = Customer
+        base = Customer.objects.filter(tenant=tenant, pk=customer.pk)
+    verdicts = {
+        f"c{index}": Exists(
+            model.objects.filter(tenant=tenant, pk=OuterRef("pk")).filter(
+                condition_filter(
+                    tenant, condition, assign=assign, default_language=tenant.default_language
+                )
+            )
+        )
+        for index, condition in enumerate(rule.conditions)
+    }
+    row = base.annotate(**verdicts).values(*verdicts).first() if verdicts else None
+    entities = (
+        [legal_entity]
+        if as_b2b and legal_entity is not None
+        else list(LegalEntity.objects.filter(tenant=tenant, customers=customer).order_by("pk"))
+    )
+    named = {sid for c in rule.conditions for sid in c.segment_ids()}
+    memberships = (
+        set(
+            CustomerAssignment.objects.filter(
+                tenant=tenant, customer=customer, segment__external_id__in=named
+            ).values_list("segment__external_id", flat=True)
+        )
+        if named
+        else set()
+    )
+    conditions = []
+    for index, condition in enumerate(rule.conditions):
+        conditions.append(
+            {
+                "condition": condition.text,
+                "field": condition.condition.field,
+                "value": _customer_value(condition, customer, entities, memberships),
+                "verdict": bool(row and row[f"c{index}"]),
+            }
+        )
+    matched = row is not None and all(c["verdict"] for c in conditions)
+    return matched, conditions
+
+
+def segment_explain(
+    *, tenant: Tenant, segment: Segment, customer_id: str, legal_entity_id: str | None
+) -> dict[str, Any]:
+    """Why the customer is, or is not, in the segment (SPEC §12 Explain).
+
+    `{"member": true, "effective": false, "reasons": [{"type": "AUTOMATIC", ...}],
+    "segment": {"status": "INACTIVE", "validity": null}}`; raises NotFound for an unknown
+    customer or legal entity.
+    """
+    customer = Customer.objects.filter(tenant=tenant, external_id=customer_id).first()
+    if customer is None:
+        raise NotFound(
+            f"The customer with id {customer_id} has not been found.", resource_id=customer_id
+        )
+    legal_entity = None
+    if legal_entity_id is not None:
+        legal_entity = LegalEntity.objects.filter(
+            tenant=tenant, external_id=legal_entity_id
+        ).first()
+        if legal_entity is None:
+            raise NotFound(
+                f"The legal entity with id {legal_entity_id} has not been found.",
+                resource_id=legal_entity_id,
+            )
+    assignments = CustomerAssignment.objects.filter(
+        tenant=tenant, segment=segment, customer=customer
+    ).select_related("legal_entity")
+    exclusions = RuleExclusion.objects.filter(
+        tenant=tenant, segment=segment, customer=customer
+    ).select_related("legal_entity")
+    if legal_entity is not None:
+        assignments = assignments.filter(legal_entity=legal_entity)
+        exclusions = exclusions.filter(legal_entity=legal_entity)
+    else:
+        assignments = assignments.filter(legal_entity__isnull=True)
+        exclusions = exclusions.filter(legal_entity__isnull=True)
+    rule_row = SegmentRule.objects.filter(tenant=tenant, segment=segment).first()
+    rule_reason = None
+    if rule_row is not None:
+        compiled = compiled_rule(rule_row, tenant=tenant)
+        matched, conditions = rule_conditions_explain(
+            tenant=tenant, rule=compiled, customer=customer, legal_entity=legal_entity
+        )
+        rule_reason = {
+            "q": rule_row.q,
+            "enabled": rule_row.enabled,
+            "matched": matched,
+            "conditions": conditions,
+        }
+    reasons: list[dict[str, Any]] = []
+    for row in assignments.order_by("pk"):
+        reason: dict[str, Any] = {
+            "type": row.assignment_type,
+            "legalEntityId": row.legal_entity.external_id if row.legal_entity else None,
+        }
+        if row.assignment_type == AssignmentType.AUTOMATIC and rule_reason is not None:
+            reason.update(rule_reason)
+        reasons.append(reason)
+    for row in exclusions.order_by("pk"):
+        reasons.append(
+            {
+                "type": "EXCLUDED",
+                "legalEntityId": row.legal_entity.external_id if row.legal_entity else None,
+            }
+        )
+    if rule_reason is not None and not any(r["type"] == "AUTOMATIC" for r in reasons):
+        reasons.append({"type": "RULE", "legalEntityId": legal_entity_id, **rule_reason})
+    member = any(r["type"] in (AssignmentType.MANUAL, AssignmentType.AUTOMATIC) for r in reasons)
+    return {
+        "member": member,
+        "effective": member and segment.is_effective(),
+        "reasons": reasons,
+        "segment": {
+            "status": segment.status,
+            "validity": {
+                end: format_instant(value)
+                for end, value in (("from", segment.valid_from), ("to", segment.valid_to))
+                if value is not None
+            }
+            or None,
+        },
+    }

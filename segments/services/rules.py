@@ -1,0 +1,499 @@
+"""Rules (SPEC §12) on the write side: writing a rule and keeping its assignments current.
+
+A rule keeps the `AUTOMATIC` customer assignments of its segment equal to its matches
+(`selectors.rules.rule_matches`), minus the excluded ones; `MANUAL` rows are never
+touched. `rule_evaluate` does that set-based, whatever the number of customers, in a fixed
+number of statements:
+
+    PostgreSQL   WITH gone_rows AS (DELETE ... no longer matching ... RETURNING *)
+                 INSERT INTO events SELECT ... FROM gone          (their deleted events)
+                 WITH new AS (INSERT ... SELECT missing matches RETURNING *)
+                 INSERT INTO events SELECT ... FROM new           (their created events)
+    SQLite       the same DELETE and INSERT ... SELECT, the events built from the rows in
+                 batches (as a forced segment delete does there, `assignment_events`).
+
+Every change is evaluated in its own transaction: a rule write evaluates the rule in full
+(then the rules that read its segment), a directory change (`rules_customers_changed`)
+evaluates only the changed customers against all the tenant's rules, in dependency order.
+Each event names the rule as its actor (`rule:<segment id>`). `enabled=false` keeps the
+rule and freezes its assignments; deleting the rule removes them (with their events).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from segments.choices import AssignmentType, EventType
+from segments.exceptions import SegmentNotFound, ValidationFailed
+from segments.models import (
+    CustomerAssignment,
+    CustomerLegalEntity,
+    RuleExclusion,
+    Segment,
+    SegmentRule,
+)
+from segments.query.ast import QuerySyntaxError
+from segments.selectors.rules import (
+    CompiledRule,
+    compiled_rule,
+    rule_compile,
+    rule_cycle,
+    rule_matches,
+    tenant_rules_in_order,
+)
+from segments.services.assignment_events import event_rows_sql
+from segments.services.events import events_record
+from segmentservice.actor import acting_as
+from segmentservice.db import atomic_with_retry
+from tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+# Past this many changed customers, the rules are evaluated in full (one statement either
+# way; a long id list only makes the plan worse).
+CHANGED_CUSTOMERS_MAX = 1000
+# SQLite: rows read, and events inserted, this many at a time.
+BATCH = 1000
+
+
+@dataclass(frozen=True)
+class RuleInput:
+    """A rule body: `{"q": "attributes.tier:gold", "assign": "B2C", "enabled": true}`."""
+
+    q: str
+    assign: str
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What one evaluation changed."""
+
+    added: int = 0
+    removed: int = 0
+
+    def __add__(self, other: Evaluation) -> Evaluation:
+        return Evaluation(self.added + other.added, self.removed + other.removed)
+
+
+def rule_check(*, tenant: Tenant, segment_id: str, data: RuleInput) -> CompiledRule:
+    """The rule compiled and checked: q (400 naming the problem), references, cycles."""
+    try:
+        compiled = rule_compile(
+            q=data.q, assign=data.assign, default_language=tenant.default_language
+        )
+    except QuerySyntaxError as error:
+        raise ValidationFailed(f"Invalid rule: q: {error.message}") from error
+    depends_on = compiled.depends_on
+    known = set(
+        Segment.objects.filter(tenant=tenant, external_id__in=depends_on).values_list(
+            "external_id", flat=True
+        )
+    )
+    unknown = [sid for sid in depends_on if sid not in known]
+    if unknown:
+        raise ValidationFailed(
+            f"Invalid rule: q: segments.id names unknown segment(s) {', '.join(unknown)}."
+        )
+    cycle = rule_cycle(tenant=tenant, segment_id=segment_id, depends_on=depends_on)
+    if cycle:
+        raise ValidationFailed(f"Invalid rule: q: segments.id makes a cycle: {' → '.join(cycle)}.")
+    return compiled
+
+
+def _segment_locked(tenant: Tenant, segment_id: str) -> Segment:
+    segment = (
+        Segment.objects.select_for_update().filter(tenant=tenant, external_id=segment_id).first()
+    )
+    if segment is None:
+        raise SegmentNotFound(
+            f"The segment with id {segment_id} has not been found.", resource_id=segment_id
+        )
+    return segment
+
+
+@atomic_with_retry
+def rule_upsert(
+    *, tenant: Tenant, segment_id: str, data: RuleInput
+) -> tuple[SegmentRule, bool, Evaluation]:
+    """Create or replace the segment's rule and evaluate it in full.
+
+    Returns (rule, created, what the evaluation of it and its dependents changed).
+    """
+    segment = _segment_locked(tenant, segment_id)
+    compiled = rule_check(tenant=tenant, segment_id=segment_id, data=data)
+    now = timezone.now()
+    rule, created = SegmentRule.objects.update_or_create(
+        tenant=tenant,
+        segment=segment,
+        defaults={
+            "q": data.q,
+            "assign": data.assign,
+            "enabled": data.enabled,
+            "depends_on": compiled.depends_on,
+            "modified_at": now,
+        },
+        create_defaults={
+            "q": data.q,
+            "assign": data.assign,
+            "enabled": data.enabled,
+            "depends_on": compiled.depends_on,
+            "created_at": now,
+            "modified_at": now,
+        },
+    )
+    rule.segment = segment
+    evaluation = _evaluate_with_dependents(tenant, rule) if rule.enabled else Evaluation()
+    rule.refresh_from_db(fields=["last_evaluated_at"])
+    return rule, created, evaluation
+
+
+@atomic_with_retry
+def rule_delete(*, tenant: Tenant, segment_id: str) -> None:
+    """Remove the segment's rule, its `AUTOMATIC` assignments (with events) and exclusions."""
+    segment = _segment_locked(tenant, segment_id)
+    rule = SegmentRule.objects.filter(tenant=tenant, segment=segment).first()
+    if rule is None:
+        raise SegmentNotFound(
+            f"The segment with id {segment_id} has no rule.", resource_id=segment_id
+        )
+    names = [
+        other.segment.external_id
+        for other in tenant_rules_in_order(tenant=tenant, enabled_only=False)
+        if segment_id in other.depends_on
+    ]
+    if names:
+        raise ValidationFailed(
+            f"The rule of segment {segment_id} is read by the rule(s) of {', '.join(names)}."
+        )
+    with acting_as(f"rule:{segment.external_id}"):
+        _apply(tenant, segment, matches=None, customer_pks=None, assign=rule.assign)
+    RuleExclusion.objects.filter(tenant=tenant, segment=segment).delete()
+    rule.delete()
+
+
+@atomic_with_retry
+def rule_evaluate_now(*, tenant: Tenant, segment_id: str) -> Evaluation:
+    """Evaluate the segment's rule in full now (and the rules that read its segment)."""
+    segment = _segment_locked(tenant, segment_id)
+    rule = SegmentRule.objects.filter(tenant=tenant, segment=segment).first()
+    if rule is None:
+        raise SegmentNotFound(
+            f"The segment with id {segment_id} has no rule.", resource_id=segment_id
+        )
+    rule.segment = segment
+    return _evaluate_with_dependents(tenant, rule)
+
+
+def rules_evaluate_all(
+    *,
+    tenant: Tenant,
+    segment_id: str | None = None,
+    progress: Callable[[SegmentRule, Evaluation], Any] | None = None,
+) -> Evaluation:
+    """Evaluate the tenant's enabled rules in full (or one segment's), each in its transaction."""
+    rules = tenant_rules_in_order(tenant=tenant)
+    if segment_id is not None:
+        rules = [rule for rule in rules if rule.segment.external_id == segment_id]
+        if not rules:
+            raise SegmentNotFound(
+                f"The segment with id {segment_id} has no enabled rule.", resource_id=segment_id
+            )
+    total = Evaluation()
+    for rule in rules:
+        with transaction.atomic():
+            outcome = rule_evaluate(tenant=tenant, rule=rule)
+        total += outcome
+        if progress is not None:
+            progress(rule, outcome)
+    return total
+
+
+def _evaluate_with_dependents(tenant: Tenant, rule: SegmentRule) -> Evaluation:
+    """The rule in full, then every enabled rule reading its segment, transitively, in order."""
+    rules = tenant_rules_in_order(tenant=tenant)
+    affected = {rule.segment.external_id}
+    total = Evaluation()
+    for candidate in rules:
+        if candidate.pk == rule.pk or affected & set(candidate.depends_on):
+            affected.add(candidate.segment.external_id)
+            total += rule_evaluate(tenant=tenant, rule=candidate)
+    return total
+
+
+def rule_evaluate(
+    *, tenant: Tenant, rule: SegmentRule, customer_pks: Sequence[int] | None = None
+) -> Evaluation:
+    """Make the rule's `AUTOMATIC` assignments its matches (of `customer_pks`, or all).
+
+    Runs inside the caller's transaction; records every change's event.
+    """
+    compiled = compiled_rule(rule, tenant=tenant)
+    matches = rule_matches(tenant=tenant, rule=compiled, customer_pks=customer_pks)
+    with acting_as(f"rule:{rule.segment.external_id}"):
+        outcome = _apply(
+            tenant, rule.segment, matches=matches, customer_pks=customer_pks, assign=rule.assign
+        )
+    if customer_pks is None:
+        SegmentRule.objects.filter(pk=rule.pk).update(last_evaluated_at=timezone.now())
+    return outcome
+
+
+def rules_customers_changed(*, tenant: Tenant, customer_pks: Iterable[int]) -> Evaluation:
+    """Evaluate the changed customers against every enabled rule of the tenant, in order.
+
+    Called by every directory write inside its transaction: `import_directory`, the admin's
+    customer and legal entity edits, a legal entity deleted, an assignment written by hand
+    (a rule may read its segment).
+    """
+    pks = sorted(set(customer_pks))
+    if not pks:
+        return Evaluation()
+    rules = tenant_rules_in_order(tenant=tenant)
+    if not rules:
+        return Evaluation()
+    scope: list[int] | None = pks if len(pks) <= CHANGED_CUSTOMERS_MAX else None
+    total = Evaluation()
+    for rule in rules:
+        total += rule_evaluate(tenant=tenant, rule=rule, customer_pks=scope)
+    return total
+
+
+def rules_after_assignments_written(
+    *,
+    tenant: Tenant,
+    segment: Segment,
+    upserted: Sequence[CustomerAssignment],
+    deleted: Sequence[CustomerAssignment],
+) -> None:
+    """After assignments of `segment` were written by hand (API, admin), in their transaction.
+
+    A deleted `AUTOMATIC` row is excluded from the segment's rule; a PUT one (now `MANUAL`)
+    is no longer excluded; the rules that read the segment follow its new members. One
+    query when the tenant has no rule.
+    """
+    rules = tenant_rules_in_order(tenant=tenant, enabled_only=False)
+    if not rules:
+        return
+    if any(rule.segment_id == segment.pk for rule in rules):
+        rule_exclusions_add(tenant=tenant, segment=segment, rows=deleted)
+        rule_exclusions_clear_for(tenant=tenant, segment=segment, rows=upserted)
+    pks = sorted({row.customer_id for row in [*upserted, *deleted]})
+    affected = {segment.external_id}
+    for rule in rules:
+        if rule.enabled and affected & set(rule.depends_on):
+            affected.add(rule.segment.external_id)
+            rule_evaluate(tenant=tenant, rule=rule, customer_pks=pks)
+
+
+# --- Exclusions ---------------------------------------------------------------------------
+
+
+def rule_exclusions_add(
+    *, tenant: Tenant, segment: Segment, rows: Iterable[CustomerAssignment]
+) -> int:
+    """Exclude from the segment's rule the keys of its deleted `AUTOMATIC` rows (it has one)."""
+    automatic = [row for row in rows if row.assignment_type == AssignmentType.AUTOMATIC]
+    if not automatic:
+        return 0
+    exclusions = [
+        RuleExclusion(
+            tenant=tenant,
+            segment=segment,
+            customer_id=row.customer_id,
+            legal_entity_id=row.legal_entity_id,
+        )
+        for row in automatic
+    ]
+    RuleExclusion.objects.bulk_create(exclusions, ignore_conflicts=True)
+    return len(exclusions)
+
+
+def rule_exclusions_clear_for(
+    *, tenant: Tenant, segment: Segment, rows: Iterable[CustomerAssignment]
+) -> None:
+    """A PUT made these assignments `MANUAL`: their keys are no longer excluded."""
+    keys = [(row.customer_id, row.legal_entity_id) for row in rows]
+    if not keys:
+        return
+    stale = RuleExclusion.objects.filter(
+        tenant=tenant, segment=segment, customer_id__in={c for c, _ in keys}
+    ).values_list("pk", "customer_id", "legal_entity_id")
+    wanted = set(keys)
+    doomed = [pk for pk, c, le in stale if (c, le) in wanted]
+    if doomed:
+        RuleExclusion.objects.filter(tenant=tenant, pk__in=doomed).delete()
+
+
+@transaction.atomic
+def rule_exclusions_delete(*, tenant: Tenant, exclusion_pks: Sequence[int]) -> int:
+    """Clear exclusions (the admin's action); their customers are evaluated again."""
+    rows = list(
+        RuleExclusion.objects.filter(tenant=tenant, pk__in=list(exclusion_pks)).select_related(
+            "segment"
+        )
+    )
+    RuleExclusion.objects.filter(tenant=tenant, pk__in=[row.pk for row in rows]).delete()
+    for segment_pk in {row.segment_id for row in rows}:
+        rule = SegmentRule.objects.filter(tenant=tenant, segment_id=segment_pk, enabled=True)
+        for found in rule.select_related("segment"):
+            rule_evaluate(
+                tenant=tenant,
+                rule=found,
+                customer_pks=[row.customer_id for row in rows if row.segment_id == segment_pk],
+            )
+    return len(rows)
+
+
+# --- The statements -------------------------------------------------------------------------
+
+
+def _apply(
+    tenant: Tenant,
+    segment: Segment,
+    *,
+    matches: Any,
+    customer_pks: Sequence[int] | None,
+    assign: str,
+) -> Evaluation:
+    """Delete the AUTOMATIC rows not in `matches` (None: every one), insert the missing."""
+    q = connection.ops.quote_name
+    assignments = q(CustomerAssignment._meta.db_table)
+    exclusions = q(RuleExclusion._meta.db_table)
+    b2b = assign == SegmentRule.Assign.B2B
+    postgres = connection.vendor == "postgresql"
+
+    scope_sql, scope_params = "", []
+    if customer_pks is not None:
+        if postgres:
+            scope_sql, scope_params = " AND a.customer_id = ANY(%s)", [list(customer_pks)]
+        else:
+            marks = ", ".join(["%s"] * len(customer_pks))
+            scope_sql, scope_params = f" AND a.customer_id IN ({marks})", list(customer_pks)
+
+    key = "m.cid = a.customer_id AND " + (
+        "a.legal_entity_id = m.leid" if b2b else "a.legal_entity_id IS NULL"
+    )
+    doomed = "a.tenant_id = %s AND a.segment_id = %s AND a.assignment_type = %s" + scope_sql
+    doomed_params: list[Any] = [
+        tenant.pk,
+        segment.pk,
+        AssignmentType.AUTOMATIC.value,
+        *scope_params,
+    ]
+    if matches is not None:
+        match_sql, match_params = matches.query.sql_with_params()
+        doomed += f" AND NOT EXISTS (SELECT 1 FROM ({match_sql}) m WHERE {key})"
+        doomed_params += list(match_params)
+    removed = _delete(tenant, assignments, doomed, doomed_params)
+    if matches is None:
+        return Evaluation(removed=removed)
+
+    now = timezone.now()
+    excluded = "x.customer_id = m.cid AND " + (
+        "x.legal_entity_id = m.leid" if b2b else "x.legal_entity_id IS NULL"
+    )
+    missing = (
+        f"SELECT %s, %s, m.cid, {'m.leid' if b2b else 'NULL'}, %s, '{{}}', '{{}}', 1, %s, %s "
+        f"FROM ({match_sql}) m "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {assignments} a "
+        f"WHERE a.tenant_id = %s AND a.segment_id = %s AND {key}) "
+        f"AND NOT EXISTS (SELECT 1 FROM {exclusions} x "
+        f"WHERE x.tenant_id = %s AND x.segment_id = %s AND {excluded}) ORDER BY m.cid, m.leid"
+    )
+    missing_params = [
+        tenant.pk,
+        segment.pk,
+        AssignmentType.AUTOMATIC.value,
+        now,
+        now,
+        *match_params,
+        tenant.pk,
+        segment.pk,
+        tenant.pk,
+        segment.pk,
+    ]
+    columns = (
+        "tenant_id, segment_id, customer_id, legal_entity_id, assignment_type, mixins, "
+        "metadata_mixins, version, created_at, modified_at"
+    )
+    added = _insert(tenant, assignments, columns, missing, missing_params)
+    return Evaluation(added=added, removed=removed)
+
+
+def _delete(tenant: Tenant, table: str, where: str, params: list[Any]) -> int:
+    if connection.vendor == "postgresql":
+        events, event_params = event_rows_sql(
+            CustomerAssignment, EventType.CUSTOMER_ASSIGNMENT_DELETED, source="gone_rows"
+        )
+        sql = f"WITH gone_rows AS (DELETE FROM {table} a WHERE {where} RETURNING a.*) {events}"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, *event_params])
+            return cursor.rowcount
+    from segments.services.customer_assignments import customer_assignment_deleted_event
+
+    pks_sql = f"SELECT a.id FROM {table} a WHERE {where}"
+    with connection.cursor() as cursor:
+        cursor.execute(pks_sql, params)
+        pks = [row[0] for row in cursor.fetchall()]
+    for start in range(0, len(pks), BATCH):
+        chunk = pks[start : start + BATCH]
+        rows = (
+            CustomerAssignment.objects.filter(pk__in=chunk)
+            .select_related("segment", "customer", "legal_entity")
+            .order_by("pk")
+        )
+        events_record(
+            tenant=tenant, events=[customer_assignment_deleted_event(row) for row in rows]
+        )
+        CustomerAssignment.objects.filter(pk__in=chunk).delete()
+    return len(pks)
+
+
+def _insert(tenant: Tenant, table: str, columns: str, select: str, params: list[Any]) -> int:
+    if connection.vendor == "postgresql":
+        events, event_params = event_rows_sql(
+            CustomerAssignment, EventType.CUSTOMER_ASSIGNMENT_CREATED, source="added_rows"
+        )
+        sql = f"WITH added_rows AS (INSERT INTO {table} ({columns}) {select} RETURNING *) {events}"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, *event_params])
+            return cursor.rowcount
+    from segments.services.customer_assignments import CUSTOMERS
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({columns}) {select} RETURNING id", params)
+        pks = sorted(row[0] for row in cursor.fetchall())
+    for start in range(0, len(pks), BATCH):
+        rows = list(
+            CustomerAssignment.objects.filter(pk__in=pks[start : start + BATCH])
+            .select_related("segment", "customer", "legal_entity")
+            .order_by("pk")
+        )
+        events_record(
+            tenant=tenant,
+            events=[
+                (
+                    EventType.CUSTOMER_ASSIGNMENT_CREATED,
+                    CUSTOMERS.resource_id(row.segment, CUSTOMERS.row_key(row)),
+                    CUSTOMERS.payload(row.segment, row),
+                )
+                for row in rows
+            ],
+        )
+    return len(pks)
+
+
+def customers_of_legal_entities(*, tenant: Tenant, legal_entity_pks: Iterable[int]) -> list[int]:
+    """The customers belonging to some legal entities (whose rules a change may move)."""
+    return list(
+        CustomerLegalEntity.objects.filter(
+            tenant=tenant, legal_entity_id__in=list(legal_entity_pks)
+        ).values_list("customer_id", flat=True)
+    )
