@@ -70,6 +70,7 @@ class SegmentRuleViewSet(TenantScopedViewSet):
     # No list here: nothing is paged, filtered or sorted.
     pagination_class = None
     filter_backends: list = []
+    read_actions = frozenset({"preview"})  # a POST that only reads: no dry run
     required_scopes = {
         "rule": READ,
         "rule_put": MANAGE,
@@ -225,6 +226,7 @@ class MatchExplainViewSet(TenantScopedViewSet):
     pagination_class = None
     filter_backends: list = []
     required_scopes = {"match_explain": MANAGE}
+    read_actions = frozenset({"match_explain"})  # a POST that only reads: no dry run
 
     @extend_schema(
         tags=TAGS,

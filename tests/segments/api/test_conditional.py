@@ -200,8 +200,10 @@ WRITES = [
     ("delete", "segments/silver/items/CATEGORY/cat2", None),
     ("put", "segments/silver/groups/g1", {}),
     ("delete", "segments/silver/groups/g1", None),
+    ("put", "segments/silver/rule", {"q": "id:c2", "assign": "B2C", "enabled": True}),
+    ("delete", "segments/silver/rule", None),
 ]
-READS_BY_POST = ("/match", "/search")  # POSTs that read
+READS_BY_POST = ("/match", "/search", "/match/explain", "/rule/preview")  # POSTs that read
 
 
 def test_every_write_route_moves_the_etag(customer, manage_client):
