@@ -245,6 +245,18 @@ def rule_evaluate(
     return outcome
 
 
+def rules_after_segments_deleted(*, tenant: Tenant, segment_ids: Sequence[str]) -> None:
+    """After segments were deleted, in their transaction: the rules that read them (and the
+    rules that read those) follow, since the members they had through them are gone. One
+    query when the tenant has no rule."""
+    deleted = set(segment_ids)
+    affected = set(deleted)
+    for rule in tenant_rules_in_order(tenant=tenant):
+        if rule.segment.external_id not in deleted and affected & set(rule.depends_on):
+            affected.add(rule.segment.external_id)
+            rule_evaluate(tenant=tenant, rule=rule)
+
+
 def rules_customers_changed(*, tenant: Tenant, customer_pks: Iterable[int]) -> Evaluation:
     """Evaluate the changed customers against every enabled rule of the tenant, in order.
 

@@ -65,10 +65,13 @@ from segments.models import (
     CustomerAssignment,
     GroupAssignment,
     ItemAssignment,
+    RuleExclusion,
     Segment,
+    SegmentRule,
 )
 from segments.services.assignment_events import assignment_deletions_record
 from segments.services.events import events_record
+from segments.services.rules import rules_after_segments_deleted
 from segmentservice.bulk import BulkItemResult
 from segmentservice.db import atomic_with_retry, rows_insert_or_lock, rows_update
 from tenants.models import Tenant
@@ -489,6 +492,8 @@ def _with_assignment_flags(queryset):
         has_customers=Exists(CustomerAssignment.objects.filter(segment_id=OuterRef("pk"))),
         has_items=Exists(ItemAssignment.objects.filter(segment_id=OuterRef("pk"))),
         has_groups=Exists(GroupAssignment.objects.filter(segment_id=OuterRef("pk"))),
+        has_rule=Exists(SegmentRule.objects.filter(segment_id=OuterRef("pk"))),
+        has_exclusions=Exists(RuleExclusion.objects.filter(segment_id=OuterRef("pk"))),
     )
 
 
@@ -570,11 +575,17 @@ def _delete(tenant: Tenant, segments: list[Segment]) -> None:
     if any(getattr(s, "has_groups", True) for s in segments):
         assignment_deletions_record(tenant=tenant, segments=segments, model=GroupAssignment)
         GroupAssignment.objects.filter(tenant=tenant, segment_id__in=pks).delete()
+    # A segment's rule and its exclusions go with it.
+    if any(getattr(s, "has_exclusions", True) for s in segments):
+        RuleExclusion.objects.filter(tenant=tenant, segment_id__in=pks).delete()
+    if any(getattr(s, "has_rule", True) for s in segments):
+        SegmentRule.objects.filter(tenant=tenant, segment_id__in=pks).delete()
     _record(tenant, [(EventType.SEGMENT_DELETED, s) for s in segments])
     # The assignments are gone already; Django's cascade collector would look for them
     # again without the tenant condition, which no index serves. One plain DELETE instead
     # (`_raw_delete` is private Django API: tests/test_private_apis.py pins it).
     Segment.objects.filter(tenant=tenant, pk__in=pks)._raw_delete(Segment.objects.db)
+    rules_after_segments_deleted(tenant=tenant, segment_ids=[s.external_id for s in segments])
 
 
 def _record(tenant: Tenant, changes: list[tuple[EventType, Segment]]) -> None:
