@@ -287,6 +287,17 @@ class GroupAdmin(RecordAdmin):
         super().save_model(request, obj, form, change)
         group_saved(tenant=obj.tenant, group=obj)
 
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        """Save the members; then the rules re-read the members before and after (a rule
+        may read `groups.id`, and a user type change moves them all), in the same
+        transaction."""
+        group = form.instance
+        members = GroupMember.objects.filter(tenant_id=group.tenant_id, group=group)
+        before = set(members.values_list("customer_id", flat=True))
+        super().save_related(request, form, formsets, change)
+        after = set(members.values_list("customer_id", flat=True))
+        rules_customers_changed(tenant=group.tenant, customer_pks=before | after)
+
     @admin.display(description="name")
     def group_name(self, group: Group) -> str:
         """The name in the tenant's default language."""

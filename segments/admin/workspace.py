@@ -774,35 +774,54 @@ def segment_workspace_links(segment: Segment) -> str:
 
 
 def customer_segments_display(customer) -> str:
-    """The segments a customer is in and how (manual, rule), a page at most (two queries)."""
+    """The segments a customer is in and how (manual, rule, a group), a page at most of each
+    (four queries)."""
     if customer is None or customer.pk is None:
         return "—"
     rows = reads.customer_segments(tenant=customer.tenant, customer=customer)
-    total = rows.count()
-    if not total:
+    through_groups = reads.customer_group_segments(tenant=customer.tenant, customer=customer)
+    total, group_total = rows.count(), through_groups.count()
+    if not total and not group_total:
         return "In no segment."
     language = customer.tenant.default_language
-    shown = list(rows[:PAGE_SIZE])
+    shown = list(rows[:PAGE_SIZE]) if total else []
+    shown_groups = list(through_groups[:PAGE_SIZE]) if group_total else []
+    members_url = "admin:segments_segment_members"
     items = format_html_join(
         "",
         '<li><a href="{}">{}</a>{} <span class="assignment-kind kind-{}">{}</span></li>',
-        (
-            (
-                reverse("admin:segments_segment_members", args=[row.segment_id])
-                + f"?q={customer.external_id}",
-                _named(row.segment, language),
-                f" for {row.legal_entity}" if row.legal_entity_id else "",
-                row.assignment_type.lower(),
-                "rule" if row.assignment_type == "AUTOMATIC" else "manual",
-            )
-            for row in shown
-        ),
+        [
+            *(
+                (
+                    reverse(members_url, args=[row.segment_id]) + f"?q={customer.external_id}",
+                    _named(row.segment, language),
+                    f" for {row.legal_entity}" if row.legal_entity_id else "",
+                    row.assignment_type.lower(),
+                    "rule" if row.assignment_type == "AUTOMATIC" else "manual",
+                )
+                for row in shown
+            ),
+            *(
+                (
+                    reverse(members_url, args=[row.segment_id]),
+                    _named(row.segment, language),
+                    f" for {row.group.legal_entity}" if row.group.legal_entity_id else "",
+                    "group",
+                    f"group ({text_in(row.group.name, language) or row.group.external_id})",
+                )
+                for row in shown_groups
+            ),
+        ],
     )
     more = ""
     if total > len(shown):
         url = reverse("admin:segments_customerassignment_changelist")
         more = format_html(
             '<li><a href="{}?customer={}">… all {} segments</a></li>', url, customer.pk, total
+        )
+    if group_total > len(shown_groups):
+        more = format_html(
+            "{}<li>… {} more through groups</li>", more, group_total - len(shown_groups)
         )
     return format_html('<ul class="customer-segments">{}{}</ul>', items, more)
 

@@ -182,8 +182,7 @@ GROUP_ASSIGNMENT_FIELDS: FieldMap = _versioned(
 # A rule's condition is on the customer itself, on one of its legal entities (any one, or for
 # B2B the legal entity of the pair), or on its membership of another segment. Each map's
 # columns are relative to the model its conditions are compiled over (the rule compiler,
-# `segments.selectors.rules`, says which); `groups.id` over the group memberships will be one
-# more map of the same kind.
+# `segments.selectors.rules`, says which).
 
 
 def rule_customer_fields(prefix: str = "") -> FieldMap:
@@ -206,4 +205,9 @@ RULE_LEGAL_ENTITY_FIELDS: FieldMap = {
 # Over the customer's assignments (CustomerAssignment): equality and lists only.
 RULE_SEGMENT_FIELDS: FieldMap = {
     "segments.id": Text("segment__external_id"),
+}
+
+# Over the customer's group memberships (GroupMember): equality and lists only.
+RULE_GROUP_FIELDS: FieldMap = {
+    "groups.id": Text("group__external_id"),
 }

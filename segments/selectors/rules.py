@@ -5,11 +5,12 @@ compiled by the same compiler through the allow-list of what it is about:
 
     id, email, firstName, lastName, attributes.<path>   the customer's own columns
     legalEntities.id, legalEntities.name                  one of its legal entities
+    groups.id                                             its membership of a (CUSTOMER) group
     segments.id                                           its membership of another segment
 
 A rule assigns `B2C` (its matches are customers) or `B2B` (its matches are the customer-
 legal entity pairs whose customer matches and whose legal entity matches the
-`legalEntities.*` conditions). Conditions on legal entities and segments are `EXISTS`
+`legalEntities.*` conditions). Conditions on legal entities, groups and segments are `EXISTS`
 subqueries, so two conditions on them are independent (`segments.id:a segments.id:b` is a
 customer in both) and a customer is matched once. The matches are a queryset of
 `(cid, leid)` (customer pk, legal entity pk or NULL): the evaluator (`services.rules`)
@@ -24,12 +25,13 @@ from typing import Any
 
 from django.db.models import BigIntegerField, Exists, F, OuterRef, Q, QuerySet, Value
 
-from segments.choices import AssignmentType
+from segments.choices import AssignmentType, GroupUserType
 from segments.exceptions import NotFound
 from segments.models import (
     Customer,
     CustomerAssignment,
     CustomerLegalEntity,
+    GroupMember,
     LegalEntity,
     RuleExclusion,
     Segment,
@@ -49,6 +51,7 @@ from segments.query.ast import (
 )
 from segments.query.compiler import compile_query, query_limits
 from segments.query.fields import (
+    RULE_GROUP_FIELDS,
     RULE_LEGAL_ENTITY_FIELDS,
     RULE_SEGMENT_FIELDS,
     FieldMap,
@@ -56,14 +59,21 @@ from segments.query.fields import (
     rule_customer_fields,
 )
 from segments.query.parser import parse_query
-from segmentservice.formats import format_instant
+from segments.selectors.membership import counting_group_assignments
+from segmentservice.formats import format_instant, localize
 from tenants.models import Tenant
 
-CUSTOMER, LEGAL_ENTITY, SEGMENT = "customer", "legalEntity", "segment"
+CUSTOMER, LEGAL_ENTITY, GROUP, SEGMENT = "customer", "legalEntity", "group", "segment"
 RELATIONS: dict[str, FieldMap] = {
     CUSTOMER: rule_customer_fields(),
     LEGAL_ENTITY: RULE_LEGAL_ENTITY_FIELDS,
+    GROUP: RULE_GROUP_FIELDS,
     SEGMENT: RULE_SEGMENT_FIELDS,
+}
+# The relations whose conditions name ids of the tenant's records: equality and lists only.
+ID_RELATIONS = {
+    GROUP: "groups.id:vip or groups.id:(vip, staff)",
+    SEGMENT: "segments.id:gold or segments.id:(gold, silver)",
 }
 
 
@@ -77,6 +87,13 @@ class RuleCondition:
 
     def segment_ids(self) -> tuple[str, ...]:
         """The segments a `segments.id` condition names."""
+        return self._ids() if self.relation == SEGMENT else ()
+
+    def group_ids(self) -> tuple[str, ...]:
+        """The groups a `groups.id` condition names."""
+        return self._ids() if self.relation == GROUP else ()
+
+    def _ids(self) -> tuple[str, ...]:
         predicate = self.condition.predicate
         if isinstance(predicate, Compare):
             return (predicate.value.raw,)
@@ -99,6 +116,11 @@ class CompiledRule:
         ids = (sid for c in self.conditions if c.relation == SEGMENT for sid in c.segment_ids())
         return list(dict.fromkeys(ids))
 
+    @property
+    def group_ids(self) -> list[str]:
+        """The groups the rule reads, in the order it names them."""
+        return list(dict.fromkeys(gid for c in self.conditions for gid in c.group_ids()))
+
 
 def rule_compile(*, q: str, assign: str, default_language: str) -> CompiledRule:
     """Parse and check a rule's `q`; raises QuerySyntaxError naming the problem.
@@ -112,14 +134,14 @@ def rule_compile(*, q: str, assign: str, default_language: str) -> CompiledRule:
     conditions = []
     for condition in tree.conditions:
         relation = _relation_of(condition, limits.max_path_segments)
-        if relation == SEGMENT and not isinstance(condition.predicate, Compare | In):
+        if relation in ID_RELATIONS and not isinstance(condition.predicate, Compare | In):
             raise QuerySyntaxError(
                 f"Only equality and lists are allowed on '{condition.field}'",
                 condition.field_pos,
-                hint="e.g. segments.id:gold or segments.id:(gold, silver)",
+                hint=f"e.g. {ID_RELATIONS[relation]}",
             )
         predicate = condition.predicate
-        if relation == SEGMENT and isinstance(predicate, Compare) and predicate.op != "eq":
+        if relation in ID_RELATIONS and isinstance(predicate, Compare) and predicate.op != "eq":
             raise QuerySyntaxError(
                 f"Only equality and lists are allowed on '{condition.field}'", predicate.pos
             )
@@ -145,7 +167,7 @@ def _relation_of(condition: Condition, max_segments: int) -> str:
         f"Unknown field '{condition.field}'",
         condition.field_pos,
         hint="a rule reads id, email, firstName, lastName, attributes.<path>, "
-        "legalEntities.id, legalEntities.name and segments.id",
+        "legalEntities.id, legalEntities.name, groups.id and segments.id",
     )
 
 
@@ -182,6 +204,11 @@ def condition_filter(
         if isinstance(condition.predicate, ExistsPredicate):
             return Q(Exists(pairs))
         return Q(Exists(pairs.filter(q)))
+    if relation == GROUP:
+        groups = GroupMember.objects.filter(
+            tenant=tenant, customer=customer_ref, group__user_type=GroupUserType.CUSTOMER
+        )
+        return Q(Exists(groups.filter(q)))
     memberships = CustomerAssignment.objects.filter(tenant=tenant, customer=customer_ref)
     return Q(Exists(memberships.filter(q)))
 
@@ -384,6 +411,7 @@ def _customer_value(
     customer: Customer,
     legal_entities: list[LegalEntity],
     memberships: set[str],
+    groups: set[str],
 ) -> Any:
     """The customer's value of the condition's field, as the condition reads it."""
     field = rule_condition.condition.field
@@ -396,6 +424,8 @@ def _customer_value(
     if rule_condition.relation == LEGAL_ENTITY:
         attribute = "external_id" if field == "legalEntities.id" else "name"
         return [getattr(entity, attribute) for entity in legal_entities]
+    if rule_condition.relation == GROUP:
+        return [gid for gid in rule_condition.group_ids() if gid in groups]
     return [sid for sid in rule_condition.segment_ids() if sid in memberships]
 
 
@@ -447,13 +477,26 @@ def rule_conditions_explain(
         if named
         else set()
     )
+    named_groups = set(rule.group_ids)
+    groups = (
+        set(
+            GroupMember.objects.filter(
+                tenant=tenant,
+                customer=customer,
+                group__user_type=GroupUserType.CUSTOMER,
+                group__external_id__in=named_groups,
+            ).values_list("group__external_id", flat=True)
+        )
+        if named_groups
+        else set()
+    )
     conditions = []
     for index, condition in enumerate(rule.conditions):
         conditions.append(
             {
                 "condition": condition.text,
                 "field": condition.condition.field,
-                "value": _customer_value(condition, customer, entities, memberships),
+                "value": _customer_value(condition, customer, entities, memberships, groups),
                 "verdict": bool(row and row[f"c{index}"]),
             }
         )
@@ -462,13 +505,21 @@ def rule_conditions_explain(
 
 
 def segment_explain(
-    *, tenant: Tenant, segment: Segment, customer_id: str, legal_entity_id: str | None
+    *,
+    tenant: Tenant,
+    segment: Segment,
+    customer_id: str,
+    legal_entity_id: str | None,
+    languages: list[str] | None = None,
 ) -> dict[str, Any]:
     """Why the customer is, or is not, in the segment (SPEC §12 Explain).
 
     `{"member": true, "effective": false, "reasons": [{"type": "AUTOMATIC", ...}],
     "segment": {"status": "INACTIVE", "validity": null}}`; raises NotFound for an unknown
-    customer or legal entity.
+    customer or legal entity. A `GROUP` reason is each group assignment through which the
+    customer (acting for `legal_entity_id`, or for none) belongs to the segment, as
+    `counting_group_assignments` says; its group's name is localized to `languages` (the
+    map itself when None).
     """
     customer = Customer.objects.filter(tenant=tenant, external_id=customer_id).first()
     if customer is None:
@@ -519,6 +570,27 @@ def segment_explain(
         if row.assignment_type == AssignmentType.AUTOMATIC and rule_reason is not None:
             reason.update(rule_reason)
         reasons.append(reason)
+    through_groups = (
+        counting_group_assignments(
+            tenant=tenant, customer_id=customer_id, legal_entity_id=legal_entity_id
+        )
+        .filter(segment=segment)
+        .select_related("group__legal_entity")
+        .order_by("group__external_id")
+    )
+    for row in through_groups:
+        group: dict[str, Any] = {"id": row.group.external_id}
+        name = localize(row.group.name, languages, tenant.default_language)
+        if name is not None:
+            group["name"] = name
+        bound = row.group.legal_entity
+        reasons.append(
+            {
+                "type": "GROUP",
+                "legalEntityId": bound.external_id if bound else None,
+                "group": group,
+            }
+        )
     for row in exclusions.order_by("pk"):
         reasons.append(
             {
@@ -528,7 +600,9 @@ def segment_explain(
         )
     if rule_reason is not None and not any(r["type"] == "AUTOMATIC" for r in reasons):
         reasons.append({"type": "RULE", "legalEntityId": legal_entity_id, **rule_reason})
-    member = any(r["type"] in (AssignmentType.MANUAL, AssignmentType.AUTOMATIC) for r in reasons)
+    member = any(
+        r["type"] in (AssignmentType.MANUAL, AssignmentType.AUTOMATIC, "GROUP") for r in reasons
+    )
     return {
         "member": member,
         "effective": member and segment.is_effective(),

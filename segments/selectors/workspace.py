@@ -18,12 +18,14 @@ from django.db import connection
 from django.db.models import F, Q, QuerySet, Window
 from django.db.models.functions import Lag, Lower
 
-from segments.choices import EventType, ItemType
+from segments.choices import EventType, GroupUserType, ItemType
 from segments.models import (
     Category,
     Customer,
     CustomerAssignment,
     Event,
+    GroupAssignment,
+    GroupMember,
     ItemAssignment,
     Product,
     Segment,
@@ -266,6 +268,22 @@ def customer_segments(*, tenant: Tenant, customer: Customer) -> QuerySet:
         CustomerAssignment.objects.filter(tenant=tenant, customer=customer)
         .select_related("segment", "legal_entity")
         .order_by("segment__external_id", "legal_entity__external_id", "pk")
+    )
+
+
+def customer_group_segments(*, tenant: Tenant, customer: Customer) -> QuerySet:
+    """The group assignments through which the customer is in segments (any legal entity
+    binding: the page shows the bound legal entity), with segments and groups, by segment id."""
+    return (
+        GroupAssignment.objects.filter(
+            tenant=tenant,
+            group__user_type=GroupUserType.CUSTOMER,
+            group__in=GroupMember.objects.filter(tenant=tenant, customer=customer).values(
+                "group_id"
+            ),
+        )
+        .select_related("segment", "group", "group__legal_entity")
+        .order_by("segment__external_id", "group__external_id", "pk")
     )
 
 

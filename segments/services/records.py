@@ -17,6 +17,7 @@ from segments.models import (
     CustomerAssignment,
     Group,
     GroupAssignment,
+    GroupMember,
     ItemAssignment,
     LegalEntity,
     Product,
@@ -58,12 +59,20 @@ def records_delete(*, tenant: Tenant, rows: QuerySet) -> int:
     if not ids:
         return 0
     changes_note(tenant=tenant)
-    # The customers of a deleted legal entity may no longer match a rule.
-    moved = (
-        customers_of_legal_entities(tenant=tenant, legal_entity_pks=ids)
-        if rows.model is LegalEntity
-        else []
-    )
+    # The customers of a deleted legal entity, and the members of a deleted group (or of a
+    # group bound to a deleted legal entity, which goes with it), may no longer match a rule.
+    moved: list[int] = []
+    if rows.model is LegalEntity:
+        moved = customers_of_legal_entities(tenant=tenant, legal_entity_pks=ids)
+        moved += GroupMember.objects.filter(tenant=tenant, group__legal_entity__in=ids).values_list(
+            "customer_id", flat=True
+        )
+    elif rows.model is Group:
+        moved = list(
+            GroupMember.objects.filter(tenant=tenant, group__in=ids).values_list(
+                "customer_id", flat=True
+            )
+        )
     for assignment_model, field in CASCADES[rows.model]:
         assignments = assignment_model.objects.filter(tenant=tenant, **{f"{field}__in": ids})
         related, to_event = EVENTS[assignment_model]

@@ -34,6 +34,7 @@ from segments.exceptions import SegmentNotFound, ValidationFailed
 from segments.models import (
     CustomerAssignment,
     CustomerLegalEntity,
+    Group,
     RuleExclusion,
     Segment,
     SegmentRule,
@@ -101,6 +102,18 @@ def rule_check(*, tenant: Tenant, segment_id: str, data: RuleInput) -> CompiledR
         raise ValidationFailed(
             f"Invalid rule: q: segments.id names unknown segment(s) {', '.join(unknown)}."
         )
+    group_ids = compiled.group_ids
+    if group_ids:
+        known = set(
+            Group.objects.filter(tenant=tenant, external_id__in=group_ids).values_list(
+                "external_id", flat=True
+            )
+        )
+        unknown = [gid for gid in group_ids if gid not in known]
+        if unknown:
+            raise ValidationFailed(
+                f"Invalid rule: q: groups.id names unknown group(s) {', '.join(unknown)}."
+            )
     cycle = rule_cycle(tenant=tenant, segment_id=segment_id, depends_on=depends_on)
     if cycle:
         raise ValidationFailed(f"Invalid rule: q: segments.id makes a cycle: {' → '.join(cycle)}.")

@@ -34,8 +34,9 @@ from tests.factories import (
 )
 
 SCANNED = ("segments/selectors", "segments/api", "segments/filtersets.py")
-# `segment_ids` reads `Value.raw`, the text of a q value, not SQL; `preview` makes its
-# transaction read-only; `_category_reasons` is match explain's category walk.
+# `_ids` (a rule condition's ids) reads `Value.raw`, the text of a q value, not SQL;
+# `preview` makes its transaction read-only; `_category_reasons` is match explain's
+# category walk.
 RAW_SQL = {
     "category_trees",
     "matching_product_ids",
@@ -44,7 +45,7 @@ RAW_SQL = {
     "tenant_version",
     "_category_reasons",
     "preview",
-    "segment_ids",
+    "_ids",
 }
 # Reads that serve the operator, not a tenant, and so read every tenant's rows on purpose.
 ACROSS_TENANTS = {

@@ -108,11 +108,20 @@ class ConditionReasonSerializer(serializers.Serializer):
     verdict = serializers.BooleanField()
 
 
-class ReasonSerializer(serializers.Serializer):
-    """One membership source: MANUAL, AUTOMATIC (the rule's conditions) or EXCLUDED."""
+class ReasonGroupSerializer(serializers.Serializer):
+    """The group a `GROUP` reason is about."""
 
-    type = serializers.ChoiceField(choices=["MANUAL", "AUTOMATIC", "EXCLUDED", "RULE"])
+    id = serializers.CharField()
+    name = serializers.JSONField(required=False, help_text="Localized to Accept-Language.")
+
+
+class ReasonSerializer(serializers.Serializer):
+    """One membership source: MANUAL, AUTOMATIC (the rule's conditions), GROUP (the group
+    assignment's group) or EXCLUDED."""
+
+    type = serializers.ChoiceField(choices=["MANUAL", "AUTOMATIC", "GROUP", "EXCLUDED", "RULE"])
     legalEntityId = serializers.CharField(required=False, allow_null=True)
+    group = ReasonGroupSerializer(required=False)
     matched = serializers.BooleanField(required=False)
     q = serializers.CharField(required=False)
     conditions = ConditionReasonSerializer(many=True, required=False)

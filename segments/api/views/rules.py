@@ -172,7 +172,8 @@ class SegmentRuleViewSet(TenantScopedViewSet):
         operation_id="GET-customer-segment-explain-segment-membership",
         summary="Why a customer is in a segment (extension)",
         description="Each membership source (`MANUAL`, `AUTOMATIC` with every condition of "
-        "the rule, its customer value and verdict, `EXCLUDED`, or `RULE` when the rule "
+        "the rule, its customer value and verdict, `GROUP` with the group through which the "
+        "customer belongs, `EXCLUDED`, or `RULE` when the rule "
         "makes no assignment), and the segment's status and validity behind `effective`.",
         parameters=[
             OpenApiParameter("customerId", str, required=True, description="The customer."),
@@ -195,6 +196,7 @@ class SegmentRuleViewSet(TenantScopedViewSet):
                 segment=segment,
                 customer_id=customer_id,
                 legal_entity_id=legal_entity_id,
+                languages=self.languages,
             )
         )
 

@@ -259,6 +259,7 @@ def _write_rows(tenant: Tenant, kind: str, rows: list[CheckedRow]) -> None:
     elif kind == "products":
         _write_memberships(tenant, rows, ProductCategory, "product", "category", Category)
     elif kind == "groups":
+        before = _group_members(tenant, rows)
         _write_memberships(tenant, rows, GroupMember, "group", "customer", Customer)
         # A group that no longer holds customers loses its assignments, with their events.
         employees = [
@@ -268,6 +269,17 @@ def _write_rows(tenant: Tenant, kind: str, rows: list[CheckedRow]) -> None:
             group_assignments_prune(
                 tenant=tenant, assignments=GroupAssignment.objects.filter(group__in=employees)
             )
+        # Members added or removed, or a user type changed: a rule may read `groups.id`.
+        _rules_follow_customers(tenant, before | _group_members(tenant, rows))
+
+
+def _group_members(tenant: Tenant, rows: list[CheckedRow]) -> set[int]:
+    """The customer pks in the batch's groups."""
+    return set(
+        GroupMember.objects.filter(
+            tenant=tenant, group_id__in=[row.pk for row in rows if row.pk is not None]
+        ).values_list("customer_id", flat=True)
+    )
 
 
 def _rules_follow(tenant: Tenant, kind: str, rows: list[CheckedRow]) -> None:
@@ -279,6 +291,13 @@ def _rules_follow(tenant: Tenant, kind: str, rows: list[CheckedRow]) -> None:
     if kind == "legalEntities":
         pks = customers_of_legal_entities(tenant=tenant, legal_entity_pks=pks)
     rules_customers_changed(tenant=tenant, customer_pks=pks)
+
+
+def _rules_follow_customers(tenant: Tenant, customer_pks: Iterable[int]) -> None:
+    """The tenant's rules re-read these customers, in the batch's transaction."""
+    from segments.services.rules import rules_customers_changed
+
+    rules_customers_changed(tenant=tenant, customer_pks=customer_pks)
 
 
 def _write_parents(tenant: Tenant, rows: list[CheckedRow]) -> None:

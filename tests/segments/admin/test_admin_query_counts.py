@@ -201,7 +201,7 @@ PAGES: list[tuple[str, Callable[[World], str], Callable[[World, int], None], int
         "customer form",
         lambda w: f"/admin/segments/customer/{w.customer.pk}/change/",
         grow_memberships,
-        7,  # with the segments the customer is in
+        8,  # with the segments the customer is in, directly and through groups
     ),
     ("legal entity list", lambda w: "/admin/segments/legalentity/", grow_legal_entities, 5),
     ("group list", lambda w: "/admin/segments/group/", grow_groups, 5),
