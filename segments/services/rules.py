@@ -92,32 +92,29 @@ def rule_check(*, tenant: Tenant, segment_id: str, data: RuleInput) -> CompiledR
     except QuerySyntaxError as error:
         raise ValidationFailed(f"Invalid rule: q: {error.message}") from error
     depends_on = compiled.depends_on
-    known = set(
-        Segment.objects.filter(tenant=tenant, external_id__in=depends_on).values_list(
-            "external_id", flat=True
-        )
-    )
-    unknown = [sid for sid in depends_on if sid not in known]
-    if unknown:
-        raise ValidationFailed(
-            f"Invalid rule: q: segments.id names unknown segment(s) {', '.join(unknown)}."
-        )
-    group_ids = compiled.group_ids
-    if group_ids:
-        known = set(
-            Group.objects.filter(tenant=tenant, external_id__in=group_ids).values_list(
-                "external_id", flat=True
-            )
-        )
-        unknown = [gid for gid in group_ids if gid not in known]
-        if unknown:
-            raise ValidationFailed(
-                f"Invalid rule: q: groups.id names unknown group(s) {', '.join(unknown)}."
-            )
+    _refuse_unknown(tenant, Segment, depends_on, field="segments.id", what="segment")
+    if compiled.group_ids:
+        _refuse_unknown(tenant, Group, compiled.group_ids, field="groups.id", what="group")
     cycle = rule_cycle(tenant=tenant, segment_id=segment_id, depends_on=depends_on)
     if cycle:
         raise ValidationFailed(f"Invalid rule: q: segments.id makes a cycle: {' → '.join(cycle)}.")
     return compiled
+
+
+def _refuse_unknown(
+    tenant: Tenant, model: type[Segment] | type[Group], ids: Sequence[str], *, field: str, what: str
+) -> None:
+    """Raise ValidationFailed naming the `ids` (of `field`) that are no `model` of the tenant."""
+    known = set(
+        model.objects.filter(tenant=tenant, external_id__in=ids).values_list(
+            "external_id", flat=True
+        )
+    )
+    unknown = [external_id for external_id in ids if external_id not in known]
+    if unknown:
+        raise ValidationFailed(
+            f"Invalid rule: q: {field} names unknown {what}(s) {', '.join(unknown)}."
+        )
 
 
 def _segment_locked(tenant: Tenant, segment_id: str) -> Segment:
