@@ -44,6 +44,7 @@ pytestmark = [
 ]
 
 webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
@@ -155,16 +156,16 @@ def autocomplete(driver, field: str, term: str, expected: str) -> None:
         driver, EC.visibility_of_element_located((By.CSS_SELECTOR, ".select2-search__field"))
     )
     search.send_keys(term)
-    option = wait(
-        driver,
-        EC.element_to_be_clickable(
-            (
-                By.XPATH,
-                f"//li[contains(@class,'select2-results__option') and contains(., '{expected}')]",
-            )
-        ),
+    # select2 redraws its results as each typed letter's answer arrives, so an option found
+    # a moment ago may be gone: find it and click it in one step, again until one holds.
+    option = (
+        By.XPATH,
+        f"//li[contains(@class,'select2-results__option') and contains(., '{expected}')]",
     )
-    option.click()
+    WebDriverWait(driver, WAIT_SECONDS, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: EC.element_to_be_clickable(option)(d)
+        and (d.find_element(*option).click() or True)
+    )
     wait(
         driver,
         lambda d: expected
