@@ -6,9 +6,17 @@ commit failed on the rule's foreign key (a 500).
 
 import pytest
 
-from segments.models import RuleExclusion, SegmentRule
+from segments.models import RuleExclusion, Segment, SegmentRule
 from tenants.choices import Scope
-from tests.factories import assign_customer, make_customer, make_segment
+from tests.factories import (
+    assign_customer,
+    assign_group,
+    assign_product,
+    make_customer,
+    make_group,
+    make_product,
+    make_segment,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -63,3 +71,37 @@ def test_a_rule_reading_a_deleted_segment_keeps_working_and_matches_nobody_throu
     rule = client.get(f"{BASE}/gold/rule")
     assert rule.status_code == 200
     assert rule.json()["memberCount"] == 1  # c2, by hand; c1 went with silver
+
+
+@pytest.mark.parametrize("bulk", [False, True])
+def test_force_delete_removes_every_row_that_points_at_the_segment(tenant, client, bulk):
+    """Every model with a foreign key to Segment gets a row here, then none after the delete.
+
+    A new model pointing at segments fails the first assertion until it is added to this
+    setup, and then the delete itself if `_delete` does not remove its rows (a 500 at commit).
+    """
+    customer = make_customer(tenant, "c1")
+    make_customer(tenant, "c2")
+    silver = make_segment(tenant, "silver")
+    assign_customer(silver, customer)
+    assign_product(silver, make_product(tenant, "p1"))
+    assign_group(silver, make_group(tenant, "g1"))
+    body = {"q": "id:(c1,c2)", **RULE}
+    assert client.put(f"{BASE}/silver/rule", body, format="json").status_code == 201
+    assert client.delete(f"{BASE}/silver/customers/c2").status_code == 204  # an exclusion
+
+    dependents = [rel.related_model for rel in Segment._meta.related_objects]
+    assert dependents, "Segment has no dependents to check"
+    for model in dependents:
+        assert model.objects.filter(segment=silver).exists(), f"no {model.__name__} in setup"
+
+    if bulk:
+        response = client.delete(f"{BASE}/bulk?forceDelete=true", ["silver"], format="json")
+        assert response.status_code == 207
+        assert response.json() == [{"index": 1, "id": "silver", "code": 204, "status": "OK"}]
+    else:
+        assert client.delete(f"{BASE}/silver?forceDelete=true").status_code == 204
+
+    for model in dependents:
+        assert not model.objects.filter(segment_id=silver.pk).exists(), model.__name__
+    assert not Segment.objects.filter(pk=silver.pk).exists()
