@@ -305,9 +305,10 @@ class SegmentWorkspaceMixin:
                 segment,
                 f"Customers in {segment_label(segment)}",
                 page=page,
-                rows=list(page.object_list),
+                rows=reads.member_rows(tenant=segment.tenant, page=page.object_list),
                 search=search,
                 links=links,
+                explain_url=reverse("admin:rule-explain"),
                 page_query=_page_query(search),
             ),
         )

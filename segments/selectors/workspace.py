@@ -18,18 +18,20 @@ from django.db import connection
 from django.db.models import F, Q, QuerySet, Window
 from django.db.models.functions import Lag, Lower
 
-from segments.choices import EventType, GroupUserType, ItemType
+from segments.choices import AssignmentType, EventType, GroupUserType, ItemType
 from segments.models import (
     Category,
     Customer,
     CustomerAssignment,
     Event,
+    Group,
     GroupAssignment,
     GroupMember,
     ItemAssignment,
     Product,
     Segment,
 )
+from segments.selectors.membership import INHERITED, segment_memberships
 from tenants.models import Tenant
 
 RESOLVE_CHUNK = 900  # ids per lookup query: under SQLite's 999 bound parameters
@@ -42,22 +44,84 @@ _ID_COLUMNS = ("customerid", "customer_id", "id", "email", "code", "itemid", "it
 
 
 def segment_members(*, tenant: Tenant, segment: Segment, search: str = "") -> QuerySet:
-    """The segment's customer assignments, customers and legal entities joined, by customer id.
+    """Everyone in the segment, by customer id: manual, rule-made and inherited through a
+    group (`segments.selectors.membership.segment_memberships`, dicts); `member_rows`
+    turns a page of them into rows.
 
     `search` matches an id prefix, or a part of the first name, last name or e-mail; every
     word must match.
     """
-    rows = CustomerAssignment.objects.filter(tenant=tenant, segment=segment).select_related(
-        "customer", "legal_entity"
-    )
-    for word in search.split():
-        rows = rows.filter(
-            Q(customer__external_id__startswith=word)
-            | Q(customer__first_name__icontains=word)
-            | Q(customer__last_name__icontains=word)
-            | Q(customer__email__icontains=word)
+    return segment_memberships(tenant=tenant, segment_pk=segment.pk, search=search)
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    """One line of a segment's members: the customer, for which legal entity, and how."""
+
+    customer: Customer
+    legal_entity_id: str | None
+    legal_entity: str  # "Schmidt GmbH (le-1)", or "" for none
+    how: str  # MANUAL, AUTOMATIC or GROUP
+    group_id: str  # the group's id when inherited
+    group_name: str
+    since: Any
+
+    @property
+    def customer_id(self) -> int:
+        return self.customer.pk
+
+    @property
+    def assignment_type(self) -> str:
+        return self.how
+
+    @property
+    def inherited(self) -> bool:
+        return self.how == INHERITED
+
+    @property
+    def label(self) -> str:
+        """`manual`, `rule` or `inherited (group Wholesale)`."""
+        if self.how == INHERITED:
+            return f"inherited (group {self.group_name or self.group_id})"
+        return "rule" if self.how == AssignmentType.AUTOMATIC else "manual"
+
+
+def member_rows(*, tenant: Tenant, page: Iterable[dict[str, Any]]) -> list[MemberRow]:
+    """A page of `segment_members` as rows, the groups named (one query at most)."""
+    page = list(page)
+    group_ids = {row["group_external_id"] for row in page if row["how"] == INHERITED}
+    names: dict[str, str] = {}
+    if group_ids:
+        language = tenant.default_language
+        for external_id, name in Group.objects.filter(
+            tenant=tenant, external_id__in=group_ids
+        ).values_list("external_id", "name"):
+            name = name or {}
+            names[external_id] = name.get(language) or next((t for t in name.values() if t), "")
+    rows = []
+    for row in page:
+        legal_id, legal_name = row["legal_entity_external_id"], row["legal_entity_name"]
+        rows.append(
+            MemberRow(
+                customer=Customer(
+                    pk=row["customer_pk"],
+                    tenant_id=tenant.pk,
+                    external_id=row["customer_external_id"],
+                    first_name=row["first_name"],
+                    last_name=row["last_name"],
+                    email=row["email"],
+                ),
+                legal_entity_id=legal_id,
+                legal_entity=(f"{legal_name} ({legal_id})" if legal_name else legal_id)
+                if legal_id
+                else "",
+                how=row["how"],
+                group_id=row["group_external_id"],
+                group_name=names.get(row["group_external_id"], ""),
+                since=row["since"],
+            )
         )
-    return rows.order_by("customer__external_id", "legal_entity__external_id", "pk")
+    return rows
 
 
 def segment_items(
