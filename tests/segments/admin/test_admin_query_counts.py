@@ -181,7 +181,7 @@ PAGES: list[tuple[str, Callable[[World], str], Callable[[World, int], None], int
         "segment form",
         lambda w: f"/admin/segments/segment/{w.segment.pk}/change/",
         grow_item_assignments,
-        7,  # with the tenant's site codes offered
+        8,  # with the tenant's site codes offered, and the rule editor's rule and counts
     ),
     (
         "customer assignment list",
