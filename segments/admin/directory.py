@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from segments.admin.base import (
@@ -39,6 +40,7 @@ from segments.models import (
     LegalEntity,
     Product,
     ProductCategory,
+    Segment,
 )
 from segments.selectors.admin import (
     categories_annotated,
@@ -52,6 +54,7 @@ from segments.services.changes import changes_note
 from segments.services.group_assignments import group_saved
 from segments.services.records import records_delete
 from segments.services.rules import customers_of_legal_entities, rules_customers_changed
+from tenants.admin_scoping import TenantAutocompleteSelect
 from tenants.models import Tenant
 
 
@@ -177,8 +180,34 @@ class CustomerAdmin(RecordAdmin):
     ordering = ["tenant_id", "external_id"]
     inlines = [CustomerMembershipsInline, NewCustomerMembershipInline]
 
+    change_form_template = "admin/segments/customer/change_form.html"
+
     def get_queryset(self, request: HttpRequest):
         return customers_annotated(super().get_queryset(request))
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        """Below the customer's form, "why is this customer in / not in …": a segment picked
+        with the tenant's autocomplete, a legal entity of theirs, opening the explain view."""
+        if obj is not None and obj.pk:
+            widget = TenantAutocompleteSelect(
+                CustomerAssignment._meta.get_field("segment"), self.admin_site, tenant=obj.tenant_id
+            )
+            # The field gives the widget its choices; nothing is chosen, so nothing is read.
+            widget = forms.ModelChoiceField(
+                Segment.objects.filter(tenant_id=obj.tenant_id), widget=widget
+            ).widget
+            entities = list(
+                obj.legal_entities.order_by("external_id").values_list("external_id", "name")[
+                    : self.list_per_page
+                ]
+            )
+            context["explain_picker"] = {
+                "url": reverse("admin:rule-explain"),
+                "segment": widget.render("segment", None, {"id": "why-segment"}),
+                "legal_entities": entities,
+            }
+            context["media"] = context["media"] + widget.media
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         """Save the memberships; then the rules re-read the customer, in the same transaction."""

@@ -14,7 +14,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -129,7 +129,9 @@ class SegmentRuleAdmin(ServiceFormAdminMixin, TenantOwnedAdmin):
         ]
 
     def _segment(self, request: HttpRequest, pk: str) -> Segment:
-        segment = get_object_or_404(Segment.objects.select_related("tenant"), pk=pk)
+        segment = get_object_or_404(
+            Segment.objects.select_related("tenant"), pk=pk if pk.isdigit() else None
+        )
         if not may_see_tenant(request, segment.tenant_id):
             raise PermissionError
         return segment
@@ -156,7 +158,10 @@ class SegmentRuleAdmin(ServiceFormAdminMixin, TenantOwnedAdmin):
 
     def explain_view(self, request: HttpRequest) -> TemplateResponse:
         """Why a customer is, or is not, in a segment: `?segment=<pk>&customer=<id>`."""
-        segment = self._segment(request, request.GET.get("segment", "0"))
+        try:
+            segment = self._segment(request, request.GET.get("segment", ""))
+        except PermissionError:
+            raise Http404("No such segment, or not one of your tenants'.") from None
         customer_id = request.GET.get("customer", "")
         legal_entity_id = request.GET.get("legal_entity") or None
         try:
@@ -171,7 +176,7 @@ class SegmentRuleAdmin(ServiceFormAdminMixin, TenantOwnedAdmin):
             explained, error = None, refusal.message
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Why is {customer_id} in {segment.external_id}?",
+            "title": f"Why is {customer_id} in, or not in, {segment_label(segment)}?",
             "segment": segment,
             "customer_id": customer_id,
             "explained": explained,

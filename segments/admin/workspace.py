@@ -791,9 +791,18 @@ def customer_segments_display(customer) -> str:
     shown = list(rows[:PAGE_SIZE]) if total else []
     shown_groups = list(through_groups[:PAGE_SIZE]) if group_total else []
     members_url = "admin:segments_segment_members"
+    explain = reverse("admin:rule-explain")
+
+    def why(segment_pk: int, legal_entity) -> str:
+        query = {"segment": segment_pk, "customer": customer.external_id}
+        if legal_entity is not None:
+            query["legal_entity"] = legal_entity.external_id
+        return f"{explain}?{urlencode(query)}"
+
     items = format_html_join(
         "",
-        '<li><a href="{}">{}</a>{} <span class="assignment-kind kind-{}">{}</span></li>',
+        '<li><a href="{}">{}</a>{} <span class="assignment-kind kind-{}">{}</span>'
+        ' <a class="segment-why" href="{}">why?</a></li>',
         [
             *(
                 (
@@ -802,6 +811,7 @@ def customer_segments_display(customer) -> str:
                     f" for {row.legal_entity}" if row.legal_entity_id else "",
                     row.assignment_type.lower(),
                     "rule" if row.assignment_type == "AUTOMATIC" else "manual",
+                    why(row.segment_id, row.legal_entity),
                 )
                 for row in shown
             ),
@@ -812,6 +822,7 @@ def customer_segments_display(customer) -> str:
                     f" for {row.group.legal_entity}" if row.group.legal_entity_id else "",
                     "group",
                     f"group ({text_in(row.group.name, language) or row.group.external_id})",
+                    why(row.segment_id, row.group.legal_entity),
                 )
                 for row in shown_groups
             ),
