@@ -526,14 +526,33 @@ class SegmentWorkspaceMixin:
         segment = self.workspace_segment(request, object_id, write=False)
         kind = request.GET.get("kind")
         kind = kind if kind in reads.HISTORY_KINDS else None
-        events = reads.segment_history(
+        history = reads.segment_history(
             tenant=segment.tenant, segment_id=segment.external_id, kind=kind
         )
-        page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("p"))
-        rows = list(page.object_list)
-        subjects = reads.event_subjects(tenant=segment.tenant, events=rows)
+        page = Paginator(history, PAGE_SIZE).get_page(request.GET.get("p"))
+        groups = list(page.object_list)
+        events = reads.history_events(
+            tenant=segment.tenant, segment_id=segment.external_id, kind=kind, groups=groups
+        )
+        subjects = reads.event_subjects(
+            tenant=segment.tenant, events=[event for shown in events for event in shown]
+        )
         language = segment.tenant.default_language
-        entries = [_history_entry(event, subjects, language) for event in rows]
+        entries = []
+        for group, shown in zip(groups, events, strict=True):
+            if not shown:
+                continue
+            items = [_history_entry(event, subjects, language) for event in shown]
+            entry = {
+                **items[-1 if group.count == 1 else 0],
+                "count": group.count,
+                "items": items if group.count > 1 else [],
+                "more": group.count - len(shown),
+            }
+            if group.count > 1:
+                entry["what"] = f"{_PLURALS.get(group.type, entry['what'])} ({group.count:,})"
+                entry["last_event"] = items[-1]["event"]
+            entries.append(entry)
         return TemplateResponse(
             request,
             "admin/segments/segment/history.html",
@@ -710,6 +729,17 @@ _VERBS = {
     EventType.ITEM_ASSIGNMENT_CREATED: "Item added",
     EventType.ITEM_ASSIGNMENT_UPDATED: "Item assignment changed",
     EventType.ITEM_ASSIGNMENT_DELETED: "Item removed",
+}
+
+
+_PLURALS = {
+    EventType.SEGMENT_UPDATED: "Segment changed",
+    EventType.CUSTOMER_ASSIGNMENT_CREATED: "Customers added",
+    EventType.CUSTOMER_ASSIGNMENT_UPDATED: "Customer assignments changed",
+    EventType.CUSTOMER_ASSIGNMENT_DELETED: "Customers removed",
+    EventType.ITEM_ASSIGNMENT_CREATED: "Items added",
+    EventType.ITEM_ASSIGNMENT_UPDATED: "Item assignments changed",
+    EventType.ITEM_ASSIGNMENT_DELETED: "Items removed",
 }
 
 

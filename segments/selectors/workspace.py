@@ -15,9 +15,22 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from django.db import connection
-from django.db.models import F, Func, Q, QuerySet, Window
+from django.db.models import (
+    Case,
+    F,
+    Func,
+    IntegerField,
+    JSONField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.fields import BooleanField
-from django.db.models.functions import Lag, Lower
+from django.db.models.functions import Lower, RowNumber
 
 from segments.choices import AssignmentType, EventType, GroupUserType, ItemType
 from segments.models import (
@@ -488,27 +501,140 @@ HISTORY_KINDS = {
 }
 
 
-def segment_history(*, tenant: Tenant, segment_id: str, kind: str | None = None) -> QuerySet:
-    """The change events of a segment and its assignments, newest first.
-
-    `kind` ("segment", "customers", "items") keeps one kind of change. Each event carries
-    `previous`: the payload of the event before it for the same resource (a window over
-    the segment's events, in the same query), so a page can say what changed.
-    """
+def _history_events(*, tenant: Tenant, segment_id: str, kind: str | None) -> QuerySet:
+    """The change events of a segment and its assignments (`kind`: one kind of change)."""
     if kind == "segment":
         where = Q(resource_id=segment_id)
     else:
         where = Q(resource_id=segment_id) | Q(resource_id__startswith=f"{segment_id}/")
     if kind in HISTORY_KINDS:
         where &= Q(type__in=HISTORY_KINDS[kind])
-    return (
-        Event.objects.filter(tenant=tenant)
-        .filter(where)
-        .annotate(
-            previous=Window(Lag("payload"), partition_by=[F("resource_id")], order_by=F("id").asc())
+    return Event.objects.filter(tenant=tenant).filter(where)
+
+
+@dataclass(frozen=True)
+class HistoryGroup:
+    """Consecutive events of one write: one kind of change by one actor in one transaction
+    (a bulk add of 50,000 members is one group), the ids `first`..`last`."""
+
+    type: str
+    actor: str
+    count: int
+    first: int
+    last: int
+
+
+class SegmentHistory:
+    """The history of a segment as groups of events, newest first, pageable (`Paginator`).
+
+    A group is a run of consecutive events (in the segment's history) of the same type, by
+    the same actor, in the same transaction, found with the gaps-and-islands trick (the
+    difference of two row numbers) in one query over the segment's events; the count is
+    one more. On SQLite, where every event's transaction id is 0, a run is one group.
+    """
+
+    def __init__(self, *, tenant: Tenant, segment_id: str, kind: str | None = None) -> None:
+        self.tenant, self.segment_id, self.kind = tenant, segment_id, kind
+
+    def _grouped_sql(self) -> tuple[str, list[Any]]:
+        inner = (
+            _history_events(tenant=self.tenant, segment_id=self.segment_id, kind=self.kind)
+            .annotate(
+                rn_all=Window(RowNumber(), order_by=F("id").asc()),
+                rn_run=Window(
+                    RowNumber(),
+                    partition_by=[F("type"), F("actor"), F("transaction_id")],
+                    order_by=F("id").asc(),
+                ),
+            )
+            .order_by()
+            .values("id", "type", "actor", "transaction_id", "rn_all", "rn_run")
+        )
+        sql, params = inner.query.sql_with_params()
+        grouped = (
+            f"SELECT ev.type, ev.actor, COUNT(*) AS n, MIN(ev.id) AS first_id, MAX(ev.id) AS last_id "
+            f"FROM ({sql}) ev GROUP BY ev.type, ev.actor, ev.transaction_id, ev.rn_all - ev.rn_run"
+        )
+        return grouped, list(params)
+
+    def count(self) -> int:
+        sql, params = self._grouped_sql()
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) groups", params)
+            return int(cursor.fetchone()[0])
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[HistoryGroup]:
+        start, stop = index.start or 0, index.stop
+        sql, params = self._grouped_sql()
+        limit = "" if stop is None else f" LIMIT {int(stop) - int(start)}"
+        with connection.cursor() as cursor:
+            cursor.execute(f"{sql} ORDER BY last_id DESC{limit} OFFSET {int(start)}", params)
+            return [HistoryGroup(*row) for row in cursor.fetchall()]
+
+
+def segment_history(*, tenant: Tenant, segment_id: str, kind: str | None = None) -> SegmentHistory:
+    """The change events of a segment and its assignments, grouped by write, newest first.
+
+    `kind` ("segment", "customers", "items") keeps one kind of change; `history_events`
+    reads a page's events.
+    """
+    return SegmentHistory(tenant=tenant, segment_id=segment_id, kind=kind)
+
+
+HISTORY_SHOWN = 20  # events shown of one group; the rest are counted
+
+
+def history_events(
+    *,
+    tenant: Tenant,
+    segment_id: str,
+    kind: str | None,
+    groups: Sequence[HistoryGroup],
+    shown: int = HISTORY_SHOWN,
+) -> list[list[Event]]:
+    """The first `shown` events of each group (in order), in one query.
+
+    Each event carries `previous`: the payload of the event before it for the same resource
+    (a subquery served by the event index on (tenant, resource id, id)), so a page can say
+    what changed.
+    """
+    if not groups:
+        return []
+    number = Case(
+        *(
+            When(id__gte=group.first, id__lte=group.last, then=Value(n))
+            for n, group in enumerate(groups)
+        ),
+        output_field=IntegerField(),
+    )
+    within = Q()
+    for group in groups:
+        within |= Q(id__gte=group.first, id__lte=group.last)
+    previous = (
+        Event.objects.filter(
+            tenant=tenant, resource_id=OuterRef("resource_id"), id__lt=OuterRef("id")
         )
         .order_by("-id")
+        .values("payload")[:1]
     )
+    rows = (
+        _history_events(tenant=tenant, segment_id=segment_id, kind=kind)
+        .filter(within)
+        .annotate(
+            group_number=number,
+            rank=Window(RowNumber(), partition_by=[number], order_by=F("id").asc()),
+        )
+        .filter(rank__lte=shown)
+        .annotate(previous=Subquery(previous, output_field=JSONField()))
+        .order_by("id")
+    )
+    found: list[list[Event]] = [[] for _ in groups]
+    for event in rows:
+        found[event.group_number].append(event)
+    return found
 
 
 IGNORED_CHANGES = ("metadata",)
