@@ -12,6 +12,7 @@ from tenants.admin_scoping import (
     TenantListFilter,
     TenantScopedAdminMixin,
     TenantScopedInlineMixin,
+    allow_add_related,
     form_tenant,
 )
 
@@ -114,3 +115,11 @@ class NewRowsInline(TenantScopedInlineMixin, admin.TabularInline):
 
     def get_autocomplete_fields(self, request: HttpRequest):
         return [self.related_field]
+
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
+        """The linked row's picker keeps its "+": create a legal entity or a group in a
+        pop-up (in the form's tenant) and pick it at once."""
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == self.related_field:
+            allow_add_related(formfield, request, self.admin_site)
+        return formfield

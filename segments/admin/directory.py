@@ -54,7 +54,7 @@ from segments.services.changes import changes_note
 from segments.services.group_assignments import group_saved
 from segments.services.records import records_delete
 from segments.services.rules import customers_of_legal_entities, rules_customers_changed
-from tenants.admin_scoping import TenantAutocompleteSelect
+from tenants.admin_scoping import TenantAutocompleteSelect, allow_add_related
 from tenants.models import Tenant
 
 
@@ -306,6 +306,13 @@ class GroupAdmin(RecordAdmin):
 
     def get_queryset(self, request: HttpRequest):
         return groups_annotated(super().get_queryset(request))
+
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
+        """A "+" next to the legal entity: create the one the group is bound to."""
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "legal_entity":
+            allow_add_related(formfield, request, self.admin_site)
+        return formfield
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         """The id is what the API and assignments refer to: fixed once created."""
