@@ -150,6 +150,7 @@ class CustomerMembershipsInline(ExistingRowsInline):
 
     model = CustomerLegalEntity
     related_field = "legal_entity"
+    total_attribute = "legal_entity_count"
     verbose_name = "legal entity"
     verbose_name_plural = "Legal entities this customer acts for"
 
@@ -268,6 +269,7 @@ class GroupMembersInline(ExistingRowsInline):
 
     model = GroupMember
     related_field = "customer"
+    total_attribute = "member_count"
     verbose_name = "member"
     verbose_name_plural = "Members of this group"
 
@@ -372,6 +374,7 @@ class ProductCategoriesInline(ExistingRowsInline):
 
     model = ProductCategory
     related_field = "category"
+    total_attribute = "category_count"
     verbose_name = "category"
     verbose_name_plural = "Categories this product is in"
 
