@@ -21,6 +21,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from segments.admin.base import TenantOwnedAdmin
+from segments.admin.common import text_in
 from segments.admin.forms import ServiceForm, ServiceFormAdminMixin
 from segments.admin.workspace import segment_label
 from segments.choices import AssignmentType
@@ -174,9 +175,17 @@ class SegmentRuleAdmin(ServiceFormAdminMixin, TenantOwnedAdmin):
             error = None
         except ServiceError as refusal:
             explained, error = None, refusal.message
+        language = segment.tenant.default_language
+        reasons = []
+        for reason in (explained or {}).get("reasons", []):
+            group = reason.get("group")
+            if group and isinstance(group.get("name"), dict):  # a map: shown in one language
+                reason = {**reason, "group": {**group, "name": text_in(group["name"], language)}}
+            reasons.append(reason)
         context = {
             **self.admin_site.each_context(request),
             "title": f"Why is {customer_id} in, or not in, {segment_label(segment)}?",
+            "reasons": reasons,
             "segment": segment,
             "customer_id": customer_id,
             "explained": explained,

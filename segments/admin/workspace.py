@@ -297,6 +297,7 @@ class SegmentWorkspaceMixin:
         search = request.GET.get("q", "").strip()
         rows = reads.segment_members(tenant=segment.tenant, segment=segment, search=search)
         page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("p"))
+        shown = reads.member_rows(tenant=segment.tenant, page=page.object_list)
         return TemplateResponse(
             request,
             "admin/segments/segment/members.html",
@@ -305,7 +306,8 @@ class SegmentWorkspaceMixin:
                 segment,
                 f"Customers in {segment_label(segment)}",
                 page=page,
-                rows=reads.member_rows(tenant=segment.tenant, page=page.object_list),
+                rows=shown,
+                removable=any(not row.inherited for row in shown),
                 search=search,
                 links=links,
                 explain_url=reverse("admin:rule-explain"),

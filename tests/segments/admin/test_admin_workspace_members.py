@@ -118,7 +118,9 @@ class TestInheritedMembers:
             "/admin/segments/segmentrule/explain/", {"segment": spring.pk, "customer": "bert"}
         )
         assert explained.status_code == 200
-        assert "GROUP" in explained.content.decode()
+        html = explained.content.decode()
+        assert "GROUP" in html and "member of group g, which is assigned to the segment" in html
+        assert "Remove ticked customers" not in su_client.get(members_url(spring)).content.decode()
 
 
 def _grow(tenant, spring, group, n: int) -> None:
