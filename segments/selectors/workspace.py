@@ -558,21 +558,30 @@ class SegmentHistory:
         return grouped, list(params)
 
     def count(self) -> int:
-        sql, params = self._grouped_sql()
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) groups", params)
-            return int(cursor.fetchone()[0])
+        return history_groups(self, count=True)
 
     def __len__(self) -> int:
         return self.count()
 
     def __getitem__(self, index: slice) -> list[HistoryGroup]:
-        start, stop = index.start or 0, index.stop
-        sql, params = self._grouped_sql()
-        limit = "" if stop is None else f" LIMIT {int(stop) - int(start)}"
-        with connection.cursor() as cursor:
-            cursor.execute(f"{sql} ORDER BY last_id DESC{limit} OFFSET {int(start)}", params)
-            return [HistoryGroup(*row) for row in cursor.fetchall()]
+        start = int(index.start or 0)
+        limit = None if index.stop is None else int(index.stop) - start
+        return history_groups(self, offset=start, limit=limit)
+
+
+def history_groups(
+    history: SegmentHistory, *, count: bool = False, offset: int = 0, limit: int | None = None
+) -> int | list[HistoryGroup]:
+    """How many groups a history has (`count`), or a slice of them, newest first (raw SQL
+    over the ORM's tenant-scoped query of the segment's events)."""
+    sql, params = history._grouped_sql()
+    with connection.cursor() as cursor:
+        if count:
+            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) groups", params)
+            return int(cursor.fetchone()[0])
+        page = "" if limit is None else f" LIMIT {int(limit)}"
+        cursor.execute(f"{sql} ORDER BY last_id DESC{page} OFFSET {int(offset)}", params)
+        return [HistoryGroup(*row) for row in cursor.fetchall()]
 
 
 def segment_history(*, tenant: Tenant, segment_id: str, kind: str | None = None) -> SegmentHistory:
