@@ -455,6 +455,14 @@ class Event(models.Model):
         indexes = [
             models.Index(fields=["tenant", "id"], name="event_tenant_seq_idx"),
             models.Index(fields=["tenant", "transaction_id"], name="event_tenant_txn_idx"),
+            # A segment's history (resource id equal to the segment's, or starting with it
+            # and "/"; pattern ops serve the prefix on PostgreSQL whatever the collation) and
+            # the event before each (the same resource id, the greatest smaller id).
+            models.Index(
+                fields=["tenant", "resource_id", "id"],
+                name="event_tenant_resource_idx",
+                opclasses=["varchar_pattern_ops", "varchar_pattern_ops", "int8_ops"],
+            ),
         ]
 
     def __str__(self) -> str:

@@ -112,6 +112,35 @@ class TenantAutocompleteSelectMultiple(TenantAutocompleteSelect, AutocompleteSel
     """The many-valued `TenantAutocompleteSelect`."""
 
 
+class TenantRelatedFieldWidgetWrapper(RelatedFieldWidgetWrapper):
+    """The related-object wrapper whose "+" pop-up makes the row in the form's tenant
+    (`?tenant=` joins the pop-up's URL), so it cannot land in another tenant."""
+
+    tenant: str | None = None
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        if self.tenant:
+            context["url_params"] += "&" + urlencode({TENANT_PARAM: self.tenant})
+        return context
+
+
+def allow_add_related(formfield: Any, request: HttpRequest, admin_site: admin.AdminSite) -> None:
+    """Give a foreign key's widget its "+" again (the scoping mixin removes it): a pop-up
+    creating the related row in the form's tenant, when that model's admin is registered
+    and the user may add such rows."""
+    widget = getattr(formfield, "widget", None)
+    if not isinstance(widget, RelatedFieldWidgetWrapper):
+        return
+    related_admin = admin_site._registry.get(widget.rel.model)
+    if related_admin is None or not related_admin.has_add_permission(request):
+        return
+    tenant = form_tenant(request)
+    widget.__class__ = TenantRelatedFieldWidgetWrapper
+    widget.tenant = tenant.name if tenant else None
+    widget.can_add_related = True
+
+
 class TenantListFilter(admin.SimpleListFilter):
     """Filter on the tenants the user may see (one query, shared with the chooser)."""
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.contrib import admin, messages
-from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.db import transaction
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
@@ -49,7 +48,7 @@ from segments.services.item_assignments import (
     item_assignment_upsert,
     item_assignments_bulk_delete,
 )
-from tenants.admin_scoping import may_see_tenant
+from tenants.admin_scoping import allow_add_related, may_see_tenant
 
 
 class SegmentFilter(ChosenObjectFilter):
@@ -253,11 +252,10 @@ class CustomerAssignmentAdmin(AssignmentAdmin):
     def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
         """A "+" next to the legal entity: create one the chosen customer acts for."""
         formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
-        widget = getattr(formfield, "widget", None)
-        if db_field.name == "legal_entity" and isinstance(widget, RelatedFieldWidgetWrapper):
-            # The pop-up's form is bound to the user's tenant (it asks when there are several);
-            # the service refuses an entity of another tenant or not the customer's.
-            widget.can_add_related = True
+        if db_field.name == "legal_entity":
+            # The pop-up's form is bound to the form's tenant; the service refuses an
+            # entity of another tenant or not the customer's.
+            allow_add_related(formfield, request, self.admin_site)
         return formfield
 
     def get_fields(self, request: HttpRequest, obj=None):

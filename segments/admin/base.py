@@ -12,6 +12,7 @@ from tenants.admin_scoping import (
     TenantListFilter,
     TenantScopedAdminMixin,
     TenantScopedInlineMixin,
+    allow_add_related,
     form_tenant,
 )
 
@@ -78,6 +79,26 @@ class ExistingRowsInline(TenantScopedInlineMixin, admin.TabularInline):
 
     extra = 0
     related_field: str = ""
+    shown = 50  # rows shown at most: a group of 50,000 members renders a page of them
+    total_attribute: str = ""  # the parent's annotated count of these rows, for the heading
+
+    def get_formset(self, request: HttpRequest, obj=None, **kwargs):
+        """The formset of the first `shown` rows; the heading says how many there are."""
+        formset = super().get_formset(request, obj, **kwargs)
+        shown = self.shown
+
+        class FirstRows(formset):  # type: ignore[misc, valid-type]
+            def get_queryset(self):
+                if not hasattr(self, "_first_rows"):
+                    self._first_rows = super().get_queryset()[:shown]
+                return self._first_rows
+
+        total = getattr(obj, self.total_attribute, None) if self.total_attribute else None
+        if total is not None and total > shown:
+            self.verbose_name_plural = (
+                f"{type(self).verbose_name_plural} (the first {shown} of {total:,})"
+            )
+        return FirstRows
 
     def get_queryset(self, request: HttpRequest):
         """The links with both linked rows joined in (a link's label names both)."""
@@ -86,7 +107,8 @@ class ExistingRowsInline(TenantScopedInlineMixin, admin.TabularInline):
             for field in self.model._meta.concrete_fields
             if field.many_to_one and field.name != "tenant"
         ]
-        return super().get_queryset(request).select_related(*linked)
+        rows = super().get_queryset(request).select_related(*linked)
+        return rows.order_by(f"{self.related_field}__external_id", "pk")
 
     def get_fields(self, request: HttpRequest, obj=None):
         return [self.related_field]
@@ -114,3 +136,11 @@ class NewRowsInline(TenantScopedInlineMixin, admin.TabularInline):
 
     def get_autocomplete_fields(self, request: HttpRequest):
         return [self.related_field]
+
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
+        """The linked row's picker keeps its "+": create a legal entity or a group in a
+        pop-up (in the form's tenant) and pick it at once."""
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == self.related_field:
+            allow_add_related(formfield, request, self.admin_site)
+        return formfield

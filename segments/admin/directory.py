@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from segments.admin.base import (
@@ -39,6 +40,7 @@ from segments.models import (
     LegalEntity,
     Product,
     ProductCategory,
+    Segment,
 )
 from segments.selectors.admin import (
     categories_annotated,
@@ -52,6 +54,7 @@ from segments.services.changes import changes_note
 from segments.services.group_assignments import group_saved
 from segments.services.records import records_delete
 from segments.services.rules import customers_of_legal_entities, rules_customers_changed
+from tenants.admin_scoping import TenantAutocompleteSelect, allow_add_related
 from tenants.models import Tenant
 
 
@@ -147,6 +150,7 @@ class CustomerMembershipsInline(ExistingRowsInline):
 
     model = CustomerLegalEntity
     related_field = "legal_entity"
+    total_attribute = "legal_entity_count"
     verbose_name = "legal entity"
     verbose_name_plural = "Legal entities this customer acts for"
 
@@ -177,8 +181,34 @@ class CustomerAdmin(RecordAdmin):
     ordering = ["tenant_id", "external_id"]
     inlines = [CustomerMembershipsInline, NewCustomerMembershipInline]
 
+    change_form_template = "admin/segments/customer/change_form.html"
+
     def get_queryset(self, request: HttpRequest):
         return customers_annotated(super().get_queryset(request))
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        """Below the customer's form, "why is this customer in / not in …": a segment picked
+        with the tenant's autocomplete, a legal entity of theirs, opening the explain view."""
+        if obj is not None and obj.pk:
+            widget = TenantAutocompleteSelect(
+                CustomerAssignment._meta.get_field("segment"), self.admin_site, tenant=obj.tenant_id
+            )
+            # The field gives the widget its choices; nothing is chosen, so nothing is read.
+            widget = forms.ModelChoiceField(
+                Segment.objects.filter(tenant_id=obj.tenant_id), widget=widget
+            ).widget
+            entities = list(
+                obj.legal_entities.order_by("external_id").values_list("external_id", "name")[
+                    : self.list_per_page
+                ]
+            )
+            context["explain_picker"] = {
+                "url": reverse("admin:rule-explain"),
+                "segment": widget.render("segment", None, {"id": "why-segment"}),
+                "legal_entities": entities,
+            }
+            context["media"] = context["media"] + widget.media
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         """Save the memberships; then the rules re-read the customer, in the same transaction."""
@@ -239,6 +269,7 @@ class GroupMembersInline(ExistingRowsInline):
 
     model = GroupMember
     related_field = "customer"
+    total_attribute = "member_count"
     verbose_name = "member"
     verbose_name_plural = "Members of this group"
 
@@ -277,6 +308,13 @@ class GroupAdmin(RecordAdmin):
 
     def get_queryset(self, request: HttpRequest):
         return groups_annotated(super().get_queryset(request))
+
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
+        """A "+" next to the legal entity: create the one the group is bound to."""
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "legal_entity":
+            allow_add_related(formfield, request, self.admin_site)
+        return formfield
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         """The id is what the API and assignments refer to: fixed once created."""
@@ -336,6 +374,7 @@ class ProductCategoriesInline(ExistingRowsInline):
 
     model = ProductCategory
     related_field = "category"
+    total_attribute = "category_count"
     verbose_name = "category"
     verbose_name_plural = "Categories this product is in"
 

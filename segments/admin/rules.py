@@ -12,19 +12,25 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import HttpRequest, JsonResponse
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from segments.admin.base import TenantOwnedAdmin
+from segments.admin.common import text_in
 from segments.admin.forms import ServiceForm, ServiceFormAdminMixin
+from segments.admin.workspace import segment_label
+from segments.choices import AssignmentType
 from segments.models import CustomerAssignment, RuleExclusion, Segment, SegmentRule
 from segments.selectors.rules import rule_preview, segment_explain
 from segments.services.rules import (
     RuleInput,
     rule_check,
+    rule_delete,
     rule_evaluate_now,
     rule_exclusions_delete,
     rule_upsert,
@@ -107,8 +113,6 @@ class SegmentRuleAdmin(ServiceFormAdminMixin, TenantOwnedAdmin):
 
     def delete_model(self, request: HttpRequest, obj: SegmentRule) -> None:
         """`rule_delete`: its AUTOMATIC assignments go, with events."""
-        from segments.services.rules import rule_delete
-
         rule_delete(tenant=obj.tenant, segment_id=obj.segment.external_id)
 
     def get_actions(self, request: HttpRequest):
@@ -126,7 +130,9 @@ class SegmentRuleAdmin(ServiceFormAdminMixin, TenantOwnedAdmin):
         ]
 
     def _segment(self, request: HttpRequest, pk: str) -> Segment:
-        segment = get_object_or_404(Segment.objects.select_related("tenant"), pk=pk)
+        segment = get_object_or_404(
+            Segment.objects.select_related("tenant"), pk=pk if pk.isdigit() else None
+        )
         if not may_see_tenant(request, segment.tenant_id):
             raise PermissionError
         return segment
@@ -153,7 +159,10 @@ class SegmentRuleAdmin(ServiceFormAdminMixin, TenantOwnedAdmin):
 
     def explain_view(self, request: HttpRequest) -> TemplateResponse:
         """Why a customer is, or is not, in a segment: `?segment=<pk>&customer=<id>`."""
-        segment = self._segment(request, request.GET.get("segment", "0"))
+        try:
+            segment = self._segment(request, request.GET.get("segment", ""))
+        except PermissionError:
+            raise Http404("No such segment, or not one of your tenants'.") from None
         customer_id = request.GET.get("customer", "")
         legal_entity_id = request.GET.get("legal_entity") or None
         try:
@@ -166,9 +175,17 @@ class SegmentRuleAdmin(ServiceFormAdminMixin, TenantOwnedAdmin):
             error = None
         except ServiceError as refusal:
             explained, error = None, refusal.message
+        language = segment.tenant.default_language
+        reasons = []
+        for reason in (explained or {}).get("reasons", []):
+            group = reason.get("group")
+            if group and isinstance(group.get("name"), dict):  # a map: shown in one language
+                reason = {**reason, "group": {**group, "name": text_in(group["name"], language)}}
+            reasons.append(reason)
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Why is {customer_id} in {segment.external_id}?",
+            "title": f"Why is {customer_id} in, or not in, {segment_label(segment)}?",
+            "reasons": reasons,
             "segment": segment,
             "customer_id": customer_id,
             "explained": explained,
@@ -224,3 +241,117 @@ class RuleExclusionAdmin(TenantOwnedAdmin):
                 tenant=first.tenant, exclusion_pks=list(rows.values_list("pk", flat=True))
             )
         self.message_user(request, f"Cleared {cleared} exclusion(s).", messages.SUCCESS)
+
+
+class SegmentRuleEditorMixin:
+    """The rule editor on a segment's own page (the workspace): the rule's q, assign and
+    enabled, the live preview (`rules.js` and `SegmentRuleAdmin.preview_view`, as on the
+    rule's page), "evaluate now", the last evaluation time and the member counts.
+
+    The editor is a form of its own below the segment's form, posting to
+    `.../segment/<pk>/rule/`; every write goes through `segments.services.rules`.
+    """
+
+    admin_site: admin.AdminSite
+
+    def get_urls(self):
+        urls = super().get_urls()  # type: ignore[misc]
+        return [
+            path(
+                "<path:object_id>/rule/",
+                self.admin_site.admin_view(self.rule_editor_view),
+                name="segments_segment_rule",
+            ),
+            *urls,
+        ]
+
+    @property
+    def media(self):
+        return super().media + forms.Media(js=["segments/rules.js"])  # type: ignore[misc]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        """The segment's form, and below it the rule editor (one query: the rule with its
+        count of rule-made members)."""
+        if obj is not None and obj.pk:
+            context["rule_editor"] = self.rule_editor_context(request, obj)
+        return super().render_change_form(  # type: ignore[misc]
+            request, context, add, change, form_url, obj
+        )
+
+    def rule_editor_context(self, request: HttpRequest, segment: Segment) -> dict:
+        rule = rule_with_counts(tenant_id=segment.tenant_id, segment_pk=segment.pk)
+        draft = request.session.pop(f"rule-draft-{segment.pk}", None) if request.session else None
+        return {
+            "rule": rule,
+            "q": draft["q"] if draft else (rule.q if rule else ""),
+            "assign": draft["assign"] if draft else (rule.assign if rule else "B2C"),
+            "enabled": draft["enabled"] if draft else (rule.enabled if rule else True),
+            "assign_choices": SegmentRule.Assign.choices,
+            "members": getattr(segment, "customer_count", None),
+            "url": reverse("admin:segments_segment_rule", args=[segment.pk]),
+            "preview_url": reverse("admin:rule-preview"),
+            "may_change": self.has_change_permission(request, segment),  # type: ignore[attr-defined]
+        }
+
+    def rule_editor_view(self, request: HttpRequest, object_id: str) -> HttpResponseRedirect:
+        """POST: save the rule (`_save_rule`), evaluate it now (`_evaluate`) or delete it
+        (`_delete_rule`); back to the segment's page with a message. A refused rule comes
+        back in the editor as typed, with the service's words."""
+        segment = self.workspace_segment(request, object_id, write=True)  # type: ignore[attr-defined]
+        back = reverse("admin:segments_segment_change", args=[segment.pk]) + "#segment-rule"
+        if request.method != "POST":
+            return HttpResponseRedirect(back)
+        tenant, label = segment.tenant, segment_label(segment)
+        try:
+            if "_evaluate" in request.POST:
+                outcome = rule_evaluate_now(tenant=tenant, segment_id=segment.external_id)
+                text = f"Evaluated the rule of {label}: {_changed(outcome)}."
+            elif "_delete_rule" in request.POST:
+                rule_delete(tenant=tenant, segment_id=segment.external_id)
+                text = f"Deleted the rule of {label}; its rule-made members went with it."
+            else:
+                data = RuleInput(
+                    q=request.POST.get("q", ""),
+                    assign=request.POST.get("assign", "B2C"),
+                    enabled=request.POST.get("enabled") in ("on", "true", "1"),
+                )
+                _, created, outcome = rule_upsert(
+                    tenant=tenant, segment_id=segment.external_id, data=data
+                )
+                verb = "Created" if created else "Saved"
+                text = f"{verb} the rule of {label} and evaluated it: {_changed(outcome)}."
+        except ServiceError as error:
+            request.session[f"rule-draft-{segment.pk}"] = {
+                "q": request.POST.get("q", ""),
+                "assign": request.POST.get("assign", "B2C"),
+                "enabled": request.POST.get("enabled") in ("on", "true", "1"),
+            }
+            messages.error(request, f"The rule was not saved: {error.message}")
+            return HttpResponseRedirect(back)
+        messages.success(request, text)
+        return HttpResponseRedirect(back)
+
+
+def _changed(outcome) -> str:
+    added, removed = outcome.added, outcome.removed
+    return f"{added:,} customer{'s' if added != 1 else ''} added, {removed:,} removed"
+
+
+def rule_with_counts(*, tenant_id: str, segment_pk: int) -> SegmentRule | None:
+    """The segment's rule, `automatic_count` its rule-made assignments (one query)."""
+    made = (
+        CustomerAssignment.objects.filter(
+            tenant_id=OuterRef("tenant_id"),
+            segment_id=OuterRef("segment_id"),
+            assignment_type=AssignmentType.AUTOMATIC,
+        )
+        .order_by()
+        .values("segment_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        SegmentRule.objects.filter(tenant_id=tenant_id, segment_id=segment_pk)
+        .annotate(automatic_count=Coalesce(Subquery(made), 0))
+        .first()
+    )

@@ -40,6 +40,7 @@ from segments.admin.common import (
     text_in,
 )
 from segments.admin.forms import ServiceForm, ServiceFormAdminMixin
+from segments.admin.rules import SegmentRuleEditorMixin
 from segments.admin.workspace import SegmentWorkspaceMixin, segment_label, segment_workspace_links
 from segments.choices import ItemType, SegmentStatus
 from segments.models import CustomerAssignment, ItemAssignment, Segment
@@ -218,11 +219,14 @@ class SegmentForm(LocalizedFormMixin, ServiceForm):
 
 
 @admin.register(Segment)
-class SegmentAdmin(SegmentWorkspaceMixin, ServiceFormAdminMixin, TenantOwnedAdmin):
+class SegmentAdmin(
+    SegmentRuleEditorMixin, SegmentWorkspaceMixin, ServiceFormAdminMixin, TenantOwnedAdmin
+):
     """Segments: find, curate and retire them."""
 
     form = SegmentForm
     save_as = False
+    change_form_template = "admin/segments/segment/change_form.html"
     list_display = [
         "segment_id",
         "segment_name",

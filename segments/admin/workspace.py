@@ -51,7 +51,7 @@ from tenants.admin_scoping import form_tenant
 PAGE_SIZE = 50
 PREVIEW_NAMED = 100  # records named in a preview; the rest are counted
 UNKNOWN_LISTED = 500  # unknown ids listed in a preview; the rest are counted
-PASTE_MAX = 100_000  # ids per paste: one request, one transaction (50,000 take about 35 s)
+PASTE_MAX = 100_000  # ids per paste: one request, one transaction (50,000: about 2 s)
 
 
 def _csv_download(rows, *, name: str, segment: Segment) -> StreamingHttpResponse:
@@ -297,6 +297,7 @@ class SegmentWorkspaceMixin:
         search = request.GET.get("q", "").strip()
         rows = reads.segment_members(tenant=segment.tenant, segment=segment, search=search)
         page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("p"))
+        shown = reads.member_rows(tenant=segment.tenant, page=page.object_list)
         return TemplateResponse(
             request,
             "admin/segments/segment/members.html",
@@ -305,9 +306,11 @@ class SegmentWorkspaceMixin:
                 segment,
                 f"Customers in {segment_label(segment)}",
                 page=page,
-                rows=list(page.object_list),
+                rows=shown,
+                removable=any(not row.inherited for row in shown),
                 search=search,
                 links=links,
+                explain_url=reverse("admin:rule-explain"),
                 page_query=_page_query(search),
             ),
         )
@@ -525,14 +528,33 @@ class SegmentWorkspaceMixin:
         segment = self.workspace_segment(request, object_id, write=False)
         kind = request.GET.get("kind")
         kind = kind if kind in reads.HISTORY_KINDS else None
-        events = reads.segment_history(
+        history = reads.segment_history(
             tenant=segment.tenant, segment_id=segment.external_id, kind=kind
         )
-        page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("p"))
-        rows = list(page.object_list)
-        subjects = reads.event_subjects(tenant=segment.tenant, events=rows)
+        page = Paginator(history, PAGE_SIZE).get_page(request.GET.get("p"))
+        groups = list(page.object_list)
+        events = reads.history_events(
+            tenant=segment.tenant, segment_id=segment.external_id, kind=kind, groups=groups
+        )
+        subjects = reads.event_subjects(
+            tenant=segment.tenant, events=[event for shown in events for event in shown]
+        )
         language = segment.tenant.default_language
-        entries = [_history_entry(event, subjects, language) for event in rows]
+        entries = []
+        for group, shown in zip(groups, events, strict=True):
+            if not shown:
+                continue
+            items = [_history_entry(event, subjects, language) for event in shown]
+            entry = {
+                **items[-1 if group.count == 1 else 0],
+                "count": group.count,
+                "items": items if group.count > 1 else [],
+                "more": group.count - len(shown),
+            }
+            if group.count > 1:
+                entry["what"] = f"{_PLURALS.get(group.type, entry['what'])} ({group.count:,})"
+                entry["last_event"] = items[-1]["event"]
+            entries.append(entry)
         return TemplateResponse(
             request,
             "admin/segments/segment/history.html",
@@ -712,6 +734,17 @@ _VERBS = {
 }
 
 
+_PLURALS = {
+    EventType.SEGMENT_UPDATED: "Segment changed",
+    EventType.CUSTOMER_ASSIGNMENT_CREATED: "Customers added",
+    EventType.CUSTOMER_ASSIGNMENT_UPDATED: "Customer assignments changed",
+    EventType.CUSTOMER_ASSIGNMENT_DELETED: "Customers removed",
+    EventType.ITEM_ASSIGNMENT_CREATED: "Items added",
+    EventType.ITEM_ASSIGNMENT_UPDATED: "Item assignments changed",
+    EventType.ITEM_ASSIGNMENT_DELETED: "Items removed",
+}
+
+
 def _history_entry(event, subjects: dict[str, dict[str, Any]], language: str) -> dict[str, Any]:
     """One history line: when, who, what (named), and before/after of what changed."""
     parts = event.resource_id.split("/")
@@ -790,9 +823,18 @@ def customer_segments_display(customer) -> str:
     shown = list(rows[:PAGE_SIZE]) if total else []
     shown_groups = list(through_groups[:PAGE_SIZE]) if group_total else []
     members_url = "admin:segments_segment_members"
+    explain = reverse("admin:rule-explain")
+
+    def why(segment_pk: int, legal_entity) -> str:
+        query = {"segment": segment_pk, "customer": customer.external_id}
+        if legal_entity is not None:
+            query["legal_entity"] = legal_entity.external_id
+        return f"{explain}?{urlencode(query)}"
+
     items = format_html_join(
         "",
-        '<li><a href="{}">{}</a>{} <span class="assignment-kind kind-{}">{}</span></li>',
+        '<li><a href="{}">{}</a>{} <span class="assignment-kind kind-{}">{}</span>'
+        ' <a class="segment-why" href="{}">why?</a></li>',
         [
             *(
                 (
@@ -801,6 +843,7 @@ def customer_segments_display(customer) -> str:
                     f" for {row.legal_entity}" if row.legal_entity_id else "",
                     row.assignment_type.lower(),
                     "rule" if row.assignment_type == "AUTOMATIC" else "manual",
+                    why(row.segment_id, row.legal_entity),
                 )
                 for row in shown
             ),
@@ -811,6 +854,7 @@ def customer_segments_display(customer) -> str:
                     f" for {row.group.legal_entity}" if row.group.legal_entity_id else "",
                     "group",
                     f"group ({text_in(row.group.name, language) or row.group.external_id})",
+                    why(row.segment_id, row.group.legal_entity),
                 )
                 for row in shown_groups
             ),

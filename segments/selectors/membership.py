@@ -16,7 +16,9 @@ category trees, the `customerId` filter, `/segments/me`.
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db import models
+from django.db.models import F, Q, QuerySet, Value
+from django.db.models.functions import Cast
 
 from segments.choices import GroupUserType
 from segments.models import CustomerAssignment, GroupAssignment, GroupMember
@@ -66,3 +68,81 @@ def membership_segment_ids(
         .values("segment_id")
     )
     return direct.union(inherited)
+
+
+MEMBER_COLUMNS = (
+    "customer_pk",
+    "customer_external_id",
+    "first_name",
+    "last_name",
+    "email",
+    "legal_entity_external_id",
+    "legal_entity_name",
+    "how",
+    "group_external_id",
+    "since",
+)
+INHERITED = "GROUP"  # the `how` of a member through a group (else MANUAL or AUTOMATIC)
+
+
+def _member_search(rows: QuerySet, search: str) -> QuerySet:
+    for word in search.split():
+        rows = rows.filter(
+            Q(customer__external_id__startswith=word)
+            | Q(customer__first_name__icontains=word)
+            | Q(customer__last_name__icontains=word)
+            | Q(customer__email__icontains=word)
+        )
+    return rows
+
+
+def segment_memberships(*, tenant: Tenant, segment_pk: int, search: str = "") -> QuerySet:
+    """Everyone in a segment, by the same rule as `membership_segment_ids` seen from the
+    segment's side: its customer assignments (MANUAL or AUTOMATIC) and the members of the
+    CUSTOMER groups assigned to it (`how` = "GROUP", with the group and the legal entity it
+    is bound to), as one `UNION ALL` of dicts (`MEMBER_COLUMNS`), by customer id.
+
+    `search` matches an id prefix, or a part of the first name, last name or e-mail; every
+    word must match. One query for a page, one for the count, whatever the segment holds.
+    """
+    text = models.CharField()
+    direct = _member_search(
+        CustomerAssignment.objects.filter(tenant=tenant, segment_id=segment_pk), search
+    ).annotate(
+        customer_pk=F("customer_id"),
+        customer_external_id=F("customer__external_id"),
+        first_name=F("customer__first_name"),
+        last_name=F("customer__last_name"),
+        email=F("customer__email"),
+        legal_entity_external_id=F("legal_entity__external_id"),
+        legal_entity_name=F("legal_entity__name"),
+        how=Cast(F("assignment_type"), text),
+        group_external_id=Cast(Value(""), text),
+        since=F("created_at"),
+    )
+    inherited = _member_search(
+        GroupMember.objects.filter(
+            tenant=tenant,
+            group__user_type=GroupUserType.CUSTOMER,
+            group__assignments__tenant=tenant,
+            group__assignments__segment_id=segment_pk,
+        ),
+        search,
+    ).annotate(
+        customer_pk=F("customer_id"),
+        customer_external_id=F("customer__external_id"),
+        first_name=F("customer__first_name"),
+        last_name=F("customer__last_name"),
+        email=F("customer__email"),
+        legal_entity_external_id=F("group__legal_entity__external_id"),
+        legal_entity_name=F("group__legal_entity__name"),
+        how=Cast(Value(INHERITED), text),
+        group_external_id=Cast(F("group__external_id"), text),
+        since=F("group__assignments__created_at"),
+    )
+    return (
+        direct.order_by()
+        .values(*MEMBER_COLUMNS)
+        .union(inherited.order_by().values(*MEMBER_COLUMNS), all=True)
+        .order_by("customer_external_id", "legal_entity_external_id", "how", "group_external_id")
+    )

@@ -12,25 +12,58 @@ import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection
-from django.db.models import F, Q, QuerySet, Window
-from django.db.models.functions import Lag, Lower
+from django.db.models import (
+    Case,
+    F,
+    Func,
+    IntegerField,
+    JSONField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.fields import BooleanField
+from django.db.models.functions import Lower, RowNumber
 
-from segments.choices import EventType, GroupUserType, ItemType
+from segments.choices import AssignmentType, EventType, GroupUserType, ItemType
 from segments.models import (
     Category,
     Customer,
     CustomerAssignment,
     Event,
+    Group,
     GroupAssignment,
     GroupMember,
     ItemAssignment,
     Product,
     Segment,
 )
+from segments.selectors.membership import INHERITED, segment_memberships
 from tenants.models import Tenant
+
+
+class AnyOf(Func):
+    """PostgreSQL's `column = ANY(%s)` with the values as one array parameter."""
+
+    template = "%(expressions)s = ANY(%%s)"
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, expression, values: list[Any]) -> None:
+        super().__init__(expression)
+        self.values = values
+
+    def as_sql(self, compiler, connection, **extra):
+        sql, params = super().as_sql(compiler, connection, **extra)
+        return sql, (*params, self.values)
+
 
 RESOLVE_CHUNK = 900  # ids per lookup query: under SQLite's 999 bound parameters
 OVERLAP_MAX = 5
@@ -42,22 +75,84 @@ _ID_COLUMNS = ("customerid", "customer_id", "id", "email", "code", "itemid", "it
 
 
 def segment_members(*, tenant: Tenant, segment: Segment, search: str = "") -> QuerySet:
-    """The segment's customer assignments, customers and legal entities joined, by customer id.
+    """Everyone in the segment, by customer id: manual, rule-made and inherited through a
+    group (`segments.selectors.membership.segment_memberships`, dicts); `member_rows`
+    turns a page of them into rows.
 
     `search` matches an id prefix, or a part of the first name, last name or e-mail; every
     word must match.
     """
-    rows = CustomerAssignment.objects.filter(tenant=tenant, segment=segment).select_related(
-        "customer", "legal_entity"
-    )
-    for word in search.split():
-        rows = rows.filter(
-            Q(customer__external_id__startswith=word)
-            | Q(customer__first_name__icontains=word)
-            | Q(customer__last_name__icontains=word)
-            | Q(customer__email__icontains=word)
+    return segment_memberships(tenant=tenant, segment_pk=segment.pk, search=search)
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    """One line of a segment's members: the customer, for which legal entity, and how."""
+
+    customer: Customer
+    legal_entity_id: str | None
+    legal_entity: str  # "Schmidt GmbH (le-1)", or "" for none
+    how: str  # MANUAL, AUTOMATIC or GROUP
+    group_id: str  # the group's id when inherited
+    group_name: str
+    since: Any
+
+    @property
+    def customer_id(self) -> int:
+        return self.customer.pk
+
+    @property
+    def assignment_type(self) -> str:
+        return self.how
+
+    @property
+    def inherited(self) -> bool:
+        return self.how == INHERITED
+
+    @property
+    def label(self) -> str:
+        """`manual`, `rule` or `inherited (group Wholesale)`."""
+        if self.how == INHERITED:
+            return f"inherited (group {self.group_name or self.group_id})"
+        return "rule" if self.how == AssignmentType.AUTOMATIC else "manual"
+
+
+def member_rows(*, tenant: Tenant, page: Iterable[dict[str, Any]]) -> list[MemberRow]:
+    """A page of `segment_members` as rows, the groups named (one query at most)."""
+    page = list(page)
+    group_ids = {row["group_external_id"] for row in page if row["how"] == INHERITED}
+    names: dict[str, str] = {}
+    if group_ids:
+        language = tenant.default_language
+        for external_id, name in Group.objects.filter(
+            tenant=tenant, external_id__in=group_ids
+        ).values_list("external_id", "name"):
+            name = name or {}
+            names[external_id] = name.get(language) or next((t for t in name.values() if t), "")
+    rows = []
+    for row in page:
+        legal_id, legal_name = row["legal_entity_external_id"], row["legal_entity_name"]
+        rows.append(
+            MemberRow(
+                customer=Customer(
+                    pk=row["customer_pk"],
+                    tenant_id=tenant.pk,
+                    external_id=row["customer_external_id"],
+                    first_name=row["first_name"],
+                    last_name=row["last_name"],
+                    email=row["email"],
+                ),
+                legal_entity_id=legal_id,
+                legal_entity=(f"{legal_name} ({legal_id})" if legal_name else legal_id)
+                if legal_id
+                else "",
+                how=row["how"],
+                group_id=row["group_external_id"],
+                group_name=names.get(row["group_external_id"], ""),
+                since=row["since"],
+            )
         )
-    return rows.order_by("customer__external_id", "legal_entity__external_id", "pk")
+    return rows
 
 
 def segment_items(
@@ -128,20 +223,46 @@ class Resolution:
         return [row for row in self.found if row.pk in self.members]
 
 
+class FoundCustomer(NamedTuple):
+    """A customer a pasted token names, as the preview shows it (`Anna Schmidt (c-1)`)."""
+
+    pk: int
+    external_id: str
+    first_name: str
+    last_name: str
+    email: str
+
+    def __str__(self) -> str:
+        full_name = f"{self.first_name} {self.last_name}".strip()
+        return f"{full_name} ({self.external_id})" if full_name else self.external_id
+
+
+_FOUND_COLUMNS = ("pk", "external_id", "first_name", "last_name", "email")
+
+
 def customers_resolve(*, tenant: Tenant, segment: Segment, tokens: Sequence[str]) -> Resolution:
-    """The customers pasted tokens name, by id or by e-mail (any case), and which are members."""
-    by_id: dict[str, Customer] = {}
-    by_email: dict[str, Customer] = {}
+    """The customers pasted tokens name, by id or by e-mail (any case), and which are members.
+
+    Set-based: on PostgreSQL one query per kind of token, the tokens passed as one array;
+    elsewhere one query per `RESOLVE_CHUNK` tokens. Rows are read as tuples, not models.
+    """
+    by_id: dict[str, FoundCustomer] = {}
+    by_email: dict[str, FoundCustomer] = {}
     ids = [token for token in tokens if "@" not in token]
     emails = [token.lower() for token in tokens if "@" in token]
-    base = Customer.objects.filter(tenant=tenant).only(
-        "pk", "external_id", "first_name", "last_name", "email"
-    )
-    for chunk in _chunks(ids):
-        by_id.update((c.external_id, c) for c in base.filter(external_id__in=chunk))
-    for chunk in _chunks(emails):
-        for customer in base.annotate(email_lower=Lower("email")).filter(email_lower__in=chunk):
-            by_email.setdefault(customer.email_lower, customer)
+    base = Customer.objects.filter(tenant=tenant)
+    for chunk in _array_chunks(ids):
+        rows = base.filter(_in("external_id", chunk)).values_list(*_FOUND_COLUMNS)
+        by_id.update((row[1], FoundCustomer(*row)) for row in rows)
+    for chunk in _array_chunks(emails):
+        rows = (
+            base.annotate(email_lower=Lower("email"))
+            .filter(_in("email_lower", chunk))
+            .order_by("pk")
+            .values_list(*_FOUND_COLUMNS)
+        )
+        for row in rows:
+            by_email.setdefault(row[4].lower(), FoundCustomer(*row))
     resolution = Resolution()
     seen: set[int] = set()
     for token in tokens:
@@ -152,13 +273,31 @@ def customers_resolve(*, tenant: Tenant, segment: Segment, tokens: Sequence[str]
             seen.add(customer.pk)
             resolution.found.append(customer)
     pks = [customer.pk for customer in resolution.found]
-    for chunk in _chunks(pks):
+    for chunk in _array_chunks(pks):
         resolution.members.update(
-            CustomerAssignment.objects.filter(
-                tenant=tenant, segment=segment, customer__in=chunk
-            ).values_list("customer_id", flat=True)
+            CustomerAssignment.objects.filter(tenant=tenant, segment=segment)
+            .filter(_in("customer_id", chunk))
+            .values_list("customer_id", flat=True)
+            .distinct()
         )
     return resolution
+
+
+def _array_chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    """All the values at once on PostgreSQL (one array parameter), else `_chunks`."""
+    if connection.vendor == "postgresql":
+        if values:
+            yield values
+        return
+    yield from _chunks(values)
+
+
+def _in(column: str, values: Sequence[Any]) -> Q:
+    """`column IN values`: on PostgreSQL `= ANY(%s)`, one array parameter however many
+    values (an IN list of 50,000 placeholders costs seconds to build and to parse)."""
+    if connection.vendor == "postgresql":
+        return Q(AnyOf(F(column), list(values)))
+    return Q(**{f"{column}__in": values})
 
 
 def items_resolve(
@@ -362,27 +501,149 @@ HISTORY_KINDS = {
 }
 
 
-def segment_history(*, tenant: Tenant, segment_id: str, kind: str | None = None) -> QuerySet:
-    """The change events of a segment and its assignments, newest first.
-
-    `kind` ("segment", "customers", "items") keeps one kind of change. Each event carries
-    `previous`: the payload of the event before it for the same resource (a window over
-    the segment's events, in the same query), so a page can say what changed.
-    """
+def _history_events(*, tenant: Tenant, segment_id: str, kind: str | None) -> QuerySet:
+    """The change events of a segment and its assignments (`kind`: one kind of change)."""
     if kind == "segment":
         where = Q(resource_id=segment_id)
     else:
         where = Q(resource_id=segment_id) | Q(resource_id__startswith=f"{segment_id}/")
     if kind in HISTORY_KINDS:
         where &= Q(type__in=HISTORY_KINDS[kind])
-    return (
-        Event.objects.filter(tenant=tenant)
-        .filter(where)
-        .annotate(
-            previous=Window(Lag("payload"), partition_by=[F("resource_id")], order_by=F("id").asc())
+    return Event.objects.filter(tenant=tenant).filter(where)
+
+
+@dataclass(frozen=True)
+class HistoryGroup:
+    """Consecutive events of one write: one kind of change by one actor in one transaction
+    (a bulk add of 50,000 members is one group), the ids `first`..`last`."""
+
+    type: str
+    actor: str
+    count: int
+    first: int
+    last: int
+
+
+class SegmentHistory:
+    """The history of a segment as groups of events, newest first, pageable (`Paginator`).
+
+    A group is a run of consecutive events (in the segment's history) of the same type, by
+    the same actor, in the same transaction, found with the gaps-and-islands trick (the
+    difference of two row numbers) in one query over the segment's events; the count is
+    one more. On SQLite, where every event's transaction id is 0, a run is one group.
+    """
+
+    def __init__(self, *, tenant: Tenant, segment_id: str, kind: str | None = None) -> None:
+        self.tenant, self.segment_id, self.kind = tenant, segment_id, kind
+
+    def _grouped_sql(self) -> tuple[str, list[Any]]:
+        inner = (
+            _history_events(tenant=self.tenant, segment_id=self.segment_id, kind=self.kind)
+            .annotate(
+                rn_all=Window(RowNumber(), order_by=F("id").asc()),
+                rn_run=Window(
+                    RowNumber(),
+                    partition_by=[F("type"), F("actor"), F("transaction_id")],
+                    order_by=F("id").asc(),
+                ),
+            )
+            .order_by()
+            .values("id", "type", "actor", "transaction_id", "rn_all", "rn_run")
+        )
+        sql, params = inner.query.sql_with_params()
+        grouped = (
+            f"SELECT ev.type, ev.actor, COUNT(*) AS n, MIN(ev.id) AS first_id, MAX(ev.id) AS last_id "
+            f"FROM ({sql}) ev GROUP BY ev.type, ev.actor, ev.transaction_id, ev.rn_all - ev.rn_run"
+        )
+        return grouped, list(params)
+
+    def count(self) -> int:
+        return history_groups(self, count=True)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[HistoryGroup]:
+        start = int(index.start or 0)
+        limit = None if index.stop is None else int(index.stop) - start
+        return history_groups(self, offset=start, limit=limit)
+
+
+def history_groups(
+    history: SegmentHistory, *, count: bool = False, offset: int = 0, limit: int | None = None
+) -> int | list[HistoryGroup]:
+    """How many groups a history has (`count`), or a slice of them, newest first (raw SQL
+    over the ORM's tenant-scoped query of the segment's events)."""
+    sql, params = history._grouped_sql()
+    with connection.cursor() as cursor:
+        if count:
+            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) groups", params)
+            return int(cursor.fetchone()[0])
+        page = "" if limit is None else f" LIMIT {int(limit)}"
+        cursor.execute(f"{sql} ORDER BY last_id DESC{page} OFFSET {int(offset)}", params)
+        return [HistoryGroup(*row) for row in cursor.fetchall()]
+
+
+def segment_history(*, tenant: Tenant, segment_id: str, kind: str | None = None) -> SegmentHistory:
+    """The change events of a segment and its assignments, grouped by write, newest first.
+
+    `kind` ("segment", "customers", "items") keeps one kind of change; `history_events`
+    reads a page's events.
+    """
+    return SegmentHistory(tenant=tenant, segment_id=segment_id, kind=kind)
+
+
+HISTORY_SHOWN = 20  # events shown of one group; the rest are counted
+
+
+def history_events(
+    *,
+    tenant: Tenant,
+    segment_id: str,
+    kind: str | None,
+    groups: Sequence[HistoryGroup],
+    shown: int = HISTORY_SHOWN,
+) -> list[list[Event]]:
+    """The first `shown` events of each group (in order), in one query.
+
+    Each event carries `previous`: the payload of the event before it for the same resource
+    (a subquery served by the event index on (tenant, resource id, id)), so a page can say
+    what changed.
+    """
+    if not groups:
+        return []
+    number = Case(
+        *(
+            When(id__gte=group.first, id__lte=group.last, then=Value(n))
+            for n, group in enumerate(groups)
+        ),
+        output_field=IntegerField(),
+    )
+    within = Q()
+    for group in groups:
+        within |= Q(id__gte=group.first, id__lte=group.last)
+    previous = (
+        Event.objects.filter(
+            tenant=tenant, resource_id=OuterRef("resource_id"), id__lt=OuterRef("id")
         )
         .order_by("-id")
+        .values("payload")[:1]
     )
+    rows = (
+        _history_events(tenant=tenant, segment_id=segment_id, kind=kind)
+        .filter(within)
+        .annotate(
+            group_number=number,
+            rank=Window(RowNumber(), partition_by=[number], order_by=F("id").asc()),
+        )
+        .filter(rank__lte=shown)
+        .annotate(previous=Subquery(previous, output_field=JSONField()))
+        .order_by("id")
+    )
+    found: list[list[Event]] = [[] for _ in groups]
+    for event in rows:
+        found[event.group_number].append(event)
+    return found
 
 
 IGNORED_CHANGES = ("metadata",)

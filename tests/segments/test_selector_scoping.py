@@ -22,7 +22,7 @@ from segments.selectors.categories import category_trees
 from segments.selectors.changes import tenant_version
 from segments.selectors.item_assignments import item_assignment_list
 from segments.selectors.match import matching_product_ids
-from segments.selectors.workspace import segments_overlap
+from segments.selectors.workspace import segment_history, segments_overlap
 from tests.factories import (
     assign_category,
     assign_customer,
@@ -46,6 +46,7 @@ RAW_SQL = {
     "_category_reasons",
     "preview",
     "_ids",
+    "history_groups",
 }
 # Reads that serve the operator, not a tenant, and so read every tenant's rows on purpose.
 ACROSS_TENANTS = {
@@ -173,6 +174,22 @@ class TestSelectorsGivenAnotherTenantsRows:
         # django-filter would read every tenant's rows from the model's manager.
         with pytest.raises(TypeError, match="queryset"):
             filterset.apply(data, None, tenant=tenant)
+
+    def test_history_groups(self, twins, tenant, other_tenant):
+        # Another tenant's events of a segment with the same id are not in the history.
+        from segments.services.segments import SegmentFields, segment_upsert
+
+        for t in (tenant, other_tenant):
+            segment_upsert(
+                tenant=t, segment_id="s", fields=SegmentFields(name={"en": "S"}, site_code="m")
+            )
+        segment_upsert(
+            tenant=other_tenant,
+            segment_id="s",
+            fields=SegmentFields(name={"en": "T"}, site_code="m"),
+        )
+        history = segment_history(tenant=tenant, segment_id="s")
+        assert history.count() == 1 and [g.count for g in history[0:10]] == [1]
 
     def test_segments_overlap(self, twins, tenant, other_tenant):
         # Another tenant's segments, even handed in, count none of their customers.

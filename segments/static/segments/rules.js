@@ -2,11 +2,15 @@
 // preview view (what POST .../rule/preview answers) and shows the count and the diff.
 (function () {
   "use strict";
-  function field(name) { return document.querySelector("[name=" + name + "]"); }
+  // The fields of the form holding the preview (the rule's page, or the rule editor on
+  // the segment's page, a form of its own next to the segment's).
+  let scope = document;
+  function field(name) { return scope.querySelector("[name=" + name + "]"); }
   function cell(row, text) { const td = document.createElement("td"); td.textContent = text || ""; row.appendChild(td); }
   function start() {
     const box = document.getElementById("rule-preview");
     if (!box) { return; }
+    scope = box.closest("form") || document;
     const q = field("q"), assign = field("assign"), segment = field("segment");
     const csrf = field("csrfmiddlewaretoken");
     let timer = null, seq = 0;

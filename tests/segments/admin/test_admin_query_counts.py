@@ -181,7 +181,7 @@ PAGES: list[tuple[str, Callable[[World], str], Callable[[World, int], None], int
         "segment form",
         lambda w: f"/admin/segments/segment/{w.segment.pk}/change/",
         grow_item_assignments,
-        7,  # with the tenant's site codes offered
+        8,  # with the tenant's site codes offered, and the rule editor's rule and counts
     ),
     (
         "customer assignment list",
@@ -201,7 +201,7 @@ PAGES: list[tuple[str, Callable[[World], str], Callable[[World, int], None], int
         "customer form",
         lambda w: f"/admin/segments/customer/{w.customer.pk}/change/",
         grow_memberships,
-        8,  # with the segments the customer is in, directly and through groups
+        9,  # the segments the customer is in (directly, through groups), their legal entities
     ),
     ("legal entity list", lambda w: "/admin/segments/legalentity/", grow_legal_entities, 5),
     ("group list", lambda w: "/admin/segments/group/", grow_groups, 5),
