@@ -333,7 +333,9 @@ def items_resolve(
 
 
 def members_csv_rows(*, tenant: Tenant, segment: Segment) -> Iterator[list[str]]:
-    """The segment's members as CSV rows (a header first), read in chunks as they are written."""
+    """The segment's members as CSV rows (a header first), read in chunks as they are written:
+    its assignments (`MANUAL` or `AUTOMATIC`) and the members of its groups (`GROUP`, with the
+    group's id), as the members page lists them (`segment_memberships`)."""
     yield [
         "customerId",
         "firstName",
@@ -341,23 +343,21 @@ def members_csv_rows(*, tenant: Tenant, segment: Segment) -> Iterator[list[str]]
         "email",
         "legalEntityId",
         "assignmentType",
+        "groupId",
         "createdAt",
     ]
-    rows = (
-        CustomerAssignment.objects.filter(tenant=tenant, segment=segment)
-        .order_by("customer__external_id", "legal_entity__external_id", "pk")
-        .values_list(
-            "customer__external_id",
-            "customer__first_name",
-            "customer__last_name",
-            "customer__email",
-            "legal_entity__external_id",
-            "assignment_type",
-            "created_at",
-        )
-    )
-    for customer_id, first, last, email, legal_entity, kind, created in rows.iterator(2000):
-        yield [customer_id, first, last, email, legal_entity or "", kind, created.isoformat()]
+    rows = segment_memberships(tenant=tenant, segment_pk=segment.pk)
+    for row in rows.iterator(2000):
+        yield [
+            row["customer_external_id"],
+            row["first_name"],
+            row["last_name"],
+            row["email"],
+            row["legal_entity_external_id"] or "",
+            row["how"],
+            row["group_external_id"],
+            row["since"].isoformat(),
+        ]
 
 
 def items_csv_rows(*, tenant: Tenant, segment: Segment) -> Iterator[list[str]]:

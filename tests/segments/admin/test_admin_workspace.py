@@ -23,9 +23,11 @@ from tenants.roles import MERCHANDISER
 from tests.factories import (
     assign_category,
     assign_customer,
+    assign_group,
     assign_product,
     make_category,
     make_customer,
+    make_group,
     make_legal_entity,
     make_product,
     make_segment,
@@ -191,7 +193,10 @@ class TestMembers:
             legal_entities=[company],
         )
         assign_customer(spring, anna, company)
-        assign_customer(spring, make_customer(tenant, "bert", first_name="Bert", last_name="B"))
+        bert = make_customer(tenant, "bert", first_name="Bert", last_name="B", email="b@x.io")
+        assign_customer(spring, bert)
+        cleo = make_customer(tenant, "cleo", first_name="Cleo", last_name="C", email="c@x.io")
+        assign_group(spring, make_group(tenant, "club", members=[cleo]))
 
         response = su_client.get(url(spring, "members/export"))
 
@@ -206,11 +211,15 @@ class TestMembers:
             "email",
             "legalEntityId",
             "assignmentType",
+            "groupId",
             "createdAt",
         ]
-        assert len(rows) == 3
-        assert rows[1][:6] == ["anna", "Anna", "Schmidt", "anna@x.io", "le", "MANUAL"]
-        assert rows[2][:3] + rows[2][4:6] == ["bert", "Bert", "B", "", "MANUAL"]
+        assert [row[:7] for row in rows[1:]] == [
+            ["anna", "Anna", "Schmidt", "anna@x.io", "le", "MANUAL", ""],
+            ["bert", "Bert", "B", "b@x.io", "", "MANUAL", ""],
+            ["cleo", "Cleo", "C", "c@x.io", "", "GROUP", "club"],
+        ]
+        assert all(row[7] for row in rows[1:])  # createdAt, an instant
 
     def test_other_tenants_segments_are_not_found(self, staff_client, other_tenant):
         theirs = make_segment(other_tenant, "theirs")
