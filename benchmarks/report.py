@@ -52,6 +52,7 @@ def report_write(out: Path, *, command: str) -> None:
             )
             + ".",
             "",
+            *([f"Command: `{run['command']}`.", ""] if run.get("command") else []),
             "| hot path | p50 ms | p95 ms | req/s | queries/request | worker CPU ms | floor p50 ms | p50 / floor | within 2x |",
             "|---|---:|---:|---:|---:|---:|---:|---:|:---:|",
         ]
@@ -136,6 +137,10 @@ def report_write(out: Path, *, command: str) -> None:
         for sql in s["statements"]:
             lines.append(sql if len(sql) < 1500 else sql[:1500] + " …")
         lines += ["```", "", "</details>", ""]
+    # What the figures leave open, by hand: kept in notes.md beside the report.
+    notes = out / "notes.md"
+    if notes.exists():
+        lines += ["", notes.read_text().strip(), ""]
     (out / "results.md").write_text("\n".join(lines) + "\n")
     _chart(out / "latency.png", runs)
 
