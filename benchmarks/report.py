@@ -36,7 +36,12 @@ def report_write(out: Path, *, command: str) -> None:
         "the benchmark-only `X-Worker-CPU-Ms` header): steadier than wall time when other",
         "work shares the machine.",
         "",
-        f"Made with `{command}` (the command writes this file and `latency.png`).",
+        (
+            f"Made with `{command}` (the command writes this file and `latency.png`)."
+            if len(runs) < 2 or not all(r.get("command") for r in runs.values())
+            else "Each size below names the command that measured it; each run rewrites this "
+            "file and `latency.png` from every size's results."
+        ),
         "",
     ]
     for size, run in runs.items():
