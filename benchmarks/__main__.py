@@ -1,4 +1,5 @@
-"""`python -m benchmarks --size small|large|both [--reuse]`: measure, then write the report."""
+"""`python -m benchmarks --size small|large|xlarge|both [--reuse]`: measure, then write the report
+(`both`: small and large)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ OUT = ROOT / "docs" / "benchmarks"
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--size", choices=["small", "large", "both"], default="small")
+    parser.add_argument("--size", choices=[*SIZES, "both"], default="small")
     parser.add_argument(
         "--reuse", action="store_true", help="Keep an existing bench_<size> database and its data."
     )
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     command = " ".join(["python -m benchmarks", *(argv or sys.argv[1:])])
     if args.report_only:
         # Name the command that measured, not the one that only rewrote the report.
-        measured = [_load(args.out / f"results-{size}.json") for size in ("small", "large")]
+        measured = [_load(args.out / f"results-{size}.json") for size in SIZES]
         command = next((r["command"] for r in measured if r and r.get("command")), command)
     report_write(args.out, command=command)
     print(f"Wrote {args.out / 'results.md'} and {args.out / 'latency.png'}", file=sys.stderr)

@@ -127,6 +127,11 @@ def scenarios_build(size: str, conn: psycopg.Connection, *, tenant: str = TENANT
             Call("GET", f"{base}/segments", own),
         ),
         Scenario(
+            "segments_me",
+            "the customer's own segments (/segments/me)",
+            Call("GET", f"{base}/segments/me", own),
+        ),
+        Scenario(
             "match",
             "match, 200 items x 20 segments",
             Call(

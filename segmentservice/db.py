@@ -6,10 +6,10 @@ import functools
 import json
 import logging
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ParamSpec, TypeVar
 
-from django.db import OperationalError, connection, models, transaction
+from django.db import OperationalError, connection, connections, models, transaction
 from django.db.models import NOT_PROVIDED
 
 from segmentservice.exceptions import ConcurrentWriteConflict
@@ -246,3 +246,68 @@ def tables_analyze(models_: Sequence[type[models.Model]], *, rows: int | None = 
 
 # The smallest load `tables_analyze(..., rows=n)` analyzes after.
 ANALYZE_AFTER_ROWS = 1_000
+
+
+class QueryTemplate:
+    """A queryset compiled to SQL once per database, then run with new values.
+
+    Building and compiling a queryset costs the same CPU on every request however often
+    its shape repeats; a customer's segment ids (a UNION of two subqueries over four
+    tables) cost 40% of a customer's read. Here `build(**sentinels)` is compiled once
+    per database with a sentinel for each slot, each parameter that is a sentinel becomes
+    that slot, and every later call sends the same SQL with the call's values, prepared
+    for the database as Django prepares them (`slots`: name → the value's model field).
+    A sentinel that the compiled query holds in any other form (inside a `LIKE` pattern,
+    in the SQL text) is refused: that shape cannot be a template.
+
+        ids = QueryTemplate(build, tenant=Segment._meta.get_field("tenant"), ...)
+        ids.rows(using="default", tenant="acme", ...)
+    """
+
+    def __init__(self, build: Callable[..., models.QuerySet], **slots: models.Field) -> None:
+        self.build = build
+        self.slots = slots
+        self._compiled: dict[str, tuple[str, list[tuple[str | None, Any]]]] = {}
+
+    def rows(self, *, using: str, **values: Any) -> list[tuple]:
+        """The rows of the query for `values` (one per slot), read on `using`."""
+        connection_ = connections[using]
+        compiled = self._compiled.get(using)
+        if compiled is None:
+            compiled = self._compiled[using] = self._compile(connection_)
+        sql, params = compiled
+        prepared = {
+            name: field.get_db_prep_value(values[name], connection_, prepared=False)
+            for name, field in self.slots.items()
+        }
+        with connection_.cursor() as cursor:
+            cursor.execute(sql, [prepared[slot] if slot else value for slot, value in params])
+            return cursor.fetchall()
+
+    def _sentinel(self, name: str, field: models.Field) -> Any:
+        if isinstance(field, models.DateTimeField):
+            # An instant no request asks for: 1 January 1901, 01:23:45.678901 UTC.
+            return datetime(1901, 1, 1, 1, 23, 45, 678901, tzinfo=UTC)
+        return f"\x1eslot:{name}\x1e"
+
+    def _compile(self, connection_: Any) -> tuple[str, list[tuple[str | None, Any]]]:
+        sentinels = {name: self._sentinel(name, f) for name, f in self.slots.items()}
+        queryset = self.build(**sentinels)
+        sql, raw = queryset.query.get_compiler(connection=connection_).as_sql()
+        marks = {
+            name: self.slots[name].get_db_prep_value(value, connection_, prepared=False)
+            for name, value in sentinels.items()
+        }
+        params: list[tuple[str | None, Any]] = []
+        for value in raw:
+            slot = next(
+                (n for n, m in marks.items() if type(value) is type(m) and value == m), None
+            )
+            if slot is None and any(
+                isinstance(value, str) and str(m) in value for m in marks.values()
+            ):
+                raise ValueError(f"A slot's value is part of the parameter {value!r}.")
+            params.append((slot, None) if slot else (None, value))
+        if any(str(m) in sql for m in marks.values()):
+            raise ValueError("A slot's value is part of the SQL text.")
+        return sql, params

@@ -335,7 +335,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["tenants.api.throttles.ApiClientRateThrottle"],
     "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,
     "NUM_PROXIES": NUM_PROXIES,
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["segmentservice.api.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["segmentservice.api.parsers.StrictJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "segmentservice.api.errors.exception_handler",

@@ -5,11 +5,12 @@ from __future__ import annotations
 import graphlib
 import json
 import logging
+from dataclasses import dataclass
 
 from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connections, models, router, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, router, transaction
 from django.db.models import QuerySet
 from django.db.models.expressions import Col
 from django.db.models.lookups import Exact
@@ -43,21 +44,54 @@ def tenant_get(*, name: str) -> Tenant:
     worker), hence one plain SELECT loaded as the ORM would load it: the same query through
     `Tenant.objects.get` costs five times the worker's CPU.
     """
+    return _tenant_read(name, _TENANT_SQL, 0)[0]
+
+
+@dataclass(frozen=True)
+class TenantRow:
+    """A row of another table keyed by the tenant (its primary key), to read in the same
+    statement as the tenant: one round trip to the database instead of two."""
+
+    model: type[models.Model]
+    columns: tuple[str, ...]
+    key: str = "tenant_id"
+
+    def sql(self) -> str:
+        """The tenant's columns, then the row's (NULL when the tenant has no such row)."""
+        qn = connections[DEFAULT_DB_ALIAS].ops.quote_name
+        table = self.model._meta.db_table
+        columns = ", ".join(f"r.{qn(c)}" for c in (self.key, *self.columns))
+        return (
+            f"SELECT t.default_language, t.languages, t.created_at, {columns} "
+            f"FROM {Tenant._meta.db_table} t LEFT JOIN {qn(table)} r "
+            f"ON r.{qn(self.key)} = t.name WHERE t.name = %s"
+        )
+
+
+def tenant_get_with(*, name: str, row: TenantRow) -> tuple[Tenant, tuple | None]:
+    """The tenant called `name` (as `tenant_get`) and its `row` (the row's `columns`, None
+    when it has none), read in one statement."""
+    tenant, rest = _tenant_read(name, row.sql(), 1 + len(row.columns))
+    return tenant, (None if rest[0] is None else rest[1:])
+
+
+def _tenant_read(name: str, sql: str, extra: int) -> tuple[Tenant, tuple]:
     tenant_name_check(name=name)
     using = router.db_for_read(Tenant)
     connection = connections[using]
     with connection.cursor() as cursor:
-        cursor.execute(_TENANT_SQL, [name])
+        cursor.execute(sql, [name])
         row = cursor.fetchone()
     if row is None:
         raise UnknownTenant(f"Tenant {name!r} does not exist.", resource_id=name)
-    default_language, languages, created_at = row
+    default_language, languages, created_at = row[:3]
     if isinstance(languages, str | bytes):  # JSON comes back as text on some backends
         languages = json.loads(languages)
     convert = getattr(connection.ops, "convert_datetimefield_value", None)
     if created_at is not None and convert is not None:  # SQLite: naive or text
         created_at = convert(created_at, None, connection)
-    return Tenant.from_db(using, _TENANT_FIELDS, [name, default_language, languages, created_at])
+    tenant = Tenant.from_db(using, _TENANT_FIELDS, [name, default_language, languages, created_at])
+    return tenant, tuple(row[3 : 3 + extra])
 
 
 def tenant_exists(*, name: str) -> bool:

@@ -16,7 +16,9 @@ import hashlib
 import logging
 import re
 import secrets
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -95,8 +97,58 @@ def token_issue(
 _UNREADABLE = (RecursionError, OverflowError, ValueError, TypeError)
 
 
+# Tokens of ours this worker has verified, by the raw token and the settings that verified
+# it (a new signing key, issuer or lifetime limit verifies afresh): verifying (base64 and
+# JSON twice, the HMAC, the claims) was an eighth of a 304 revalidation's CPU, for a token a
+# storefront sends on every page view. Only what the signature proved is kept: the expiry is
+# checked again on every use, and the API client's revocation is checked outside, on every
+# request (tenants.authentication). Tokens of an external issuer are not kept: its key set
+# can drop a key at any time. Bounded, least recently used first out.
+VERIFIED_TOKENS_MAX = 1024
+_verified: OrderedDict[tuple[str, tuple[object, ...]], TokenClaims] = OrderedDict()
+_verified_lock = threading.Lock()
+
+
+def _verifying_settings() -> tuple[object, ...]:
+    return (
+        settings.TOKEN_SIGNING_KEY,
+        settings.TOKEN_ISSUER,
+        settings.TOKEN_MAX_TTL_SECONDS,
+        settings.EXTERNAL_TOKEN_ISSUER,
+    )
+
+
 def token_decode(raw: str) -> TokenClaims:
-    """Verify a token and return its claims; raises InvalidToken on any defect."""
+    """Verify a token and return its claims; raises InvalidToken on any defect.
+
+    A token of ours verified before by this worker under the same settings is not verified
+    again while it has not expired (the expiry as PyJWT checks it: `exp` after now).
+    """
+    key = (raw, _verifying_settings())
+    with _verified_lock:
+        claims = _verified.get(key)
+        if claims is not None:
+            if claims.expires_at > time.time():
+                _verified.move_to_end(key)
+                return claims
+            del _verified[key]  # expired: verified again below, which refuses it
+    claims, external = _token_verify(raw)
+    if not external:
+        with _verified_lock:
+            _verified[key] = claims
+            while len(_verified) > VERIFIED_TOKENS_MAX:
+                _verified.popitem(last=False)
+    return claims
+
+
+def verified_tokens_forget() -> None:
+    """Forget every verified token (tests; a worker never needs it)."""
+    with _verified_lock:
+        _verified.clear()
+
+
+def _token_verify(raw: str) -> tuple[TokenClaims, bool]:
+    """Verify a token: its claims, and whether an external issuer signed it."""
     try:
         header = jwt.get_unverified_header(raw)
         unverified = jwt.decode(raw, options={"verify_signature": False})
@@ -128,7 +180,7 @@ def token_decode(raw: str) -> TokenClaims:
     except (jwt.PyJWTError, *_UNREADABLE) as exc:
         raise InvalidToken(str(exc)) from exc
     _check_expiry(payload["exp"], local=not external)
-    return _claims_from_payload(payload, local=not external)
+    return _claims_from_payload(payload, local=not external), external
 
 
 # The last second a datetime can hold (9999-12-31T23:59:59Z): an `exp` past it, such as

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from tenants.choices import Scope
 from tenants.models import Tenant
 from tenants.services import tenant_create
-from tenants.tokens import token_issue
+from tenants.tokens import token_issue, verified_tokens_forget
 
 MANAGE = Scope.SEGMENT_MANAGE.value
 READ = Scope.SEGMENT_READ.value
@@ -30,8 +30,10 @@ def _local_cache():
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Each test starts with an empty cache: no throttle counts, no remembered API clients."""
+    """Each test starts with an empty cache: no throttle counts, no remembered API clients,
+    no tokens a worker verified before."""
     cache.clear()
+    verified_tokens_forget()
 
 
 @pytest.fixture

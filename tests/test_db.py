@@ -12,7 +12,13 @@ from django.db import DatabaseError, OperationalError, connection, connections, 
 
 from segments.choices import EventType
 from segments.models import Event, Segment
-from segmentservice.db import atomic_with_retry, rows_insert, rows_insert_or_lock, rows_update
+from segmentservice.db import (
+    QueryTemplate,
+    atomic_with_retry,
+    rows_insert,
+    rows_insert_or_lock,
+    rows_update,
+)
 from segmentservice.exceptions import ConcurrentWriteConflict
 from tests.concurrency import POSTGRES_RACE
 from tests.factories import make_segment
@@ -265,3 +271,59 @@ def test_atomic_with_retry_inside_another_transaction_leaves_the_error_to_it(ten
     assert raised.value is error
     assert calls == ["s"]
     assert not Segment.objects.exists()
+
+
+def _segments(*, tenant, status, since):
+    return (
+        Segment.objects.filter(tenant=tenant, status=status, created_at__gte=since)
+        .order_by("external_id")
+        .values_list("external_id", flat=True)
+    )
+
+
+SEGMENTS = QueryTemplate(
+    _segments,
+    tenant=Segment._meta.get_field("tenant"),
+    status=Segment._meta.get_field("status"),
+    since=Segment._meta.get_field("created_at"),
+)
+
+
+@pytest.mark.django_db
+class TestQueryTemplate:
+    def test_it_reads_what_the_queryset_reads_for_each_calls_values(self, tenant, other_tenant):
+        for owner, name, status in [
+            (tenant, "a", "ACTIVE"),
+            (tenant, "b", "INACTIVE"),
+            (tenant, "c", "ACTIVE"),
+            (other_tenant, "d", "ACTIVE"),
+        ]:
+            make_segment(owner, name, status=status)
+        epoch = datetime(2000, 1, 1, tzinfo=UTC)
+        for owner, status, since in [
+            ("acme", "ACTIVE", epoch),
+            ("acme", "INACTIVE", epoch),
+            ("globex", "ACTIVE", epoch),
+            ("acme", "ACTIVE", datetime(2999, 1, 1, tzinfo=UTC)),
+        ]:
+            rows = SEGMENTS.rows(using="default", tenant=owner, status=status, since=since)
+            expected = list(_segments(tenant=owner, status=status, since=since))
+            assert [r[0] for r in rows] == expected
+
+    def test_it_compiles_once_per_database(self, tenant, monkeypatch, django_assert_num_queries):
+        template = QueryTemplate(_segments, **SEGMENTS.slots)
+        built = []
+        monkeypatch.setattr(template, "build", lambda **v: built.append(v) or _segments(**v))
+        since = datetime(2000, 1, 1, tzinfo=UTC)
+        with django_assert_num_queries(3):
+            for status in ("ACTIVE", "INACTIVE", "ACTIVE"):
+                template.rows(using="default", tenant="acme", status=status, since=since)
+        assert len(built) == 1
+
+    def test_a_value_the_query_holds_in_another_form_is_refused(self, db):
+        contains = QueryTemplate(
+            lambda *, name: Segment.objects.filter(external_id__contains=name),
+            name=Segment._meta.get_field("external_id"),
+        )
+        with pytest.raises(ValueError, match="part of the parameter"):
+            contains.rows(using="default", name="gold")

@@ -17,11 +17,22 @@ from django.utils import timezone
 from segments.models import ChangeCounter
 from segmentservice.routers import read_connection
 from tenants.models import Tenant
+from tenants.selectors import TenantRow, tenant_get_with
 
 _READ = (
     f"SELECT generation, boundaries, boundaries_complete FROM {ChangeCounter._meta.db_table} "
     "WHERE tenant_id = %s"
 )
+# The counter row read in the tenant's own statement (`tenant_get_with_counter`).
+_COUNTER = TenantRow(
+    model=ChangeCounter, columns=("generation", "boundaries", "boundaries_complete")
+)
+
+
+def tenant_get_with_counter(*, name: str) -> tuple[Tenant, tuple | None]:
+    """The tenant called `name` and its counter row, in one statement: what an API request
+    reads first (`counter_version` turns the row into the version an ETag carries)."""
+    return tenant_get_with(name=name, row=_COUNTER)
 
 
 def tenant_version(*, tenant: Tenant, at: datetime | None = None) -> str | None:
@@ -33,6 +44,12 @@ def tenant_version(*, tenant: Tenant, at: datetime | None = None) -> str | None:
     with read_connection(ChangeCounter).cursor() as cursor:
         cursor.execute(_READ, [tenant.pk])
         row = cursor.fetchone()
+    return counter_version(row, at=at)
+
+
+def counter_version(row: tuple | None, *, at: datetime | None = None) -> str | None:
+    """The version a counter row (generation, boundaries, boundaries_complete) tells at
+    `at` (default now); as `tenant_version`."""
     if row is None:  # no change yet: migration 0011 gave every tenant there was a row
         return "0.0"
     generation, boundaries, complete = row

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db import DEFAULT_DB_ALIAS, router
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from segments.choices import SegmentStatus
 from segments.exceptions import SegmentNotFound
-from segments.models import Segment
+from segments.models import Customer, LegalEntity, Segment
 from segments.selectors.membership import membership_segment_ids
+from segmentservice.db import QueryTemplate
 from tenants.models import Tenant
 from tenants.selectors import tenant_rows
 
@@ -73,16 +75,59 @@ def customer_segment_ids(
     statistics say: a tenant loaded a moment ago and never analyzed plans like an old one
     (a subquery in its place lets PostgreSQL start from the other end on a fresh tenant,
     e.g. every category assignment of the tenant, when its estimates are tiny).
+
+    The query is the ORM's (`_customer_segments`), compiled once per shape and database
+    (`QueryTemplate`): building it cost 40% of the CPU of a customer's read.
     """
+    template = _CUSTOMER_SEGMENTS[(legal_entity_id is not None, only_effective)]
+    values = {"tenant": tenant.pk, "customer_id": customer_id}
+    if legal_entity_id is not None:
+        values["legal_entity_id"] = legal_entity_id
+    if only_effective:
+        values["at"] = timezone.now()
+    rows = template.rows(using=router.db_for_read(Segment) or DEFAULT_DB_ALIAS, **values)
+    return sorted(row[0] for row in rows)
+
+
+def _customer_segments(
+    *,
+    tenant: str,
+    customer_id: str,
+    legal_entity_id: str | None = None,
+    at: datetime | None = None,
+) -> QuerySet:
+    """The ids of the segments a customer belongs to (effective at `at` if given)."""
+    scope = Tenant(name=tenant)
     segments = Segment.objects.filter(
-        tenant=tenant,
+        tenant=scope,
         id__in=membership_segment_ids(
-            tenant=tenant, customer_id=customer_id, legal_entity_id=legal_entity_id
+            tenant=scope, customer_id=customer_id, legal_entity_id=legal_entity_id
         ),
     )
-    if only_effective:
-        segments = segments.filter(effective_q())
-    return sorted(segments.order_by().values_list("id", flat=True))
+    if at is not None:
+        segments = segments.filter(effective_q(at=at))
+    return segments.order_by().values_list("id", flat=True)
+
+
+def _customer_segments_template(*, legal_entity: bool, effective: bool) -> QueryTemplate:
+    fields = {
+        "tenant": Segment._meta.get_field("tenant"),
+        "customer_id": Customer._meta.get_field("external_id"),
+    }
+    if legal_entity:
+        fields["legal_entity_id"] = LegalEntity._meta.get_field("external_id")
+    if effective:
+        fields["at"] = Segment._meta.get_field("valid_from")
+    return QueryTemplate(_customer_segments, **fields)
+
+
+_CUSTOMER_SEGMENTS = {
+    (legal_entity, effective): _customer_segments_template(
+        legal_entity=legal_entity, effective=effective
+    )
+    for legal_entity in (False, True)
+    for effective in (False, True)
+}
 
 
 def segment_get(

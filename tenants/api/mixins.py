@@ -44,7 +44,11 @@ class TenantScopedMixin:
             raise TenantMismatch(
                 f"The token is for another tenant than {name!r}.", resource_id=name
             )
-        self.tenant = tenant_get(name=name)
+        self.tenant = self.tenant_load(name)
+
+    def tenant_load(self, name: str) -> Tenant:
+        """The path tenant, read afresh; a subclass may read more in the same statement."""
+        return tenant_get(name=name)
 
     def handle_exception(self, exc: Exception) -> Response:
         """A write whose tenant was deleted under it answers 404, as the next request will."""

@@ -6,6 +6,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.db.models import Count
 
 from segments.choices import ItemType
@@ -178,3 +179,27 @@ def test_the_command_draws_a_bar_per_table_on_stderr(capsys):
     err = capsys.readouterr().err
     for table in ("segments", "customers", "products", "customer assignments"):
         assert f"{table}: 100%" in err, err
+
+
+@pytest.mark.django_db
+def test_its_load_runs_without_the_requests_statement_timeout(monkeypatch):
+    """A COPY of millions of rows outlasts the statement timeout meant for requests."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the statement timeout it lifts is PostgreSQL's")
+    from segments.devdata import generate as module
+
+    load, seen = module._load, []
+
+    def load_and_look(*args, **kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            seen.append(cursor.fetchone()[0])
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(module, "_load", load_and_look)
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = '30s'")
+
+    generate("--tenant=gen", *SMALL)
+
+    assert seen and set(seen) == {"0"}  # SET LOCAL: for its own transaction only

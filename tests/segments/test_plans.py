@@ -73,7 +73,7 @@ def test_a_fresh_tenant_finds_the_customers_segments_through_the_customer(tenant
         client = make_client(name, READ_OWN, customer=CUSTOMER)
         with CaptureQueriesContext(connection) as queries:
             assert client.get(f"/customer-segment/{name}/segments").status_code == 200
-        ids_sql = queries.captured_queries[2]["sql"]
+        ids_sql = queries.captured_queries[1]["sql"]
         assert "segments_customerassignment" in ids_sql
         with connection.cursor() as cursor:
             cursor.execute("EXPLAIN (FORMAT JSON) " + ids_sql)

@@ -7,7 +7,9 @@ import time
 import jwt
 import pytest
 from django.conf import settings
+from django.test import override_settings
 
+from tenants import tokens
 from tests.conftest import MANAGE, READ, READ_OWN
 
 INVALID_TOKEN = {
@@ -161,3 +163,75 @@ class TestScopesAndTenants:
         response = get(anon_client, token=make_token(tenant, READ_OWN, customer="c1"))
         assert response.status_code == 200
         assert response.json() == []
+
+
+@pytest.mark.django_db
+class TestVerifiedTokens:
+    """A worker verifies a token of ours once and keeps its claims; what refuses a token
+    refuses it all the same afterwards."""
+
+    def test_a_token_is_verified_once(self, tenant, anon_client, make_token, monkeypatch):
+        verified = []
+        verify = tokens._token_verify
+        monkeypatch.setattr(
+            tokens, "_token_verify", lambda raw: verified.append(raw) or verify(raw)
+        )
+        token = make_token(tenant, READ)
+
+        assert [get(anon_client, token=token).status_code for _ in range(3)] == [200] * 3
+
+        assert verified == [token]
+
+    def test_a_kept_token_is_refused_once_it_expires(self, tenant, anon_client):
+        exp = int(time.time()) + 2
+        token = jwt.encode(
+            {"iss": settings.TOKEN_ISSUER, "tenant": "acme", "scope": READ, "exp": exp},
+            settings.TOKEN_SIGNING_KEY,
+            algorithm="HS256",
+        )
+        assert get(anon_client, token=token).status_code == 200
+
+        time.sleep(max(0.0, exp - time.time()) + 0.05)
+
+        response = get(anon_client, token=token)
+        assert response.status_code == 401
+        assert response.json() == INVALID_TOKEN
+        assert response["WWW-Authenticate"] == "Bearer"
+
+    def test_a_new_signing_key_refuses_tokens_kept_under_the_old(
+        self, tenant, anon_client, make_token
+    ):
+        token = make_token(tenant, READ)
+        assert get(anon_client, token=token).status_code == 200
+
+        with override_settings(TOKEN_SIGNING_KEY="a-rotated-signing-key-a-rotated-signing-key"):
+            response = get(anon_client, token=token)
+
+        assert response.status_code == 401
+        assert response.json() == INVALID_TOKEN
+        assert get(anon_client, token=token).status_code == 200  # the old key back
+
+    def test_the_kept_tokens_are_bounded(self, tenant, anon_client, make_token, monkeypatch):
+        monkeypatch.setattr(tokens, "VERIFIED_TOKENS_MAX", 3)
+        tokens.verified_tokens_forget()
+        issued = [make_token(tenant, READ, ttl=60 + n) for n in range(5)]
+
+        for token in issued:
+            assert get(anon_client, token=token).status_code == 200
+
+        assert [raw for raw, _ in tokens._verified] == issued[2:]
+
+    def test_an_external_issuers_tokens_are_not_kept(self, monkeypatch):
+        # Its key set may drop a key at any time, so each of its tokens is verified on every
+        # request (tests/tenants/test_external_issuer.py covers them over HTTP).
+        claims = tokens.TokenClaims(tenant="acme", scopes=frozenset(), expires_at=2**40)
+        verified = []
+        monkeypatch.setattr(
+            tokens, "_token_verify", lambda raw: verified.append(raw) or (claims, True)
+        )
+        tokens.verified_tokens_forget()
+
+        assert [tokens.token_decode("external") for _ in range(2)] == [claims, claims]
+
+        assert verified == ["external", "external"]
+        assert not tokens._verified

@@ -103,12 +103,14 @@ class TestDeletedBehindTheWorkersBack:
         self, tenant, client, monkeypatch
     ):
         # The tenant is read, then deleted before the write commits: the foreign key fails.
-        def read_then_lose(*, name):
-            found = selectors.tenant_get(name=name)
+        read = selectors._tenant_read  # under tenant_get and tenant_get_with
+
+        def read_then_lose(name, sql, extra):
+            found = read(name, sql, extra)
             raw_delete(name)
             return found
 
-        monkeypatch.setattr("tenants.api.mixins.tenant_get", read_then_lose)
+        monkeypatch.setattr(selectors, "_tenant_read", read_then_lose)
         response = client.post(f"{T}/segments", SEGMENT, format="json")
         assert (response.status_code, response.json()) == (404, GONE)
 

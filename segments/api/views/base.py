@@ -48,7 +48,7 @@ from rest_framework.response import Response
 
 from segments.filtersets import StrictBooleanField
 from segments.models import Segment
-from segments.selectors.changes import tenant_version
+from segments.selectors.changes import counter_version, tenant_get_with_counter
 from segments.selectors.segments import customer_segment_ids, segment_list
 from segments.selectors.visibility import customer_visible_rows
 from segmentservice.api import dryrun
@@ -71,6 +71,7 @@ from segmentservice.api.schema import PlainPageSchema
 from segmentservice.exceptions import Forbidden, ValidationFailed
 from tenants.api.mixins import TenantScopedMixin
 from tenants.choices import Scope
+from tenants.models import Tenant
 from tenants.selectors import tenant_rows
 from tenants.tokens import TokenClaims
 
@@ -134,6 +135,8 @@ class TenantScopedViewSet(TenantScopedMixin, viewsets.GenericViewSet):
     # GET (see `conditional_etag`).
     conditional_actions: tuple[str, ...] = ()
     etag: str | None = None
+    # The tenant's change counter row, read with the tenant (`tenant_load`).
+    counter: tuple | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -165,6 +168,12 @@ class TenantScopedViewSet(TenantScopedMixin, viewsets.GenericViewSet):
             if self.etag is not None and if_none_match(request, self.etag):
                 raise NotModified
 
+    def tenant_load(self, name: str) -> Tenant:
+        """The tenant and its change counter, in one statement: the version is read before
+        any data, from the database the data comes from, and a 304 costs one round trip."""
+        tenant, self.counter = tenant_get_with_counter(name=name)
+        return tenant
+
     def conditional_etag(self, request: Request) -> str | None:
         """The ETag of this GET, from the tenant's version, read before any data: for every
         GET with a customer's token and the `conditional_actions`; else None."""
@@ -172,7 +181,7 @@ class TenantScopedViewSet(TenantScopedMixin, viewsets.GenericViewSet):
             return None
         if self.customer is None and self.action not in self.conditional_actions:
             return None
-        version = tenant_version(tenant=self.tenant)
+        version = counter_version(self.counter)
         if version is None:
             return None
         who = (self.tenant.pk, self.customer)
