@@ -154,7 +154,8 @@ class Group(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.external_id
+        name = localized_text(self.name, _cached_tenant_language(self))
+        return f"{name} ({self.external_id})" if name else self.external_id
 
 
 class GroupMember(models.Model):
@@ -177,7 +178,7 @@ class GroupMember(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.customer_id} in group {self.group_id}"
+        return f"{self.customer} in group {self.group}"
 
 
 class Category(models.Model):
@@ -425,7 +426,7 @@ class GroupAssignment(Versioned):
         ]
 
     def __str__(self) -> str:
-        return f"group {self.group_id} in segment {self.segment_id}"
+        return f"group {self.group} in {self.segment.quoted()}"
 
 
 # --- Change events ----------------------------------------------------------------------------
@@ -616,5 +617,5 @@ class RuleExclusion(models.Model):
         ]
 
     def __str__(self) -> str:
-        suffix = f" for {self.legal_entity_id}" if self.legal_entity_id else ""
-        return f"customer {self.customer_id}{suffix} excluded from segment {self.segment_id}"
+        suffix = f" for {self.legal_entity}" if self.legal_entity_id else ""
+        return f"{self.customer}{suffix} excluded from {self.segment.quoted()}"

@@ -14,7 +14,12 @@ from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 
 MERCHANDISER = "Merchandiser"
-CURATED = ("segment", "customerassignment", "itemassignment")  # view, add, change, delete
+CURATED = (
+    "segment",
+    "customerassignment",
+    "itemassignment",
+    "groupassignment",
+)  # view, add, change, delete
 READ_ONLY = ("event",)
 NOT_THEIRS = ("webhookendpoint",)
 

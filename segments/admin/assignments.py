@@ -1,4 +1,4 @@
-"""Admin of customer and item assignments: filtered lists reached from a segment.
+"""Admin of customer, item and group assignments: filtered lists reached from a segment.
 
 A segment may hold 100,000 customers, so its form links to filtered lists instead of
 rendering inlines. Assignments made here are `MANUAL` and go through the API's services
@@ -31,6 +31,8 @@ from segments.models import (
     Category,
     Customer,
     CustomerAssignment,
+    Group,
+    GroupAssignment,
     ItemAssignment,
     Product,
     Segment,
@@ -41,6 +43,12 @@ from segments.services.customer_assignments import (
     customer_assignment_delete,
     customer_assignment_upsert,
     customer_assignments_bulk_delete,
+)
+from segments.services.group_assignments import (
+    GroupAssignmentInput,
+    group_assignment_delete,
+    group_assignment_upsert,
+    group_assignments_bulk_delete,
 )
 from segments.services.item_assignments import (
     ItemAssignmentInput,
@@ -85,6 +93,15 @@ class CategoryFilter(ChosenObjectFilter):
     parameter_name = "category"
     related_model = Category
     field = "category"
+
+
+class GroupFilter(ChosenObjectFilter):
+    """Assignments of one group (a group's page links here)."""
+
+    title = "group"
+    parameter_name = "group"
+    related_model = Group
+    field = "group"
 
 
 class AssignmentAdmin(ServiceFormAdminMixin, TenantOwnedAdmin):
@@ -465,6 +482,103 @@ class ItemAssignmentAdmin(AssignmentAdmin):
         self.message_user(
             request,
             f"Removed {removed:,} item(s) from {', '.join(names[:5])}"
+            f"{' and more' if len(names) > 5 else ''}.",
+            messages.SUCCESS,
+        )
+
+    actions = ["remove_selected"]
+
+
+class GroupAssignmentForm(ServiceForm):
+    """A directory group in a segment: its members belong to the segment."""
+
+    mixins = JSONObjectField(help_text="A JSON object of additional attributes.")
+    metadata_mixins = JSONObjectField(
+        label="Mixin schemas", help_text="Mixin name → schema URL, stored as given."
+    )
+
+    class Meta:
+        model = GroupAssignment
+        fields = ["tenant", "segment", "group", "mixins", "metadata_mixins"]
+
+    def save_through_service(self) -> GroupAssignment:
+        """`group_assignment_upsert`, as `PUT .../groups/{groupId}` does."""
+        data = self.cleaned_data
+        instance = self.instance
+        segment = instance.segment if instance.pk else data["segment"]
+        group = instance.group if instance.pk else data["group"]
+        outcome = group_assignment_upsert(
+            tenant=segment.tenant,
+            segment_id=segment.external_id,
+            data=GroupAssignmentInput(
+                group_id=group.external_id,
+                fields=WriteFields(
+                    mixins=data.get("mixins") or {},
+                    metadata_mixins=data.get("metadata_mixins") or {},
+                    version=data.get("version"),
+                ),
+            ),
+        )
+        return outcome.assignment
+
+
+@admin.register(GroupAssignment)
+class GroupAssignmentAdmin(AssignmentAdmin):
+    """Groups in segments: every customer of an assigned group is in the segment."""
+
+    form = GroupAssignmentForm
+    list_title = "Groups in {}"
+    identity_fields = ["segment", "group"]
+    list_display = ["group_id_link", "group_name", "segment_link", "modified_at", "tenant_name"]
+    list_select_related = ["segment__tenant", "group", "tenant"]
+    list_filter = [SegmentFilter, GroupFilter]
+    search_fields = ["=group__external_id", "=segment__external_id"]
+    ordering = ["tenant_id", "segment_id", "group_id", "id"]
+    autocomplete_fields = ["segment", "group"]
+    fields = ["tenant", "segment", "group", "mixins", "metadata_mixins", "version"]
+
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
+        """A "+" next to the group: create one in the form's tenant, then assign it."""
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "group":
+            # The service refuses a group of another tenant or one holding employees.
+            allow_add_related(formfield, request, self.admin_site)
+        return formfield
+
+    @admin.display(description="group", ordering="group__external_id")
+    def group_id_link(self, row: GroupAssignment) -> str:
+        """The group's id, linking to the assignment."""
+        return row.group.external_id
+
+    @admin.display(description="name")
+    def group_name(self, row: GroupAssignment) -> str:
+        """The group's name in the tenant's language."""
+        return text_in(row.group.name, row.tenant.default_language)
+
+    def delete_model(self, request: HttpRequest, obj: GroupAssignment) -> None:
+        """`group_assignment_delete`, recording its event."""
+        group_assignment_delete(
+            tenant=obj.tenant, segment_id=obj.segment.external_id, group_id=obj.group.external_id
+        )
+
+    @admin.action(description="Remove selected groups from their segments", permissions=["delete"])
+    def remove_selected(self, request: HttpRequest, queryset) -> None:
+        """`group_assignments_bulk_delete`, one call per segment."""
+        keys = defaultdict(list)
+        rows = queryset.select_related("tenant", "segment__tenant", "group")
+        for row in rows:
+            keys[(row.tenant, row.segment.external_id)].append(row.group.external_id)
+        removed = 0
+        names = sorted({segment_label(row.segment) for row in rows})
+        with transaction.atomic():
+            for (tenant, segment_id), group_ids in keys.items():
+                results = group_assignments_bulk_delete(
+                    tenant=tenant, segment_id=segment_id, keys=list(enumerate(group_ids, 1))
+                )
+                removed += sum(1 for result in results if result.code < 300)
+        self.message_user(
+            request,
+            f"Removed {removed:,} group(s) from {', '.join(names[:5])}"
             f"{' and more' if len(names) > 5 else ''}.",
             messages.SUCCESS,
         )

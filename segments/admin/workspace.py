@@ -267,10 +267,13 @@ class SegmentWorkspaceMixin:
             "history": "hist",
             "duplicate": "duplicate",
         }
-        return {
+        links = {
             key: reverse(f"admin:segments_segment_{view}", args=[segment.pk])
             for key, view in names.items()
         }
+        groups = reverse("admin:segments_groupassignment_changelist")
+        links["groups"] = f"{groups}?segment={segment.pk}"
+        return links
 
     # --- members ---------------------------------------------------------------------------
 

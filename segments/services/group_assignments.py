@@ -143,6 +143,13 @@ def group_assignment_delete(*, tenant: Tenant, segment_id: str, group_id: str) -
     pipeline.assignment_delete(GROUPS, tenant=tenant, segment_id=segment_id, key=group_id)
 
 
+def group_assignments_bulk_delete(
+    *, tenant: Tenant, segment_id: str, keys: Sequence[tuple[int, str]]
+) -> list[BulkItemResult]:
+    """Take many groups off a segment: `(index, group id)` pairs; a missing one is a 404 entry."""
+    return pipeline.assignments_bulk_delete(GROUPS, tenant=tenant, segment_id=segment_id, keys=keys)
+
+
 def group_assignment_deleted_event(
     row: GroupAssignment,
 ) -> tuple[EventType, str, dict[str, Any]]:
