@@ -21,8 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+from django.db import connection
 from django.db.models import BigIntegerField, Exists, F, OuterRef, Q, QuerySet, Value
 
 from segments.choices import AssignmentType, GroupUserType
@@ -238,6 +240,27 @@ def rule_matches(
     if b2b:
         return rows.annotate(cid=F("customer_id"), leid=F("legal_entity_id")).values("cid", "leid")
     return rows.annotate(cid=F("pk"), leid=Value(None, BigIntegerField())).values("cid", "leid")
+
+
+def rule_matches_sql(*, tenant: Tenant, rule: SegmentRule) -> tuple[str, tuple[Any, ...]]:
+    """The SQL (and its parameters) of all the rule's matches, rows `(cid, leid)`.
+
+    Compiled once per rule text: the cache is keyed on what the SQL is made from (the
+    database, the tenant and its default language, the rule's `q` and `assign`), so a
+    changed rule is a new key and never meets the SQL of its former text.
+    """
+    return _matches_sql(connection.vendor, tenant.pk, tenant.default_language, rule.q, rule.assign)
+
+
+@lru_cache(maxsize=4096)
+def _matches_sql(
+    vendor: str, tenant_pk: str, default_language: str, q: str, assign: str
+) -> tuple[str, tuple[Any, ...]]:
+    tenant = Tenant(pk=tenant_pk, default_language=default_language)
+    compiled = rule_compile(q=q, assign=assign, default_language=default_language)
+    rows = rule_matches(tenant=tenant, rule=compiled).order_by()
+    sql, params = rows.query.sql_with_params()
+    return sql, tuple(params)
 
 
 def rule_members(*, tenant: Tenant, segment_pk: int) -> QuerySet:
