@@ -257,7 +257,8 @@ def rule_evaluate(
 def rules_after_segments_deleted(*, tenant: Tenant, segment_ids: Sequence[str]) -> None:
     """After segments were deleted, in their transaction: the rules that read them (and the
     rules that read those) follow, since the members they had through them are gone. One
-    query when the tenant has no rule."""
+    query when the tenant has no rule; the segment deletes that know (their `has_readers`
+    flag) do not call it then."""
     deleted = set(segment_ids)
     affected = set(deleted)
     for rule in tenant_rules_in_order(tenant=tenant):
