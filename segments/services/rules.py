@@ -44,6 +44,7 @@ from segments.models import (
 from segments.query.ast import QuerySyntaxError
 from segments.selectors.rules import (
     CompiledRule,
+    hash_join_plans,
     rule_compile,
     rule_cycle,
     rule_matches_sql,
@@ -248,7 +249,7 @@ def rule_evaluate(
     if customer_pks is not None:
         return rules_evaluate_customers(tenant=tenant, rules=[rule], customer_pks=customer_pks)
     matches = rule_matches_sql(tenant=tenant, rule=rule)
-    with acting_as(f"rule:{rule.segment.external_id}"):
+    with acting_as(f"rule:{rule.segment.external_id}"), hash_join_plans():
         outcome = _apply(tenant, rule.segment, matches=matches, assign=rule.assign)
     SegmentRule.objects.filter(pk=rule.pk).update(last_evaluated_at=timezone.now())
     return outcome
