@@ -34,6 +34,7 @@ from segments.models import (
     Customer,
     CustomerAssignment,
     CustomerLegalEntity,
+    GroupAssignment,
     GroupMember,
     LegalEntity,
     RuleExclusion,
@@ -58,6 +59,7 @@ from segments.query.fields import (
     RULE_LEGAL_ENTITY_FIELDS,
     RULE_SEGMENT_FIELDS,
     FieldMap,
+    Text,
     resolve,
     rule_customer_fields,
 )
@@ -74,6 +76,10 @@ RELATIONS: dict[str, FieldMap] = {
     SEGMENT: RULE_SEGMENT_FIELDS,
 }
 # The relations whose conditions name ids of the tenant's records: equality and lists only.
+# `segments.id` over a customer's group memberships (GroupMember → its group's assignments).
+RULE_GROUP_SEGMENT_FIELDS: FieldMap = {
+    "segments.id": Text("group__assignments__segment__external_id"),
+}
 ID_RELATIONS = {
     GROUP: "groups.id:vip or groups.id:(vip, staff)",
     SEGMENT: "segments.id:gold or segments.id:(gold, silver)",
@@ -212,8 +218,18 @@ def condition_filter(
             tenant=tenant, customer=customer_ref, group__user_type=GroupUserType.CUSTOMER
         )
         return Q(Exists(groups.filter(q)))
+    # Membership of the other segment as everything else reads it (`selectors.membership`):
+    # an assignment of the customer (made by hand or by its rule), or one of a group the
+    # customer is a member of. Any legal entity's, as for the assignments: the customer is
+    # in the segment, acting for someone.
     memberships = CustomerAssignment.objects.filter(tenant=tenant, customer=customer_ref)
-    return Q(Exists(memberships.filter(q)))
+    inherited = compile_query(
+        Query((condition,)), RULE_GROUP_SEGMENT_FIELDS, default_language=default_language
+    )
+    through_groups = GroupMember.objects.filter(
+        tenant=tenant, customer=customer_ref, group__user_type=GroupUserType.CUSTOMER
+    ).filter(inherited, group__assignments__tenant=tenant)
+    return Q(Exists(memberships.filter(q))) | Q(Exists(through_groups))
 
 
 def rule_matches(
@@ -532,7 +548,16 @@ def rule_conditions_explain(
         set(
             CustomerAssignment.objects.filter(
                 tenant=tenant, customer=customer, segment__external_id__in=named
-            ).values_list("segment__external_id", flat=True)
+            )
+            .values_list("segment__external_id", flat=True)
+            .union(
+                GroupAssignment.objects.filter(
+                    tenant=tenant,
+                    group__user_type=GroupUserType.CUSTOMER,
+                    group__members=customer,
+                    segment__external_id__in=named,
+                ).values_list("segment__external_id", flat=True)
+            )
         )
         if named
         else set()

@@ -37,6 +37,7 @@ from segments.models import (
     CustomerLegalEntity,
     Event,
     Group,
+    GroupMember,
     RuleExclusion,
     Segment,
     SegmentRule,
@@ -331,9 +332,13 @@ def rules_evaluate_customers(
     if not pks or not rules:
         return Evaluation()
     level = _level_postgres if connection.vendor == "postgresql" else _level_elsewhere
+    levels = _levels(rules)
     total = Evaluation()
-    for rules_of_level in _levels(rules):
-        total += level(tenant, rules_of_level, pks)
+    # Customers are evaluated independently of each other: a long list goes in parts.
+    for start in range(0, len(pks), CHANGED_CUSTOMERS_MAX):
+        part = pks[start : start + CHANGED_CUSTOMERS_MAX]
+        for rules_of_level in levels:
+            total += level(tenant, rules_of_level, part)
     return total
 
 
@@ -517,6 +522,28 @@ def _event(
         payload=payload,
         actor=f"rule:{segment.external_id}",
     )
+
+
+def rules_after_group_assignments_written(
+    *, tenant: Tenant, segment: Segment, group_pks: Sequence[int]
+) -> None:
+    """After groups were assigned to `segment`, or removed from it, in their transaction: the
+    rules that read the segment follow the groups' members. One query when the tenant has
+    no rule."""
+    rules = tenant_rules_in_order(tenant=tenant)
+    if not rules:
+        return
+    affected = {segment.external_id}
+    readers = []
+    for rule in rules:
+        if affected & set(rule.depends_on):
+            affected.add(rule.segment.external_id)
+            readers.append(rule)
+    if not readers:
+        return
+    members = GroupMember.objects.filter(tenant=tenant, group_id__in=list(group_pks))
+    pks = list(members.values_list("customer_id", flat=True).distinct())
+    rules_evaluate_customers(tenant=tenant, rules=readers, customer_pks=pks)
 
 
 # --- Exclusions ---------------------------------------------------------------------------

@@ -163,3 +163,65 @@ def test_a_level_keeps_manual_rows_exclusions_and_b2b_pairs(client, tenant):
     assert payload["customer"] == {"id": "ada"}
     assert payload["legalEntity"] == {"id": "acme-co"}
     assert payload["assignmentType"] == "AUTOMATIC"
+
+
+# --- segments.id reads membership as everything else does: direct, rule-made, through groups ---
+
+
+def test_segments_id_reads_membership_through_a_group(client, tenant):
+    from tests.factories import make_group
+
+    ada = make_customer(tenant, "ada")
+    make_customer(tenant, "bob")
+    make_group(tenant, "vip", members=[ada])
+    make_segment(tenant, "base")
+    make_segment(tenant, "fans")
+    assert client.put(f"{BASE}/base/groups/vip", {}, format="json").status_code == 201
+
+    put_rule(client, "fans", "segments.id:base")
+    assert members("fans") == {("ada", None, "AUTOMATIC")}
+
+    # A new member of the group (an import) is a member of base, so of fans.
+    directory_import(
+        tenant=tenant,
+        records=[DirectoryRecord("groups", "line 1", {"id": "vip", "members": ["ada", "bob"]})],
+    )
+    assert members("fans") == {("ada", None, "AUTOMATIC"), ("bob", None, "AUTOMATIC")}
+
+    body = client.get(f"{BASE}/fans/explain", {"customerId": "bob"}).json()
+    assert body["member"] is True
+    [reason] = body["reasons"]
+    assert reason["type"] == "AUTOMATIC"
+    assert reason["conditions"] == [
+        {"condition": "segments.id:base", "field": "segments.id", "value": ["base"], "verdict": True}
+    ]
+
+    # The group leaves base (the API): fans follows, each change its event by the rule.
+    Event.objects.all().delete()
+    assert client.delete(f"{BASE}/base/groups/vip").status_code == 204
+    assert members("fans") == set()
+    assert sorted(
+        Event.objects.filter(type=DELETED).values_list("resource_id", "actor")
+    ) == [("fans/ada", "rule:fans"), ("fans/bob", "rule:fans")]
+
+    # And comes back.
+    assert client.put(f"{BASE}/base/groups/vip", {}, format="json").status_code == 201
+    assert members("fans") == {("ada", None, "AUTOMATIC"), ("bob", None, "AUTOMATIC")}
+
+
+def test_segments_id_reads_rule_made_membership_and_a_non_customer_group_does_not_count(
+    client, tenant
+):
+    from segments.choices import GroupUserType
+    from tests.factories import assign_group, make_group
+
+    make_customer(tenant, "ada", attributes={"tier": "gold"})
+    bob = make_customer(tenant, "bob")
+    staff = make_group(tenant, "staff", members=[bob], user_type=GroupUserType.EMPLOYEE)
+    gold = make_segment(tenant, "gold")
+    make_segment(tenant, "fans")
+    assign_group(gold, staff)  # employees: no customer is a member of gold through it
+    put_rule(client, "gold", "attributes.tier:gold")  # ada, made by the rule
+    put_rule(client, "fans", "segments.id:gold")
+
+    assert members("fans") == {("ada", None, "AUTOMATIC")}
