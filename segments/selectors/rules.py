@@ -298,7 +298,13 @@ def segment_rule_get(*, tenant: Tenant, segment_pk: int) -> SegmentRule | None:
 
 def tenant_rules_in_order(*, tenant: Tenant, enabled_only: bool = True) -> list[SegmentRule]:
     """The tenant's (enabled) rules, each after the rules of the segments it reads."""
-    rows = SegmentRule.objects.filter(tenant=tenant).select_related("segment")
+    # Every directory change reads them: not the segments' texts, which no rule needs.
+    rows = (
+        SegmentRule.objects.filter(tenant=tenant)
+        .select_related("segment")
+        .defer("segment__name", "segment__description", "segment__mixins")
+        .defer("segment__metadata_mixins")
+    )
     if enabled_only:
         rows = rows.filter(enabled=True)
     return dependency_order(list(rows.order_by("segment__external_id")))

@@ -193,16 +193,22 @@ def test_segments_id_reads_membership_through_a_group(client, tenant):
     [reason] = body["reasons"]
     assert reason["type"] == "AUTOMATIC"
     assert reason["conditions"] == [
-        {"condition": "segments.id:base", "field": "segments.id", "value": ["base"], "verdict": True}
+        {
+            "condition": "segments.id:base",
+            "field": "segments.id",
+            "value": ["base"],
+            "verdict": True,
+        }
     ]
 
     # The group leaves base (the API): fans follows, each change its event by the rule.
     Event.objects.all().delete()
     assert client.delete(f"{BASE}/base/groups/vip").status_code == 204
     assert members("fans") == set()
-    assert sorted(
-        Event.objects.filter(type=DELETED).values_list("resource_id", "actor")
-    ) == [("fans/ada", "rule:fans"), ("fans/bob", "rule:fans")]
+    assert sorted(Event.objects.filter(type=DELETED).values_list("resource_id", "actor")) == [
+        ("fans/ada", "rule:fans"),
+        ("fans/bob", "rule:fans"),
+    ]
 
     # And comes back.
     assert client.put(f"{BASE}/base/groups/vip", {}, format="json").status_code == 201
@@ -225,3 +231,27 @@ def test_segments_id_reads_rule_made_membership_and_a_non_customer_group_does_no
     put_rule(client, "fans", "segments.id:gold")
 
     assert members("fans") == {("ada", None, "AUTOMATIC")}
+
+
+def test_a_rule_of_another_sql_shape_is_evaluated_on_its_own(client, tenant, monkeypatch):
+    """PostgreSQL reads the rules of a level in one scan when their SQL has the usual shape;
+    any other rule is a branch of its own, with the same result."""
+    import re
+
+    from segments.services import rules
+
+    make_customer(tenant, "ada", attributes={"tier": "silver"})
+    for segment_id in ("gold", "pairs"):
+        make_segment(tenant, segment_id)
+    make_legal_entity(tenant, "acme-co")
+    put_rule(client, "gold", "attributes.tier:gold")
+    put_rule(client, "pairs", "attributes.tier:gold", assign="B2B")
+    rules._level_matches_sql.cache_clear()
+    monkeypatch.setattr(rules, "MATCHES_SHAPE", re.compile(r"^never$"))
+    try:
+        change(tenant, "ada", attributes={"tier": "gold"}, legalEntities=["acme-co"])
+    finally:
+        rules._level_matches_sql.cache_clear()
+
+    assert members("gold") == {("ada", None, "AUTOMATIC")}
+    assert members("pairs") == {("ada", "acme-co", "AUTOMATIC")}
