@@ -444,6 +444,8 @@ def _level_postgres(tenant: Tenant, rules: list[SegmentRule], pks: list[int]) ->
         ),
         actor_sql="'rule:' || s.external_id",
         order_by="a.k, a.id",
+        # Said again for the customers' join, so it reads them by key, not all of them.
+        where="c.id = ANY(%s)",
     )
     columns = (
         "tenant_id, segment_id, customer_id, legal_entity_id, assignment_type, mixins, "
@@ -467,7 +469,7 @@ def _level_postgres(tenant: Tenant, rules: list[SegmentRule], pks: list[int]) ->
     )
     automatic = AssignmentType.AUTOMATIC.value
     params += [tenant.pk, [rule.segment_id for rule in rules], automatic, pks]
-    params += [tenant.pk, automatic, now, now, tenant.pk, tenant.pk, *event_params]
+    params += [tenant.pk, automatic, now, now, tenant.pk, tenant.pk, *event_params, pks]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         added, removed = cursor.fetchone()
