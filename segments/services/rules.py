@@ -1,22 +1,30 @@
 """Rules (SPEC §12) on the write side: writing a rule and keeping its assignments current.
 
 A rule keeps the `AUTOMATIC` customer assignments of its segment equal to its matches
-(`selectors.rules.rule_matches`), minus the excluded ones; `MANUAL` rows are never
-touched. `rule_evaluate` does that set-based, whatever the number of customers, in a fixed
-number of statements:
+(`selectors.rules.rule_matches`, compiled to SQL once per rule text by
+`rule_matches_sql`), minus the excluded ones; `MANUAL` rows are never touched.
+
+A rule written (or `evaluate_rules`) is evaluated in full by `rule_evaluate`, set-based
+whatever the number of customers, in a fixed number of statements:
 
     PostgreSQL   WITH gone_rows AS (DELETE ... no longer matching ... RETURNING *)
                  INSERT INTO events SELECT ... FROM gone          (their deleted events)
                  WITH new AS (INSERT ... SELECT missing matches RETURNING *)
                  INSERT INTO events SELECT ... FROM new           (their created events)
+                 planned with hash joins (`hash_join_plans`)
     SQLite       the same DELETE and INSERT ... SELECT, the events built from the rows in
                  batches (as a forced segment delete does there, `assignment_events`).
 
-Every change is evaluated in its own transaction: a rule write evaluates the rule in full
-(then the rules that read its segment), a directory change (`rules_customers_changed`)
-evaluates only the changed customers against all the tenant's rules, in dependency order.
-Each event names the rule as its actor (`rule:<segment id>`). `enabled=false` keeps the
-rule and freezes its assignments; deleting the rule removes them (with their events).
+A directory change (`rules_customers_changed`, and the assignment and group assignment
+writes for the rules reading their segment) evaluates only the changed customers, every
+rule of a dependency level together (`rules_evaluate_customers`): on PostgreSQL one
+statement per level, whatever its number of rules (the matches of the level's rules among
+the customers in one scan, the deletes, the inserts and all their events); elsewhere a few
+statements per level (`_level_elsewhere`).
+
+Every change is evaluated in the transaction of the write that made it. Each event names
+the rule as its actor (`rule:<segment id>`). `enabled=false` keeps the rule and freezes
+its assignments; deleting the rule removes them (with their events).
 """
 
 from __future__ import annotations
@@ -453,22 +461,28 @@ def _level_postgres(tenant: Tenant, rules: list[SegmentRule], pks: list[int]) ->
     )
     sql = (
         f"WITH m AS MATERIALIZED ({union}), "
-        f"gone_rows AS (DELETE FROM {assignments} a WHERE a.tenant_id = %s "
-        f"AND a.segment_id = ANY(%s) AND a.assignment_type = %s AND a.customer_id = ANY(%s) "
-        f"AND NOT EXISTS (SELECT 1 FROM m WHERE {SAME_KEY.format(m='m', a='a')}) "
+        # The stored rows are read by key, customer after customer (`OFFSET 0` keeps each
+        # lookup a lookup): with no statistics on tenant_id the planner would otherwise
+        # take the tenant's million assignments for a few thousand and scan them all.
+        f"gone_rows AS (DELETE FROM {assignments} a WHERE a.id = ANY(ARRAY("
+        f"SELECT d.id FROM unnest(%s::bigint[]) AS changed(id) CROSS JOIN LATERAL ("
+        f"SELECT s.id, s.segment_id, s.customer_id, s.legal_entity_id FROM {assignments} s "
+        f"WHERE s.tenant_id = %s AND s.customer_id = changed.id AND s.segment_id = ANY(%s) "
+        f"AND s.assignment_type = %s OFFSET 0) d "
+        f"WHERE NOT EXISTS (SELECT 1 FROM m WHERE {SAME_KEY.format(m='m', a='d')}))) "
         f"RETURNING a.*), "
         f"added_rows AS (INSERT INTO {assignments} ({columns}) "
         f"SELECT %s, m.sid, m.cid, m.leid, %s, '{{}}', '{{}}', 1, %s, %s FROM m "
         f"WHERE NOT EXISTS (SELECT 1 FROM {assignments} a WHERE a.tenant_id = %s "
-        f"AND {SAME_KEY.format(m='m', a='a')}) "
+        f"AND {SAME_KEY.format(m='m', a='a')} OFFSET 0) "
         f"AND NOT EXISTS (SELECT 1 FROM {exclusions} x WHERE x.tenant_id = %s "
-        f"AND {SAME_KEY.format(m='m', a='x')}) "
+        f"AND {SAME_KEY.format(m='m', a='x')} OFFSET 0) "
         f"ORDER BY m.sid, m.cid, m.leid RETURNING *), "
         f"logged AS ({events}) "
         f"SELECT (SELECT count(*) FROM added_rows), (SELECT count(*) FROM gone_rows)"
     )
     automatic = AssignmentType.AUTOMATIC.value
-    params += [tenant.pk, [rule.segment_id for rule in rules], automatic, pks]
+    params += [pks, tenant.pk, [rule.segment_id for rule in rules], automatic]
     params += [tenant.pk, automatic, now, now, tenant.pk, tenant.pk, *event_params, pks]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
