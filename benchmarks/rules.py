@@ -64,13 +64,14 @@ def _fill(tenant, customers: int) -> None:
             "FROM generate_series(1, %s) g",
             [tenant.pk, customers],
         )
+        # The legal entities were made in order: le<n> is the n-th id (an array read once,
+        # where a join on the made-up external id was planned as a nested loop: minutes).
         cursor.execute(
             "INSERT INTO segments_customerlegalentity (tenant_id, customer_id, legal_entity_id) "
-            "SELECT %s, c.id, le.id FROM segments_customer c "
-            "JOIN segments_legalentity le ON le.tenant_id = c.tenant_id "
-            "AND le.external_id = 'le' || (1 + c.id %% 1000) "
-            "WHERE c.tenant_id = %s AND c.id %% 2 = 0",
-            [tenant.pk, tenant.pk],
+            "SELECT %s, c.id, (SELECT array_agg(le.id ORDER BY le.id) "
+            "FROM segments_legalentity le WHERE le.tenant_id = %s)[1 + c.id %% 1000] "
+            "FROM segments_customer c WHERE c.tenant_id = %s AND c.id %% 2 = 0",
+            [tenant.pk, tenant.pk, tenant.pk],
         )
         cursor.execute("ANALYZE")
 
