@@ -19,10 +19,13 @@ embeds its SQL in set-based statements.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+from django.db import connection
 from django.db.models import BigIntegerField, Exists, F, OuterRef, Q, QuerySet, Value
 
 from segments.choices import AssignmentType, GroupUserType
@@ -31,6 +34,7 @@ from segments.models import (
     Customer,
     CustomerAssignment,
     CustomerLegalEntity,
+    GroupAssignment,
     GroupMember,
     LegalEntity,
     RuleExclusion,
@@ -55,6 +59,7 @@ from segments.query.fields import (
     RULE_LEGAL_ENTITY_FIELDS,
     RULE_SEGMENT_FIELDS,
     FieldMap,
+    Text,
     resolve,
     rule_customer_fields,
 )
@@ -71,6 +76,10 @@ RELATIONS: dict[str, FieldMap] = {
     SEGMENT: RULE_SEGMENT_FIELDS,
 }
 # The relations whose conditions name ids of the tenant's records: equality and lists only.
+# `segments.id` over a customer's group memberships (GroupMember → its group's assignments).
+RULE_GROUP_SEGMENT_FIELDS: FieldMap = {
+    "segments.id": Text("group__assignments__segment__external_id"),
+}
 ID_RELATIONS = {
     GROUP: "groups.id:vip or groups.id:(vip, staff)",
     SEGMENT: "segments.id:gold or segments.id:(gold, silver)",
@@ -209,8 +218,18 @@ def condition_filter(
             tenant=tenant, customer=customer_ref, group__user_type=GroupUserType.CUSTOMER
         )
         return Q(Exists(groups.filter(q)))
+    # Membership of the other segment as everything else reads it (`selectors.membership`):
+    # an assignment of the customer (made by hand or by its rule), or one of a group the
+    # customer is a member of. Any legal entity's, as for the assignments: the customer is
+    # in the segment, acting for someone.
     memberships = CustomerAssignment.objects.filter(tenant=tenant, customer=customer_ref)
-    return Q(Exists(memberships.filter(q)))
+    inherited = compile_query(
+        Query((condition,)), RULE_GROUP_SEGMENT_FIELDS, default_language=default_language
+    )
+    through_groups = GroupMember.objects.filter(
+        tenant=tenant, customer=customer_ref, group__user_type=GroupUserType.CUSTOMER
+    ).filter(inherited, group__assignments__tenant=tenant)
+    return Q(Exists(memberships.filter(q))) | Q(Exists(through_groups))
 
 
 def rule_matches(
@@ -240,6 +259,29 @@ def rule_matches(
     return rows.annotate(cid=F("pk"), leid=Value(None, BigIntegerField())).values("cid", "leid")
 
 
+def rule_matches_sql(
+    *, tenant: Tenant, rule: SegmentRule | CompiledRule
+) -> tuple[str, tuple[Any, ...]]:
+    """The SQL (and its parameters) of all the rule's matches, rows `(cid, leid)`.
+
+    Compiled once per rule text: the cache is keyed on what the SQL is made from (the
+    database, the tenant and its default language, the rule's `q` and `assign`), so a
+    changed rule is a new key and never meets the SQL of its former text.
+    """
+    return _matches_sql(connection.vendor, tenant.pk, tenant.default_language, rule.q, rule.assign)
+
+
+@lru_cache(maxsize=4096)
+def _matches_sql(
+    vendor: str, tenant_pk: str, default_language: str, q: str, assign: str
+) -> tuple[str, tuple[Any, ...]]:
+    tenant = Tenant(pk=tenant_pk, default_language=default_language)
+    compiled = rule_compile(q=q, assign=assign, default_language=default_language)
+    rows = rule_matches(tenant=tenant, rule=compiled).order_by()
+    sql, params = rows.query.sql_with_params()
+    return sql, tuple(params)
+
+
 def rule_members(*, tenant: Tenant, segment_pk: int) -> QuerySet:
     """The segment's members as rows `{"cid", "leid"}` (every assignment type)."""
     return (
@@ -256,7 +298,13 @@ def segment_rule_get(*, tenant: Tenant, segment_pk: int) -> SegmentRule | None:
 
 def tenant_rules_in_order(*, tenant: Tenant, enabled_only: bool = True) -> list[SegmentRule]:
     """The tenant's (enabled) rules, each after the rules of the segments it reads."""
-    rows = SegmentRule.objects.filter(tenant=tenant).select_related("segment")
+    # Every directory change reads them: not the segments' texts, which no rule needs.
+    rows = (
+        SegmentRule.objects.filter(tenant=tenant)
+        .select_related("segment")
+        .defer("segment__name", "segment__description", "segment__mixins")
+        .defer("segment__metadata_mixins")
+    )
     if enabled_only:
         rows = rows.filter(enabled=True)
     return dependency_order(list(rows.order_by("segment__external_id")))
@@ -329,53 +377,87 @@ def customers_documents(*, tenant: Tenant, pks: list[int]) -> dict[int, dict[str
 SAMPLE_SIZE = 20
 
 
-def _not_excluded(tenant: Tenant, segment_pk: int, rule: CompiledRule) -> Q:
-    exclusions = RuleExclusion.objects.filter(
-        tenant=tenant, segment_id=segment_pk, customer_id=OuterRef("cid")
-    )
-    if rule.assign == SegmentRule.Assign.B2B:
-        exclusions = exclusions.filter(legal_entity_id=OuterRef("leid"))
-    else:
-        exclusions = exclusions.filter(legal_entity__isnull=True)
-    return ~Exists(exclusions)
+@contextmanager
+def hash_join_plans() -> Iterator[None]:
+    """PostgreSQL: statements over all a tenant's customers planned without nested loops,
+    and sorted in memory.
+
+    Migrations 0009 and 0010 keep no statistics on `tenant_id`, so the planner estimates a
+    tenant's customers at a handful, whatever their number, and a rule's conditions leave
+    it one row: it then answers an anti-join by scanning the segment's whole membership
+    once per customer (minutes at 100,000). Over a whole tenant hash joins are right
+    whatever the sizes. The events of 100,000 changes are sorted by id with their payloads,
+    past the default 4 MB of `work_mem`: BULK_WORK_MEM keeps that sort off the disk. The
+    settings hold for the block (and go with a rollback).
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('enable_nestloop'), current_setting('work_mem'), "
+            "set_config('enable_nestloop', 'off', true), set_config('work_mem', %s, true)",
+            [BULK_WORK_MEM],
+        )
+        nestloop, work_mem, _, _ = cursor.fetchone()
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('enable_nestloop', %s, true), set_config('work_mem', %s, true)",
+            [nestloop, work_mem],
+        )
 
 
-def _member_key(tenant: Tenant, segment_pk: int, rule: CompiledRule) -> QuerySet:
-    rows = CustomerAssignment.objects.filter(
-        tenant=tenant, segment_id=segment_pk, customer_id=OuterRef("cid")
-    )
-    if rule.assign == SegmentRule.Assign.B2B:
-        return rows.filter(legal_entity_id=OuterRef("leid"))
-    return rows.filter(legal_entity__isnull=True)
+BULK_WORK_MEM = "64MB"
+NONE = "CAST(NULL AS bigint)"
+# A (cid, leid) match and an assignment (or exclusion) row of the same key, B2C or B2B.
+SAME_PAIR = "{m}.cid = {a}.customer_id AND {m}.leid IS NOT DISTINCT FROM {a}.legal_entity_id"
 
 
 def rule_preview(*, tenant: Tenant, segment_pk: int, rule: CompiledRule) -> dict[str, Any]:
     """What saving `rule` would make of the segment: its matches, and the added and removed.
 
     `{"count": 120, "sample": [...], "added": {"count", "sample"}, "removed": {...}}`; a fixed
-    number of queries. Equal to what `rule_evaluate` then does (excluded keys left out, MANUAL
-    rows never removed).
+    number of queries, the matches computed once (one statement for the counts and the
+    samples). Equal to what `rule_evaluate` then does (excluded keys left out, MANUAL rows
+    never removed).
     """
-    kept = rule_matches(tenant=tenant, rule=rule).filter(_not_excluded(tenant, segment_pk, rule))
-    added = kept.filter(~Exists(_member_key(tenant, segment_pk, rule)))
-    matching = rule_matches(tenant=tenant, rule=rule).filter(cid=OuterRef("customer_id"))
-    if rule.assign == SegmentRule.Assign.B2B:
-        still = Q(Exists(matching.filter(leid=OuterRef("legal_entity_id"))))
-    else:
-        still = Q(legal_entity__isnull=True) & Q(Exists(matching))
-    removed = (
-        CustomerAssignment.objects.filter(
-            tenant=tenant, segment_id=segment_pk, assignment_type=AssignmentType.AUTOMATIC
+    q = connection.ops.quote_name
+    assignments = q(CustomerAssignment._meta.db_table)
+    exclusions = q(RuleExclusion._meta.db_table)
+    match_sql, match_params = rule_matches_sql(tenant=tenant, rule=rule)
+    materialized = "MATERIALIZED " if connection.vendor == "postgresql" else ""
+    parts = ("all", "added", "removed")
+    sql = (
+        f"WITH m AS {materialized}(SELECT r.cid, CAST(r.leid AS bigint) AS leid FROM ({match_sql}) r), "
+        f"kept AS {materialized}(SELECT m.cid, m.leid FROM m WHERE NOT EXISTS "
+        f"(SELECT 1 FROM {exclusions} x WHERE x.tenant_id = %s AND x.segment_id = %s "
+        f"AND {SAME_PAIR.format(m='m', a='x')})), "
+        f"added AS {materialized}(SELECT k.cid, k.leid FROM kept k WHERE NOT EXISTS "
+        f"(SELECT 1 FROM {assignments} a WHERE a.tenant_id = %s AND a.segment_id = %s "
+        f"AND {SAME_PAIR.format(m='k', a='a')})), "
+        f"removed AS {materialized}(SELECT a.customer_id AS cid, a.legal_entity_id AS leid "
+        f"FROM {assignments} a WHERE a.tenant_id = %s AND a.segment_id = %s "
+        f"AND a.assignment_type = %s "
+        f"AND NOT EXISTS (SELECT 1 FROM m WHERE {SAME_PAIR.format(m='m', a='a')})) "
+        + " UNION ALL ".join(
+            f"SELECT '{part}' AS part, {NONE} AS cid, {NONE} AS leid, count(*) AS n FROM {source} "
+            f"UNION ALL SELECT * FROM (SELECT '{part}', s.cid, s.leid, {NONE} FROM {source} s "
+            f"ORDER BY s.cid, s.leid LIMIT {SAMPLE_SIZE}) {source}_sample"
+            for part, source in zip(parts, ("kept", "added", "removed"), strict=True)
         )
-        .exclude(still)
-        .annotate(cid=F("customer_id"), leid=F("legal_entity_id"))
-        .values("cid", "leid")
     )
-    parts = {"all": kept, "added": added, "removed": removed}
-    counts = {name: rows.count() for name, rows in parts.items()}
-    samples = {
-        name: list(rows.order_by("cid", "leid")[:SAMPLE_SIZE]) for name, rows in parts.items()
-    }
+    params = [*match_params, tenant.pk, segment_pk, tenant.pk, segment_pk, tenant.pk, segment_pk]
+    params.append(AssignmentType.AUTOMATIC.value)
+    counts: dict[str, int] = {}
+    samples: dict[str, list[dict[str, Any]]] = {part: [] for part in parts}
+    with hash_join_plans(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for part, cid, leid, n in cursor.fetchall():
+            if n is not None:
+                counts[part] = n
+            else:
+                samples[part].append({"cid": cid, "leid": leid})
     customers = customers_documents(
         tenant=tenant, pks=[row["cid"] for rows in samples.values() for row in rows]
     )
@@ -472,7 +554,16 @@ def rule_conditions_explain(
         set(
             CustomerAssignment.objects.filter(
                 tenant=tenant, customer=customer, segment__external_id__in=named
-            ).values_list("segment__external_id", flat=True)
+            )
+            .values_list("segment__external_id", flat=True)
+            .union(
+                GroupAssignment.objects.filter(
+                    tenant=tenant,
+                    group__user_type=GroupUserType.CUSTOMER,
+                    group__members=customer,
+                    segment__external_id__in=named,
+                ).values_list("segment__external_id", flat=True)
+            )
         )
         if named
         else set()

@@ -125,13 +125,21 @@ def _insert_select(tenant: Tenant, segment_pks: list[int], model: AssignmentMode
 
 
 def event_rows_sql(
-    model: AssignmentModel, event_type: EventType, *, source: str, where: str = "TRUE"
+    model: AssignmentModel,
+    event_type: EventType,
+    *,
+    source: str,
+    where: str = "TRUE",
+    type_sql: str | None = None,
+    actor_sql: str | None = None,
+    order_by: str = "a.id",
 ) -> tuple[str, list[Any]]:
     """PostgreSQL: `INSERT INTO events SELECT ...` of one event per assignment row of `source`.
 
     `source` is the table, or a CTE of rows just inserted or deleted (`RETURNING *`), read
     as `a`; `where` filters it (its parameters follow the returned ones). The payloads are
-    the ones the single writes record.
+    the ones the single writes record. `type_sql` and `actor_sql`, SQL over `a` and its
+    segment `s`, replace `event_type` and the current actor where they vary by row.
     """
     table = {
         m: connection.ops.quote_name(m._meta.db_table)
@@ -180,10 +188,17 @@ def event_rows_sql(
             f"LEFT JOIN {table[Product]} p ON p.id = a.product_id "
             f"LEFT JOIN {table[Category]} k ON k.id = a.category_id"
         )
+    params: list[Any] = []
+    if type_sql is None:
+        type_sql = "%s"
+        params.append(event_type.value)
+    if actor_sql is None:
+        actor_sql = "%s"
+        params.append(current_actor())
     sql = (
         f"INSERT INTO {table[Event]} (tenant_id, type, resource_id, payload, actor, created_at) "
-        f"SELECT a.tenant_id, %s, {resource_id}, {payload}, %s, %s "
+        f"SELECT a.tenant_id, {type_sql}, {resource_id}, {payload}, {actor_sql}, %s "
         f"FROM {source} a JOIN {table[Segment]} s ON s.id = a.segment_id {joins} "
-        f"WHERE {where} ORDER BY a.id"
+        f"WHERE {where} ORDER BY {order_by}"
     )
-    return sql, [event_type.value, current_actor(), timezone.now()]
+    return sql, [*params, timezone.now()]

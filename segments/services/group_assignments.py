@@ -118,6 +118,25 @@ class GroupAssignmentKind(
         payload["metadata"] = metadata_payload(row)
         return payload
 
+    def written(
+        self,
+        tenant: Tenant,
+        segment: Segment,
+        upserted: Sequence[GroupAssignment],
+        deleted: Sequence[GroupAssignment],
+    ) -> None:
+        """Rules reading this segment (`segments.id`) follow the groups' members."""
+        if not upserted and not deleted:
+            return
+        # Imported here: the rules module builds on the assignment services.
+        from segments.services import rules
+
+        rules.rules_after_group_assignments_written(
+            tenant=tenant,
+            segment=segment,
+            group_pks=[row.group_id for row in [*upserted, *deleted]],
+        )
+
 
 GROUPS = GroupAssignmentKind()
 

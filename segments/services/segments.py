@@ -494,6 +494,12 @@ def _with_assignment_flags(queryset):
         has_groups=Exists(GroupAssignment.objects.filter(segment_id=OuterRef("pk"))),
         has_rule=Exists(SegmentRule.objects.filter(segment_id=OuterRef("pk"))),
         has_exclusions=Exists(RuleExclusion.objects.filter(segment_id=OuterRef("pk"))),
+        # A rule of another segment, which might read this one (`segments.id`).
+        has_readers=Exists(
+            SegmentRule.objects.filter(tenant_id=OuterRef("tenant_id")).exclude(
+                segment_id=OuterRef("pk")
+            )
+        ),
     )
 
 
@@ -585,7 +591,8 @@ def _delete(tenant: Tenant, segments: list[Segment]) -> None:
     # again without the tenant condition, which no index serves. One plain DELETE instead
     # (`_raw_delete` is private Django API: tests/test_private_apis.py pins it).
     Segment.objects.filter(tenant=tenant, pk__in=pks)._raw_delete(Segment.objects.db)
-    rules_after_segments_deleted(tenant=tenant, segment_ids=[s.external_id for s in segments])
+    if any(getattr(s, "has_readers", True) for s in segments):
+        rules_after_segments_deleted(tenant=tenant, segment_ids=[s.external_id for s in segments])
 
 
 def _record(tenant: Tenant, changes: list[tuple[EventType, Segment]]) -> None:

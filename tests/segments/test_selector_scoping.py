@@ -36,7 +36,8 @@ from tests.factories import (
 SCANNED = ("segments/selectors", "segments/api", "segments/filtersets.py")
 # `_ids` (a rule condition's ids) reads `Value.raw`, the text of a q value, not SQL;
 # `preview` makes its transaction read-only; `_category_reasons` is match explain's
-# category walk.
+# category walk; `rule_preview` is a rule's matches, counted and sampled in one statement;
+# `hash_join_plans` sets two planner settings for a block.
 RAW_SQL = {
     "category_trees",
     "matching_product_ids",
@@ -47,6 +48,8 @@ RAW_SQL = {
     "preview",
     "_ids",
     "history_groups",
+    "rule_preview",
+    "hash_join_plans",
 }
 # Reads that serve the operator, not a tenant, and so read every tenant's rows on purpose.
 ACROSS_TENANTS = {
@@ -199,3 +202,20 @@ class TestSelectorsGivenAnotherTenantsRows:
             assign_customer(segment, make_customer(other_tenant, f"in-{segment.pk}"))
         overlap = segments_overlap(tenant=tenant, segments=[theirs, also_theirs])
         assert (overlap.sizes, overlap.union) == ([0, 0], 0)
+
+    def test_rule_preview(self, tenant, other_tenant):
+        from segments.selectors.rules import rule_compile, rule_preview
+
+        for t in (tenant, other_tenant):
+            make_segment(t, "s")
+            make_customer(t, "ada", attributes={"tier": "gold"})
+        theirs = Segment.objects.get(tenant=other_tenant, external_id="s")
+        assign_customer(theirs, make_customer(other_tenant, "bob"), assignment_type="AUTOMATIC")
+        rule = rule_compile(q="attributes.tier:gold", assign="B2C", default_language="en")
+        ours = Segment.objects.get(tenant=tenant, external_id="s")
+
+        body = rule_preview(tenant=tenant, segment_pk=ours.pk, rule=rule)
+        assert (body["count"], body["added"]["count"], body["removed"]["count"]) == (1, 1, 0)
+        # Another tenant's segment, even handed in, shows none of its members.
+        body = rule_preview(tenant=tenant, segment_pk=theirs.pk, rule=rule)
+        assert (body["count"], body["added"]["count"], body["removed"]["count"]) == (1, 1, 0)
