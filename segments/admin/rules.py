@@ -26,6 +26,7 @@ from segments.admin.forms import ServiceForm, ServiceFormAdminMixin
 from segments.admin.workspace import segment_label
 from segments.choices import AssignmentType
 from segments.models import CustomerAssignment, RuleExclusion, Segment, SegmentRule
+from segments.selectors.admin import rules_annotated
 from segments.selectors.rules import rule_preview, segment_explain
 from segments.services.rules import (
     RuleInput,
@@ -91,14 +92,14 @@ class SegmentRuleAdmin(ServiceFormAdminMixin, TenantOwnedAdmin):
         """A rule stays with its segment."""
         return [*self.readonly_fields, *(["segment"] if obj else [])]
 
-    @admin.display(description="members")
+    def get_queryset(self, request: HttpRequest):
+        return rules_annotated(super().get_queryset(request))
+
+    @admin.display(description="members", ordering="member_count")
     def member_total(self, rule: SegmentRule) -> int:
-        """The segment's customer assignments (manual and rule-made)."""
-        if not rule.pk:
-            return 0
-        return CustomerAssignment.objects.filter(
-            tenant_id=rule.tenant_id, segment_id=rule.segment_id
-        ).count()
+        """The segment's customer assignments (manual and rule-made), counted in the list's
+        query (`rules_annotated`)."""
+        return getattr(rule, "member_count", 0)
 
     @admin.action(description="Evaluate now")
     def evaluate_now(self, request: HttpRequest, queryset) -> None:

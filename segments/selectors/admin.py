@@ -36,10 +36,11 @@ from segments.models import (
 from segments.selectors.segments import effective_q
 
 
-def count_of(model: type[Model], field: str, **filters) -> Coalesce:
-    """COUNT(*) of `model` rows whose `field` is the outer row (same tenant), 0 when none."""
+def count_of(model: type[Model], field: str, *, outer: str = "pk", **filters) -> Coalesce:
+    """COUNT(*) of `model` rows whose `field` is the outer row's `outer` (same tenant), 0 when
+    none."""
     rows = (
-        model.objects.filter(tenant_id=OuterRef("tenant_id"), **{field: OuterRef("pk")}, **filters)
+        model.objects.filter(tenant_id=OuterRef("tenant_id"), **{field: OuterRef(outer)}, **filters)
         .order_by()
         .values(field)
         .annotate(n=Count("pk"))
@@ -74,6 +75,13 @@ def customers_annotated(queryset: QuerySet) -> QuerySet:
 def legal_entities_annotated(queryset: QuerySet) -> QuerySet:
     """Legal entities with `customer_count`."""
     return queryset.annotate(customer_count=count_of(CustomerLegalEntity, "legal_entity"))
+
+
+def rules_annotated(queryset: QuerySet) -> QuerySet:
+    """Rules with `member_count`: their segment's customer assignments (manual and rule-made)."""
+    return queryset.annotate(
+        member_count=count_of(CustomerAssignment, "segment", outer="segment_id")
+    )
 
 
 def groups_annotated(queryset: QuerySet) -> QuerySet:

@@ -3,12 +3,15 @@ exclusions cleared, the explain page, and the directory edits that re-evaluate r
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from segments.models import CustomerAssignment, RuleExclusion, SegmentRule
 from segments.services.customer_assignments import customer_assignment_delete
 from segments.services.rules import RuleInput, rule_upsert
 from tests.factories import make_customer, make_segment
+from tests.querycounts import assert_same_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -124,3 +127,20 @@ def test_editing_a_customer_in_the_admin_re_evaluates_the_rules(su_client, shop)
     if response.status_code == 200:  # the inline prefixes differ: show why
         pytest.fail(response.content.decode()[:2000])
     assert members() == {("ada", "AUTOMATIC"), ("bob", "AUTOMATIC")}
+
+
+@pytest.mark.parametrize("n", [1, 6])
+def test_the_changelist_counts_members_in_its_own_query_for_one_rule_and_many(
+    su_client, tenant, n
+):
+    ada = make_customer(tenant, "ada2", attributes={"tier": "gold"})
+    for i in range(n):
+        make_segment(tenant, f"s{i}")
+        rule_upsert(tenant=tenant, segment_id=f"s{i}", data=RuleInput("id:ada2", "B2C", True))
+    assert CustomerAssignment.objects.filter(customer=ada).count() == n
+
+    check = assert_same_queries("admin.segmentrule.changelist", status=200)
+    response = check(lambda: su_client.get(RULES))
+
+    cells = re.findall(r'<td class="field-member_total">(\d+)</td>', response.content.decode())
+    assert cells == ["1"] * n
