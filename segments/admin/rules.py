@@ -25,7 +25,7 @@ from segments.admin.common import text_in
 from segments.admin.forms import ServiceForm, ServiceFormAdminMixin
 from segments.admin.workspace import segment_label
 from segments.choices import AssignmentType
-from segments.models import CustomerAssignment, RuleExclusion, Segment, SegmentRule
+from segments.models import Customer, CustomerAssignment, RuleExclusion, Segment, SegmentRule
 from segments.selectors.admin import rules_annotated
 from segments.selectors.rules import rule_preview, segment_explain
 from segments.services.rules import (
@@ -185,7 +185,8 @@ class SegmentRuleAdmin(ServiceFormAdminMixin, TenantOwnedAdmin):
             reasons.append(reason)
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Why is {customer_id} in, or not in, {segment_label(segment)}?",
+            "title": f"Why is {customer_label(segment.tenant, customer_id)} in, or not in, "
+            f"{segment_label(segment)}?",
             "reasons": reasons,
             "segment": segment,
             "customer_id": customer_id,
@@ -195,6 +196,12 @@ class SegmentRuleAdmin(ServiceFormAdminMixin, TenantOwnedAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/segments/segmentrule/explain.html", context)
+
+
+def customer_label(tenant, customer_id: str) -> str:
+    """The customer as people name them (`Anna Schmidt (anna)`), else the id asked about."""
+    customer = Customer.objects.filter(tenant=tenant, external_id=customer_id).first()
+    return str(customer) if customer else customer_id
 
 
 def explain_link(assignment: CustomerAssignment) -> str:

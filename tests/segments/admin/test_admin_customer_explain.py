@@ -60,7 +60,9 @@ def test_the_picker_asks_about_any_segment_of_the_tenant(su_client, tenant):
 
 
 def test_why_not_in_names_the_failing_condition(su_client, tenant):
-    make_customer(tenant, "anna", first_name="Anna", attributes={"tier": "silver"})
+    make_customer(
+        tenant, "anna", first_name="Anna", last_name="Schmidt", attributes={"tier": "silver"}
+    )
     gold = make_segment(tenant, "gold", name={"en": "Gold"})
     rule_upsert(
         tenant=tenant, segment_id="gold", data=RuleInput("attributes.tier:gold", "B2C", True)
@@ -69,7 +71,7 @@ def test_why_not_in_names_the_failing_condition(su_client, tenant):
     response = su_client.get(EXPLAIN, {"segment": gold.pk, "customer": "anna", "legal_entity": ""})
 
     assert response.status_code == 200
-    assert response.context["title"] == 'Why is anna in, or not in, "Gold" (gold)?'
+    assert response.context["title"] == 'Why is Anna Schmidt (anna) in, or not in, "Gold" (gold)?'
     html = response.content.decode()
     assert "Not a member" in html and "attributes.tier:gold" in html and "fails" in html
 
