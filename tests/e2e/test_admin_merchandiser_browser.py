@@ -5,7 +5,8 @@ write a rule on the segment's own page and watch its live preview before saving,
 and evaluate it now; see members inherited through a group, marked, and ask why one is
 in; on a customer's page, follow "why?" and ask why they are not in another segment;
 create a legal entity with "+" from the customer's page; read a bulk paste as one entry
-of the segment's history. Screenshots go to `artifacts/` (admin-m-*.png).
+of the segment's history; assign a group made on the spot with "+". Screenshots go to
+`artifacts/` (admin-m-*.png).
 """
 
 from __future__ import annotations
@@ -200,3 +201,26 @@ def test_a_merchandisers_rules_groups_explanations_and_history(browser, live_ser
     )
     assert len(api.member_ids("b2b-gold")) == 41
     shot(browser, "7-history-bulk-entry", 1300)
+
+    # 6. A group for a segment, made on the spot with "+": its members are in at once.
+    browser.get(f"{base}/admin/segments/segment/{vip.pk}/members/")
+    click_and_wait(browser, (By.ID, "segment-groups"))
+    assert browser.find_element(By.TAG_NAME, "h1").text == 'Groups in "Main VIP" (main-vip)'
+    click_and_wait(browser, (By.CSS_SELECTOR, ".object-tools a.addlink"))
+    main = browser.current_window_handle
+    browser.find_element(By.ID, "add_id_group").click()
+    wait(browser, lambda d: len(d.window_handles) == 2)
+    popup = next(h for h in browser.window_handles if h != main)
+    browser.switch_to.window(popup)
+    wait(browser, EC.presence_of_element_located((By.ID, "id_external_id"))).send_keys("club")
+    browser.find_element(By.ID, "id_name_en").send_keys("Club")
+    shot(browser, "8-plus-group-popup", 700)
+    browser.find_element(By.NAME, "_save").click()
+    browser.switch_to.window(main)
+    wait(browser, lambda d: len(d.window_handles) == 1)
+    wait(browser, lambda d: "club" in d.find_element(By.ID, "select2-id_group-container").text)
+    shot(browser, "9-group-assignment-form", 700)
+    click_and_wait(browser, (By.NAME, "_save"))
+    assert 'Group Club (club) in "Main VIP" (main-vip) added.' in message(browser)
+    status, groups, _ = api.call("GET", "/segments/main-vip/groups")
+    assert status == 200 and {g["group"]["id"] for g in groups} == {"club", "wholesale"}
