@@ -792,23 +792,22 @@ def segment_workspace_links(segment: Segment) -> str:
     """The links a segment's form shows to its workspace pages."""
     if segment is None or segment.pk is None:
         return "—"
+
+    def page(view: str) -> str:
+        return reverse(f"admin:segments_segment_{view}", args=[segment.pk])
+
+    groups = reverse("admin:segments_groupassignment_changelist")
     links = [
-        ("members", "Members"),
-        ("members_paste", "Add or remove many members"),
-        ("items", "Products and categories"),
-        ("hist", "History"),
-        ("duplicate", "Duplicate"),
+        ("members", page("members"), "Members"),
+        ("members_paste", page("members_paste"), "Add or remove many members"),
+        ("items", page("items"), "Products and categories"),
+        ("groups", f"{groups}?segment={segment.pk}", "Groups"),
+        ("hist", page("hist"), "History"),
+        ("duplicate", page("duplicate"), "Duplicate"),
     ]
     return format_html(
         '<ul class="segment-workspace">{}</ul>',
-        format_html_join(
-            "",
-            '<li><a class="workspace-{}" href="{}">{}</a></li>',
-            (
-                (view, reverse(f"admin:segments_segment_{view}", args=[segment.pk]), text)
-                for view, text in links
-            ),
-        ),
+        format_html_join("", '<li><a class="workspace-{}" href="{}">{}</a></li>', links),
     )
 
 

@@ -150,6 +150,9 @@ def test_the_list_of_a_segments_groups_is_titled_by_it_and_linked_from_its_membe
     assert response.context["title"] == 'Groups in "Spring VIP" (spring)'
     members = su_client.get(f"/admin/segments/segment/{spring.pk}/members/").content.decode()
     assert f'id="segment-groups" href="{ADMIN}/?segment={spring.pk}"' in members
+    assert f'<a href="{ADMIN}/?segment={spring.pk}">Groups</a>' in members  # the tab
+    form = su_client.get(f"/admin/segments/segment/{spring.pk}/change/").content.decode()
+    assert f'class="workspace-groups" href="{ADMIN}/?segment={spring.pk}"' in form
 
 
 @pytest.mark.parametrize("n", [1, 12])
