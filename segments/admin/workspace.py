@@ -573,6 +573,7 @@ class SegmentWorkspaceMixin:
                     ("segment", "The segment"),
                     ("customers", "Customers"),
                     ("items", "Products and categories"),
+                    ("groups", "Groups"),
                 ],
                 links=self.workspace_links(segment),
                 page_query=_page_query("", kind=kind or ""),
@@ -734,6 +735,9 @@ _VERBS = {
     EventType.ITEM_ASSIGNMENT_CREATED: "Item added",
     EventType.ITEM_ASSIGNMENT_UPDATED: "Item assignment changed",
     EventType.ITEM_ASSIGNMENT_DELETED: "Item removed",
+    EventType.GROUP_ASSIGNMENT_CREATED: "Group added",
+    EventType.GROUP_ASSIGNMENT_UPDATED: "Group assignment changed",
+    EventType.GROUP_ASSIGNMENT_DELETED: "Group removed",
 }
 
 
@@ -745,6 +749,9 @@ _PLURALS = {
     EventType.ITEM_ASSIGNMENT_CREATED: "Items added",
     EventType.ITEM_ASSIGNMENT_UPDATED: "Item assignments changed",
     EventType.ITEM_ASSIGNMENT_DELETED: "Items removed",
+    EventType.GROUP_ASSIGNMENT_CREATED: "Groups added",
+    EventType.GROUP_ASSIGNMENT_UPDATED: "Group assignments changed",
+    EventType.GROUP_ASSIGNMENT_DELETED: "Groups removed",
 }
 
 
@@ -756,7 +763,11 @@ def _history_entry(event, subjects: dict[str, dict[str, Any]], language: str) ->
         customer = subjects["customer"].get(parts[1])
         subject = str(customer) if customer else parts[1]
         if len(parts) > 2:
-            subject += f" for legal entity {parts[2]}"
+            legal_entity = subjects["legal_entity"].get(parts[2])
+            subject += f" for {legal_entity if legal_entity else f'legal entity {parts[2]}'}"
+    elif event.type.startswith("customer-segment.segment-group-assignment") and len(parts) > 2:
+        group = subjects["group"].get(parts[2])
+        subject = str(group) if group else parts[2]
     elif event.type.startswith("customer-segment.item-assignment") and len(parts) > 2:
         item = subjects.get(parts[1], {}).get(parts[2])
         if item is not None:

@@ -42,6 +42,7 @@ from segments.models import (
     GroupAssignment,
     GroupMember,
     ItemAssignment,
+    LegalEntity,
     Product,
     Segment,
 )
@@ -498,6 +499,11 @@ HISTORY_KINDS = {
         EventType.ITEM_ASSIGNMENT_UPDATED,
         EventType.ITEM_ASSIGNMENT_DELETED,
     ),
+    "groups": (
+        EventType.GROUP_ASSIGNMENT_CREATED,
+        EventType.GROUP_ASSIGNMENT_UPDATED,
+        EventType.GROUP_ASSIGNMENT_DELETED,
+    ),
 }
 
 
@@ -666,20 +672,38 @@ def payload_changes(
 
 
 def event_subjects(*, tenant: Tenant, events: Iterable[Event]) -> dict[str, dict[str, Any]]:
-    """Labels for the customers, products and categories a page of events names, by kind.
+    """Labels for the customers, legal entities, groups, products and categories a page of
+    events names, by kind.
 
-    `{"customer": {"c1": Customer}, "PRODUCT": {...}, "CATEGORY": {...}}`: three queries at
-    most, whatever the page holds.
+    `{"customer": {"c1": Customer}, "legal_entity": {...}, "group": {...}, "PRODUCT": {...},
+    "CATEGORY": {...}}`: a query per kind named at most, whatever the page holds.
     """
-    wanted: dict[str, set[str]] = {"customer": set(), "PRODUCT": set(), "CATEGORY": set()}
+    wanted: dict[str, set[str]] = {
+        "customer": set(),
+        "legal_entity": set(),
+        "group": set(),
+        "PRODUCT": set(),
+        "CATEGORY": set(),
+    }
     for event in events:
         parts = event.resource_id.split("/")
         if event.type.startswith("customer-segment.customer-assignment") and len(parts) > 1:
             wanted["customer"].add(parts[1])
+            if len(parts) > 2:
+                wanted["legal_entity"].add(parts[2])
+        elif event.type.startswith("customer-segment.segment-group-assignment") and len(parts) > 2:
+            wanted["group"].add(parts[2])
         elif event.type.startswith("customer-segment.item-assignment") and len(parts) > 2:
             wanted.setdefault(parts[1], set()).add(parts[2])
     found: dict[str, dict[str, Any]] = {}
-    for kind, model in (("customer", Customer), ("PRODUCT", Product), ("CATEGORY", Category)):
+    models: tuple[tuple[str, Any], ...] = (
+        ("customer", Customer),
+        ("legal_entity", LegalEntity),
+        ("group", Group),
+        ("PRODUCT", Product),
+        ("CATEGORY", Category),
+    )
+    for kind, model in models:
         ids = wanted.get(kind) or set()
         rows = model.objects.filter(tenant=tenant, external_id__in=list(ids)) if ids else []
         found[kind] = {row.external_id: row for row in rows}

@@ -11,7 +11,13 @@ from segments.choices import EventType, GroupUserType
 from segments.models import Event, Group, GroupAssignment, Segment
 from tenants.choices import Scope
 from tenants.roles import merchandiser_group_sync
-from tests.factories import assign_group, make_customer, make_group, make_segment
+from tests.factories import (
+    assign_group,
+    make_customer,
+    make_group,
+    make_legal_entity,
+    make_segment,
+)
 from tests.querycounts import assert_same_queries
 
 pytestmark = pytest.mark.django_db
@@ -173,3 +179,26 @@ def test_merchandisers_curate_group_assignments():
         "change_groupassignment",
         "delete_groupassignment",
     } <= codenames
+
+
+def test_the_history_names_groups_and_legal_entities_and_filters_groups(
+    su_client, spring, tenant, api
+):
+    company = make_legal_entity(tenant, "le-1", name="Schmidt GmbH")
+    make_customer(tenant, "anna", first_name="Anna", last_name="Schmidt", legal_entities=[company])
+    make_group(tenant, "fans", name={"en": "Fans"})
+    assert api.put(f"{API}/spring/groups/fans", {}, format="json").status_code == 201
+    assert api.put(f"{API}/spring/customers/anna/le-1", {}, format="json").status_code == 201
+    assert api.delete(f"{API}/spring/groups/fans").status_code == 204
+    history = f"/admin/segments/segment/{spring.pk}/history/"
+
+    def lines(**params) -> list[str]:
+        entries = su_client.get(history, params).context["entries"]
+        return [f"{entry['what']}: {entry['subject']}" for entry in entries]
+
+    assert lines() == [
+        "Group removed: Fans (fans)",
+        "Customer added: Anna Schmidt (anna) for Schmidt GmbH (le-1)",
+        "Group added: Fans (fans)",
+    ]
+    assert lines(kind="groups") == ["Group removed: Fans (fans)", "Group added: Fans (fans)"]
