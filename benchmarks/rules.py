@@ -2,7 +2,8 @@
 
     python -m benchmarks.rules --customers 100000 --customers 1000000 --rules 1000
 
-For each size it makes a database `bench_rules_<n>` (BENCH_PG names the server), fills a
+For each size it makes a database `bench_rules_<n>` (BENCH_PG names the server,
+BENCH_DB_PREFIX replaces `bench_rules_`), fills a
 tenant with `n` customers straight in SQL (a quarter "gold", half of them in one of 1,000
 legal entities), then measures through the services the API calls:
 
@@ -31,6 +32,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+# The benchmark databases' names: `<prefix><customers>`.
+DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "bench_rules_")
 
 
 def _log(message: str) -> None:
@@ -111,7 +114,7 @@ def _import_records(prefix: str, count: int):
 
 def measure(customers: int, rules: int, import_customers: int, import_rules: int) -> dict:
     """All figures for one size, in seconds."""
-    name = f"bench_rules_{customers}"
+    name = f"{DB_PREFIX}{customers}"
     _prepare_database(name)
     os.environ["DATABASE_URL"] = f"{PG}/{name}"
     # Filling a million rows is one statement: the service's 30 s guard is not for it.
@@ -321,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
             results.append(measure(size, args.rules, args.import_customers, args.import_rules))
         finally:
             if not args.keep:
-                _drop_database(f"bench_rules_{size}")
+                _drop_database(f"{DB_PREFIX}{size}")
     command = " ".join(["python -m benchmarks.rules", *(argv or sys.argv[1:])])
     args.out.write_text(report(results, command))
     print(args.out.read_text())

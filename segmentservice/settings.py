@@ -328,6 +328,11 @@ QUERY_MAX_CONDITIONS = env.int("QUERY_MAX_CONDITIONS", default=100)
 # Fields one sort may name, and paths one fields parameter may name.
 SORT_MAX_FIELDS = env.int("SORT_MAX_FIELDS", default=16)
 FIELDS_MAX_PATHS = env.int("FIELDS_MAX_PATHS", default=100)
+# PostgreSQL: a directory change runs each dependency level of the rules as a statement
+# prepared once per connection (segments/services/rules.py, `_level_postgres`). It asks the
+# connection whether it holds the statement in the transaction that runs it, so it is safe
+# behind a transaction-pooling proxy; false prepares and deallocates it at each change.
+RULES_PREPARED_STATEMENTS = env.bool("RULES_PREPARED_STATEMENTS", default=True)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.authentication.BearerTokenAuthentication"],

@@ -310,6 +310,57 @@ def tenant_rules_in_order(*, tenant: Tenant, enabled_only: bool = True) -> list[
     return dependency_order(list(rows.order_by("segment__external_id")))
 
 
+# (database, tenant, default language) → (the fingerprint of its enabled rules, them in order)
+_KEPT_RULES: dict[tuple[str, str, str], tuple[str, list[SegmentRule]]] = {}
+KEPT_TENANTS = 256
+
+
+def tenant_rules_kept(*, tenant: Tenant) -> list[SegmentRule]:
+    """`tenant_rules_in_order(tenant=tenant)`, kept in process while they are unchanged.
+
+    Every directory change reads the tenant's rules; building 1,000 of them costs about
+    35 ms. What the evaluation reads of them (pk, segment and its id, q, assign,
+    depends_on) is fingerprinted in the database, one row, in the caller's transaction:
+    any write of a rule or its segment's id, by any process and any path (the API, the
+    admin, a bulk `update(enabled=False)`), changes it, and the rules are read again. The
+    fingerprint is read before the rules, so what is kept is never older than it. One
+    query when the rules are kept, and when the tenant has none; two when they changed.
+    """
+    key = (str(connection.settings_dict["NAME"]), tenant.pk, tenant.default_language)
+    fingerprint = _rules_fingerprint(tenant)
+    if fingerprint is None:
+        return []
+    kept = _KEPT_RULES.get(key)
+    if kept is not None and kept[0] == fingerprint:
+        return list(kept[1])
+    rules = tenant_rules_in_order(tenant=tenant)
+    if len(_KEPT_RULES) >= KEPT_TENANTS:
+        _KEPT_RULES.clear()
+    _KEPT_RULES[key] = (fingerprint, rules)
+    return list(rules)
+
+
+def _rules_fingerprint(tenant: Tenant) -> str | None:
+    """What `tenant_rules_kept` keeps, of the tenant's enabled rules, in one value (None:
+    no enabled rule): a digest on PostgreSQL, the values themselves elsewhere."""
+    q = connection.ops.quote_name
+    row = (
+        "CAST(r.id AS text) || '|' || CAST(r.segment_id AS text) || '|' || s.external_id "
+        "|| '|' || r.assign || '|' || CAST(r.depends_on AS text) || '|' || r.q"
+    )
+    source = (
+        f"FROM {q(SegmentRule._meta.db_table)} r JOIN {q(Segment._meta.db_table)} s "
+        "ON s.id = r.segment_id WHERE r.tenant_id = %s AND r.enabled"
+    )
+    if connection.vendor == "postgresql":
+        sql = f"SELECT md5(string_agg({row}, E'\\n' ORDER BY r.id)) {source}"
+    else:
+        sql = f"SELECT group_concat(x, char(10)) FROM (SELECT {row} AS x {source} ORDER BY r.id)"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [tenant.pk])
+        return cursor.fetchone()[0]
+
+
 def dependency_order(rules: list[SegmentRule]) -> list[SegmentRule]:
     """`rules` ordered so that a rule comes after the rules of the segments it depends on."""
     by_id = {rule.segment.external_id: rule for rule in rules}

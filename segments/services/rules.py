@@ -29,6 +29,7 @@ its assignments; deleting the rule removes them (with their events).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -37,6 +38,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -60,6 +62,7 @@ from segments.selectors.rules import (
     rule_cycle,
     rule_matches_sql,
     tenant_rules_in_order,
+    tenant_rules_kept,
 )
 from segments.services.assignment_events import event_rows_sql
 from segments.services.events import events_record
@@ -289,7 +292,7 @@ def rules_customers_changed(*, tenant: Tenant, customer_pks: Iterable[int]) -> E
     pks = sorted(set(customer_pks))
     if not pks:
         return Evaluation()
-    rules = tenant_rules_in_order(tenant=tenant)
+    rules = tenant_rules_kept(tenant=tenant)
     if not rules:
         return Evaluation()
     if len(pks) <= CHANGED_CUSTOMERS_MAX:
@@ -336,19 +339,23 @@ def rules_evaluate_customers(
 
     `rules` in dependency order; they are evaluated a dependency level at a time, every
     rule of a level together: on PostgreSQL one statement per level whatever the number
-    of rules in it (`_level_postgres`), elsewhere a few (`_level_elsewhere`).
+    of rules in it (`_levels_postgres`), elsewhere a few (`_level_elsewhere`).
     """
     pks = sorted(set(customer_pks))
     if not pks or not rules:
         return Evaluation()
-    level = _level_postgres if connection.vendor == "postgresql" else _level_elsewhere
     levels = _levels(rules)
-    total = Evaluation()
     # Customers are evaluated independently of each other: a long list goes in parts.
-    for start in range(0, len(pks), CHANGED_CUSTOMERS_MAX):
-        part = pks[start : start + CHANGED_CUSTOMERS_MAX]
+    parts = [
+        pks[start : start + CHANGED_CUSTOMERS_MAX]
+        for start in range(0, len(pks), CHANGED_CUSTOMERS_MAX)
+    ]
+    if connection.vendor == "postgresql":
+        return _levels_postgres(tenant, levels, parts)
+    total = Evaluation()
+    for part in parts:
         for rules_of_level in levels:
-            total += level(tenant, rules_of_level, part)
+            total += _level_elsewhere(tenant, rules_of_level, part)
     return total
 
 
@@ -432,16 +439,91 @@ def _level_matches_sql(
     return " UNION ALL ".join(parts), len(parts)
 
 
-def _level_postgres(tenant: Tenant, rules: list[SegmentRule], pks: list[int]) -> Evaluation:
-    """One statement: the level's matches of the customers (`_level_matches`), the
-    AUTOMATIC rows no longer matching deleted, the missing not excluded inserted, and each
-    change's event naming its rule."""
+def _levels_postgres(
+    tenant: Tenant, levels: list[list[SegmentRule]], parts: list[list[int]]
+) -> Evaluation:
+    """Each level one statement (`_level_statement`): the level's matches of the customers
+    (`_level_matches`), the AUTOMATIC rows no longer matching deleted, the missing not
+    excluded inserted, and each change's event naming its rule.
+
+    The statement of 1,000 rules is half a megabyte of SQL: parsing and planning it cost
+    about 45 ms, running it about 5. So it is a prepared statement (`PREPARE`, run with a
+    generic plan), named after its text, made once per connection and kept there
+    (`RULES_PREPARED_STATEMENTS`): a change then runs `EXECUTE name(customers, now, now)`.
+    Which statements this connection holds is asked in the same transaction as the
+    `EXECUTE`s (`pg_prepared_statements`), so a transaction-pooling proxy, which keeps one
+    server connection for a transaction, never sends one to a connection that lacks it. A
+    changed rule, or set of rules, is another text, so another name: a statement is never
+    run for another rule set than its own (the oldest are deallocated past PREPARED_KEPT).
+    With the setting off each statement is prepared, run and deallocated in the
+    transaction. Queries: one to ask, one per level and part, one to put `plan_cache_mode`
+    back; plus one per statement to prepare.
+    """
+    statements = [_level_statement(tenant, rules) for rules in levels]
+    keep = settings.RULES_PREPARED_STATEMENTS
+    total = Evaluation()
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT ARRAY(SELECT name FROM pg_prepared_statements WHERE name LIKE %s "
+            "ORDER BY prepare_time), current_setting('plan_cache_mode'), "
+            "set_config('plan_cache_mode', 'force_generic_plan', true)",
+            [PREPARED_PREFIX + "%"],
+        )
+        held, plan_cache_mode, _ = cursor.fetchone()
+        missing = list(dict.fromkeys(n for _, n in statements if not keep or n not in held))
+        if keep:
+            stale = [name for name in held if name not in {n for _, n in statements}]
+            for name in stale[: max(0, len(held) + len(missing) - PREPARED_KEPT)]:
+                cursor.execute(f"DEALLOCATE {name}")
+        for text, name in dict(statements).items():
+            if name in missing:
+                cursor.execute(f"PREPARE {name} (bigint[], timestamptz, timestamptz) AS {text}")
+        for part in parts:
+            for _, name in statements:
+                now = timezone.now()
+                cursor.execute(
+                    f"EXECUTE {name} (%s::bigint[], %s, %s)", [part, now, timezone.now()]
+                )
+                added, removed = cursor.fetchone()
+                total += Evaluation(added=added, removed=removed)
+        if not keep:
+            for name in missing:
+                cursor.execute(f"DEALLOCATE {name}")
+        cursor.execute("SELECT set_config('plan_cache_mode', %s, true)", [plan_cache_mode])
+    return total
+
+
+# Prepared level statements are named PREPARED_PREFIX + a digest of their text; a connection
+# keeps at most PREPARED_KEPT of them (the oldest go first).
+PREPARED_PREFIX = "segments_rules_level_"
+PREPARED_KEPT = 16
+
+
+class _Arg(str):
+    """A parameter of the prepared statement (`$1`), where the text has a `%s`."""
+
+
+def _level_statement(tenant: Tenant, rules: list[SegmentRule]) -> tuple[str, str]:
+    """The level's statement (`_levels_postgres`) for `PREPARE`, and its name: parameters
+    $1 the changed customers' pks, $2 the assignments' and $3 the events' time; the
+    tenant, the segments and the rules' own values written in. Kept per set of rule texts
+    and segments, as `_level_matches`."""
+    key = tuple((rule.q, rule.assign, rule.segment_id) for rule in rules)
+    return _level_statement_sql(tenant.pk, tenant.default_language, key)
+
+
+@lru_cache(maxsize=256)
+def _level_statement_sql(
+    tenant_pk: str, default_language: str, key: tuple[tuple[str, str, int], ...]
+) -> tuple[str, str]:
+    tenant = Tenant(pk=tenant_pk, default_language=default_language)
+    rules = [SegmentRule(tenant=tenant, q=q, assign=a, segment_id=pk) for q, a, pk in key]
     q = connection.ops.quote_name
     assignments = q(CustomerAssignment._meta.db_table)
     exclusions = q(RuleExclusion._meta.db_table)
     union, scans = _level_matches(tenant, rules)
+    pks, now, event_now = _Arg("$1"), _Arg("$2"), _Arg("$3")
     params: list[Any] = [pks] * scans
-    now = timezone.now()
     events, event_params = event_rows_sql(
         CustomerAssignment,
         EventType.CUSTOMER_ASSIGNMENT_CREATED,
@@ -455,6 +537,7 @@ def _level_postgres(tenant: Tenant, rules: list[SegmentRule], pks: list[int]) ->
         # Said again for the customers' join, so it reads them by key, not all of them.
         where="c.id = ANY(%s)",
     )
+    event_params = [event_now]  # the event's time, its only parameter
     columns = (
         "tenant_id, segment_id, customer_id, legal_entity_id, assignment_type, mixins, "
         "metadata_mixins, version, created_at, modified_at"
@@ -484,10 +567,16 @@ def _level_postgres(tenant: Tenant, rules: list[SegmentRule], pks: list[int]) ->
     automatic = AssignmentType.AUTOMATIC.value
     params += [pks, tenant.pk, [rule.segment_id for rule in rules], automatic]
     params += [tenant.pk, automatic, now, now, tenant.pk, tenant.pk, *event_params, pks]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        added, removed = cursor.fetchone()
-    return Evaluation(added=added, removed=removed)
+    pieces = sql.replace("%%", "\0").split("%s")
+    if len(pieces) != len(params) + 1:  # pragma: no cover - a programming error
+        raise AssertionError("the level statement's parameters do not match its text")
+    text = [pieces[0]]
+    for value, piece in zip(params, pieces[1:], strict=True):
+        text.append(value if isinstance(value, _Arg) else connection.ops.compose_sql("%s", [value]))
+        text.append(piece)
+    statement = "".join(text).replace("\0", "%")
+    digest = hashlib.blake2b(statement.encode(), digest_size=12).hexdigest()
+    return statement, PREPARED_PREFIX + digest
 
 
 # Elsewhere: this many rules' matches in one statement (SQLite allows 500 per compound).
@@ -495,7 +584,7 @@ RULES_PER_STATEMENT = 50
 
 
 def _level_elsewhere(tenant: Tenant, rules: list[SegmentRule], pks: list[int]) -> Evaluation:
-    """As `_level_postgres`, in a few statements: the matches (a `UNION ALL` per
+    """As `_levels_postgres`, in a few statements: the matches (a `UNION ALL` per
     RULES_PER_STATEMENT rules), the stored rows and exclusions of the customers, then the
     deletes, inserts and events of the difference."""
     from segments.services.customer_assignments import CUSTOMERS, customer_assignment_deleted_event

@@ -16,12 +16,13 @@ import pytest
 from django.conf import settings
 
 from segments.filtersets import ItemAssignmentFilterSet, SegmentFilterSet, SiteFilterSet
-from segments.models import Category, ChangeCounter, Segment
+from segments.models import Category, ChangeCounter, Segment, SegmentRule
 from segments.selectors.admin import category_ancestors
 from segments.selectors.categories import category_trees
 from segments.selectors.changes import tenant_version
 from segments.selectors.item_assignments import item_assignment_list
 from segments.selectors.match import matching_product_ids
+from segments.selectors.rules import _rules_fingerprint, tenant_rules_kept
 from segments.selectors.workspace import segment_history, segments_overlap
 from tests.factories import (
     assign_category,
@@ -50,6 +51,7 @@ RAW_SQL = {
     "history_groups",
     "rule_preview",
     "hash_join_plans",
+    "_rules_fingerprint",
 }
 # Reads that serve the operator, not a tenant, and so read every tenant's rows on purpose.
 ACROSS_TENANTS = {
@@ -137,6 +139,16 @@ class TestSelectorsGivenAnotherTenantsRows:
             ("root", {"en": "acme"})
         ]
         assert [n.category.name for n in trees[0].subcategories] == [{"en": "acme"}]
+
+    def test_tenant_rules_kept(self, twins, tenant, other_tenant):
+        for t, (segment, _, _) in twins.items():
+            SegmentRule.objects.create(tenant_id=t, segment=segment, q="attributes.tier:gold")
+        fingerprint = _rules_fingerprint(tenant)
+        assert [rule.tenant_id for rule in tenant_rules_kept(tenant=tenant)] == ["acme"]
+        SegmentRule.objects.filter(tenant=other_tenant).update(q="attributes.tier:silver")
+        assert _rules_fingerprint(tenant) == fingerprint
+        SegmentRule.objects.filter(tenant=tenant).update(enabled=False)
+        assert _rules_fingerprint(tenant) is None
 
     def test_item_assignment_list(self, twins, tenant):
         rows = item_assignment_list(tenant=tenant, segments=Segment.objects.all())

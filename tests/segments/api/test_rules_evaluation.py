@@ -8,9 +8,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from segments.models import CustomerAssignment, Event, RuleExclusion
+from segments.models import CustomerAssignment, Event, RuleExclusion, SegmentRule
+from segments.services import rules as rules_service
 from segments.services.directory.records import DirectoryRecord
 from segments.services.directory.writer import directory_import
+from segments.services.rules import PREPARED_PREFIX, RuleInput, rule_upsert
 from tests.factories import make_customer, make_legal_entity, make_segment
 from tests.querycounts import assert_same_queries, baseline
 
@@ -255,3 +257,117 @@ def test_a_rule_of_another_sql_shape_is_evaluated_on_its_own(client, tenant, mon
 
     assert members("gold") == {("ada", None, "AUTOMATIC")}
     assert members("pairs") == {("ada", "acme-co", "AUTOMATIC")}
+
+
+def test_the_kept_rules_follow_every_rule_write_with_nothing_cleared(client, tenant):
+    # The rules a directory change reads are kept in process (`tenant_rules_kept`): a
+    # write elsewhere (another worker, a bulk update) clears nothing here, and is seen.
+    make_customer(tenant, "ada", attributes={"tier": "silver"})
+    make_segment(tenant, "gold")
+    make_segment(tenant, "other")
+    put_rule(client, "gold", "attributes.tier:gold")
+    change(tenant, "ada", attributes={"tier": "silver", "n": 1})  # the rules are kept
+    assert members("gold") == set()
+
+    rule_upsert(
+        tenant=tenant,
+        segment_id="other",
+        data=RuleInput(q="attributes.tier:gold", assign="B2C", enabled=True),
+    )
+    change(tenant, "ada", attributes={"tier": "gold"})
+    assert members("other") == {("ada", None, "AUTOMATIC")}  # the new rule was evaluated
+
+    SegmentRule.objects.filter(segment__external_id="other").update(enabled=False)
+    change(tenant, "ada", attributes={"tier": "silver"})
+    assert members("gold") == set()
+    assert members("other") == {("ada", None, "AUTOMATIC")}  # disabled: frozen
+
+    SegmentRule.objects.filter(segment__external_id="gold").update(q="attributes.tier:silver")
+    change(tenant, "ada", attributes={"tier": "silver", "n": 2})
+    assert members("gold") == {("ada", None, "AUTOMATIC")}  # its new text
+
+
+def prepared() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name FROM pg_prepared_statements WHERE name LIKE %s ORDER BY prepare_time",
+            [PREPARED_PREFIX + "%"],
+        )
+        return [name for (name,) in cursor.fetchall()]
+
+
+def plan_cache_mode() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('plan_cache_mode')")
+        return cursor.fetchone()[0]
+
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
+)
+
+
+@postgresql_only
+def test_a_level_statement_is_prepared_once_per_connection_and_only_for_its_rules(client, tenant):
+    make_customer(tenant, "ada", attributes={"tier": "silver"})
+    make_segment(tenant, "gold")
+    put_rule(client, "gold", "attributes.tier:gold")
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")  # the earlier tests' statements
+    change(tenant, "ada", attributes={"tier": "gold"})
+    assert members("gold") == {("ada", None, "AUTOMATIC")}
+    first = prepared()
+    assert len(first) == 1
+
+    with CaptureQueriesContext(connection) as queries:
+        change(tenant, "ada", attributes={"tier": "silver"})
+    assert members("gold") == set()
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert not [sql for sql in statements if sql.startswith("PREPARE")]
+    assert [sql for sql in statements if sql.startswith(f"EXECUTE {first[0]} ")]
+    assert plan_cache_mode() == "auto"  # put back for the rest of the transaction
+
+    # A changed rule is another statement: the former is never run for it.
+    put_rule(client, "gold", "attributes.tier:silver")
+    change(tenant, "ada", attributes={"tier": "silver", "n": 1})
+    assert members("gold") == {("ada", None, "AUTOMATIC")}
+    second = prepared()
+    assert second[0] == first[0] and len(second) == 2
+
+    # A connection that does not hold them (another server connection behind a pooling
+    # proxy, a DISCARD ALL) prepares them again.
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    change(tenant, "ada", attributes={"tier": "gold"})
+    assert members("gold") == set()
+    assert prepared() == [second[1]]
+
+
+@postgresql_only
+def test_a_connection_keeps_a_bounded_number_of_level_statements(client, tenant, monkeypatch):
+    monkeypatch.setattr(rules_service, "PREPARED_KEPT", 2)
+    make_customer(tenant, "ada", attributes={"tier": "silver"})
+    make_segment(tenant, "gold")
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    for n in range(4):
+        put_rule(client, "gold", f"attributes.tier:gold attributes.n:{n}")
+        change(tenant, "ada", attributes={"tier": "gold", "n": n})
+        assert members("gold") == {("ada", None, "AUTOMATIC")}
+        assert len(prepared()) == min(n + 1, 2)
+
+
+@postgresql_only
+def test_without_kept_statements_a_change_leaves_none(client, tenant, settings):
+    settings.RULES_PREPARED_STATEMENTS = False
+    make_customer(tenant, "ada", attributes={"tier": "silver"})
+    make_segment(tenant, "gold")
+    put_rule(client, "gold", "attributes.tier:gold")
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    change(tenant, "ada", attributes={"tier": "gold"})
+    assert members("gold") == {("ada", None, "AUTOMATIC")}
+    change(tenant, "ada", attributes={"tier": "silver"})
+    assert members("gold") == set()
+    assert prepared() == []
+    assert plan_cache_mode() == "auto"
