@@ -108,18 +108,3 @@ def child_exit(server, worker):
 def on_exit(server):
     if _own_metrics_dir:
         shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
-
-
-# --- Garbage collection -------------------------------------------------------------------------
-# A worker's loaded code (Django, DRF, the URLconf and views, the models) never becomes
-# garbage, yet every full collection of the cyclic garbage collector walks all of it: a bulk
-# write of 200 elements allocates enough to trigger several collections. Once the app and
-# its URLconf are loaded, the worker moves what exists to the permanent generation
-# (`gc.freeze()`), which the collector skips; what requests allocate is collected as before.
-def post_worker_init(worker):
-    import gc
-
-    from django.urls import get_resolver
-
-    _ = get_resolver().url_patterns  # imports the views, serializers and everything they use
-    gc.freeze()
