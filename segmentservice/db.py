@@ -107,9 +107,7 @@ def rows_update(objs: Sequence[models.Model], fields: Sequence[str]) -> int:
     # The rows travel as one JSON document, read back by jsonb_to_recordset: one parameter
     # and one C-speed json.dumps, where VALUES needs thousands of placeholders and text
     # arrays need every JSON value escaped. JSON null becomes SQL NULL, as Django stores None.
-    document = json.dumps(
-        [{f.column: _json_value(getattr(obj, f.attname)) for f in columns} for obj in objs]
-    )
+    document = _rows_json([{f.column: getattr(obj, f.attname) for f in columns} for obj in objs])
     types = ", ".join(f"{qn(f.column)} {f.cast_db_type(connection)}" for f in columns)
     assignments = ", ".join(f"{qn(f.column)} = v.{qn(f.column)}" for f in written)
     matches = " AND ".join(f"t.{qn(f.column)} = v.{qn(f.column)}" for f in keys)
@@ -122,11 +120,19 @@ def rows_update(objs: Sequence[models.Model], fields: Sequence[str]) -> int:
         return cursor.rowcount
 
 
-def _json_value(value: Any) -> Any:
-    """A column value as JSON: instants in full ISO 8601 (with microseconds and offset)."""
+def _rows_json(rows: list[dict[str, Any]]) -> str:
+    """Rows as one JSON document: instants in full ISO 8601 (with microseconds and offset).
+
+    The encoder calls `_json_instant` only for what JSON has no type for, so the other
+    values go through at C speed instead of each being checked in Python first.
+    """
+    return json.dumps(rows, default=_json_instant)
+
+
+def _json_instant(value: Any) -> str:
     if isinstance(value, datetime | date):
         return value.isoformat()
-    return value
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def rows_insert(objs: Sequence[models.Model]) -> int:
@@ -145,18 +151,53 @@ def rows_insert(objs: Sequence[models.Model]) -> int:
     model = type(objs[0])
     if connection.vendor != "postgresql":
         return len(model.objects.bulk_create(objs))
-    meta = model._meta
-    columns = [
-        f for f in meta.concrete_fields if not f.primary_key and f.db_default is NOT_PROVIDED
-    ]
-    qn = connection.ops.quote_name
-    document = json.dumps(
-        [{f.column: _json_value(getattr(obj, f.attname)) for f in columns} for obj in objs]
+    columns = _insert_columns(model)
+    return _document_insert(
+        model, columns, [{f.column: getattr(obj, f.attname) for f in columns} for obj in objs]
     )
+
+
+def values_insert(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> int:
+    """Insert new rows of `model` given as `{attname: value}` dicts, as `rows_insert` does
+    instances, without building one: a field a row leaves out takes its default, as
+    `model(**row)` would give it (a foreign key by its attname, `tenant_id`, skips the
+    descriptor and the router's relation check an instance goes through).
+    """
+    if not rows:
+        return 0
+    if connection.vendor != "postgresql":
+        return len(model.objects.bulk_create([model(**row) for row in rows]))
+    columns = _insert_columns(model)
+    given = [f for f in columns if f.attname in rows[0]]
+    defaulted = [f for f in columns if f.attname not in rows[0]]
+    return _document_insert(
+        model,
+        columns,
+        [
+            {
+                **{f.column: row[f.attname] for f in given},
+                **{f.column: f.get_default() for f in defaulted},
+            }
+            for row in rows
+        ],
+    )
+
+
+def _insert_columns(model: type[models.Model]) -> list[models.Field]:
+    return [
+        f for f in model._meta.concrete_fields if not f.primary_key and f.db_default is NOT_PROVIDED
+    ]
+
+
+def _document_insert(
+    model: type[models.Model], columns: Sequence[models.Field], rows: list[dict[str, Any]]
+) -> int:
+    qn = connection.ops.quote_name
+    document = _rows_json(rows)
     names = ", ".join(qn(f.column) for f in columns)
     types = ", ".join(f"{qn(f.column)} {f.cast_db_type(connection)}" for f in columns)
     sql = (
-        f"INSERT INTO {qn(meta.db_table)} ({names}) SELECT {names} "
+        f"INSERT INTO {qn(model._meta.db_table)} ({names}) SELECT {names} "
         f"FROM ROWS FROM (jsonb_to_recordset(%s::jsonb) AS ({types})) "
         f"WITH ORDINALITY AS v ({names}, ord) ORDER BY v.ord"
     )
@@ -192,9 +233,7 @@ def rows_insert_or_lock(objs: Sequence[M], *, unique: Sequence[str]) -> list[M]:
         return fresh
     columns = [f for f in meta.concrete_fields if not f.primary_key]
     qn = connection.ops.quote_name
-    document = json.dumps(
-        [{f.column: _json_value(getattr(obj, f.attname)) for f in columns} for obj in objs]
-    )
+    document = _rows_json([{f.column: getattr(obj, f.attname) for f in columns} for obj in objs])
     names = ", ".join(qn(f.column) for f in columns)
     types = ", ".join(f"{qn(f.column)} {f.cast_db_type(connection)}" for f in columns)
     key_names = ", ".join(qn(f.column) for f in key)

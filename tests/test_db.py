@@ -1,5 +1,5 @@
-"""The services' database helpers: `rows_update`, `rows_insert`, `rows_insert_or_lock` and
-`atomic_with_retry`."""
+"""The services' database helpers: `rows_update`, `rows_insert`, `values_insert`,
+`rows_insert_or_lock` and `atomic_with_retry`."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from segmentservice.db import (
     rows_insert,
     rows_insert_or_lock,
     rows_update,
+    values_insert,
 )
 from segmentservice.exceptions import ConcurrentWriteConflict
 from tests.concurrency import POSTGRES_RACE
@@ -89,6 +90,39 @@ def test_rows_insert_writes_every_column_in_order_in_one_query(tenant, django_as
 def test_rows_insert_of_nothing_costs_nothing(django_assert_num_queries):
     with django_assert_num_queries(0):
         assert rows_insert([]) == 0
+
+
+@pytest.mark.django_db
+def test_values_insert_writes_the_given_fields_and_defaults_the_others_in_order(
+    tenant, django_assert_num_queries
+):
+    payloads = [{"id": f"s{i}", "a": [i, None, True, 'q"uote,{}\\'], "b": {}} for i in range(5)]
+    rows = [
+        {
+            "tenant_id": tenant.pk,
+            "type": EventType.SEGMENT_UPDATED,
+            "resource_id": f"s{i}",
+            "payload": payload,
+        }
+        for i, payload in enumerate(payloads)
+    ]
+    before = datetime.now(UTC)
+
+    with django_assert_num_queries(1):
+        assert values_insert(Event, rows) == 5
+
+    stored = list(Event.objects.filter(tenant=tenant).order_by("id"))
+    assert [e.resource_id for e in stored] == [f"s{i}" for i in range(5)]
+    assert [e.payload for e in stored] == payloads
+    # Left out: the actor and the instant take the model's defaults, as Event(**row) would.
+    assert {(e.type, e.actor) for e in stored} == {(EventType.SEGMENT_UPDATED, "system")}
+    assert all(before <= e.created_at <= datetime.now(UTC) for e in stored)
+
+
+@pytest.mark.django_db
+def test_values_insert_of_nothing_costs_nothing(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert values_insert(Event, []) == 0
 
 
 def new_segment(tenant, segment_id: str) -> Segment:

@@ -17,7 +17,7 @@ from typing import Any
 from segments.choices import EventType
 from segments.models import Event
 from segmentservice.actor import current_actor
-from segmentservice.db import rows_insert
+from segmentservice.db import values_insert
 from tenants.models import Tenant
 
 
@@ -41,8 +41,15 @@ def events_record(
     if not events:
         return 0
     actor = current_actor()
+    # Dicts, not Event instances: building 200 instances cost more than the INSERT.
     rows = [
-        Event(tenant=tenant, type=type_, resource_id=resource_id, payload=payload, actor=actor)
+        {
+            "tenant_id": tenant.pk,
+            "type": type_,
+            "resource_id": resource_id,
+            "payload": payload,
+            "actor": actor,
+        }
         for type_, resource_id, payload in events
     ]
-    return rows_insert(rows)
+    return values_insert(Event, rows)
