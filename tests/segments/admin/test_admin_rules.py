@@ -130,9 +130,7 @@ def test_editing_a_customer_in_the_admin_re_evaluates_the_rules(su_client, shop)
 
 
 @pytest.mark.parametrize("n", [1, 6])
-def test_the_changelist_counts_members_in_its_own_query_for_one_rule_and_many(
-    su_client, tenant, n
-):
+def test_the_changelist_counts_members_in_its_own_query_for_one_rule_and_many(su_client, tenant, n):
     ada = make_customer(tenant, "ada2", attributes={"tier": "gold"})
     for i in range(n):
         make_segment(tenant, f"s{i}")
