@@ -193,7 +193,7 @@ def test_a_merchandisers_rules_groups_explanations_and_history(browser, live_ser
     browser.get(f"{base}/admin/segments/segment/{gold.pk}/history/")
     whats = [td.text for td in browser.find_elements(By.CSS_SELECTOR, "#history .history-what")]
     assert whats[0] == "Customers added (40) in one write"
-    assert whats[1].startswith("Customer added: ") and "for legal entity anna-gmbh" in whats[1]
+    assert whats[1].startswith("Customer added: ") and "for Anna GmbH (anna-gmbh)" in whats[1]
     browser.find_element(By.CSS_SELECTOR, "details.history-items summary").click()
     items = browser.find_elements(By.CSS_SELECTOR, "details.history-items tr")
     assert (
