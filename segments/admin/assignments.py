@@ -9,6 +9,8 @@ products and categories are picked with autocompletes bound to the segment's ten
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib import admin, messages
 from django.db import transaction
@@ -56,6 +58,7 @@ from segments.services.item_assignments import (
     item_assignment_upsert,
     item_assignments_bulk_delete,
 )
+from segmentservice.bulk import BulkItemResult
 from tenants.admin_scoping import allow_add_related, may_see_tenant
 
 
@@ -150,6 +153,35 @@ class AssignmentAdmin(ServiceFormAdminMixin, TenantOwnedAdmin):
         actions.pop("delete_selected", None)
         return actions
 
+    def remove_through_service(
+        self,
+        request: HttpRequest,
+        rows,
+        *,
+        noun: str,
+        batch_of: Callable[[Any], tuple[tuple, Any]],
+        delete: Callable[[tuple, list[tuple[int, Any]]], list[BulkItemResult]],
+    ) -> None:
+        """Remove `rows` in one transaction, one bulk delete of the service per batch
+        (`batch_of(row)` gives the batch and the row's key in it), and say how many went."""
+        rows = list(rows)
+        batches: dict[tuple, list[Any]] = defaultdict(list)
+        for row in rows:
+            batch, key = batch_of(row)
+            batches[batch].append(key)
+        removed = 0
+        names = sorted({segment_label(row.segment) for row in rows})
+        with transaction.atomic():
+            for batch, keys in batches.items():
+                results = delete(batch, list(enumerate(keys, 1)))
+                removed += sum(1 for result in results if result.code < 300)
+        self.message_user(
+            request,
+            f"Removed {removed:,} {noun}(s) from {', '.join(names[:5])}"
+            f"{' and more' if len(names) > 5 else ''}.",
+            messages.SUCCESS,
+        )
+
     workspace_view = "members"  # the segment page "Save" returns to
     list_title = "Customers in {}"
 
@@ -186,13 +218,26 @@ class AssignmentAdmin(ServiceFormAdminMixin, TenantOwnedAdmin):
         return HttpResponseRedirect(url)
 
 
-class CustomerAssignmentForm(ServiceForm):
-    """A customer (and, for B2B, the legal entity they act for) in a segment."""
+class AssignmentForm(ServiceForm):
+    """What the assignment forms share: the mixins and the fields every write takes."""
 
     mixins = JSONObjectField(help_text="A JSON object of additional attributes.")
     metadata_mixins = JSONObjectField(
         label="Mixin schemas", help_text="Mixin name → schema URL, stored as given."
     )
+
+    def write_fields(self) -> WriteFields:
+        """The mixins and the version the form was opened at, as the API's body gives them."""
+        data = self.cleaned_data
+        return WriteFields(
+            mixins=data.get("mixins") or {},
+            metadata_mixins=data.get("metadata_mixins") or {},
+            version=data.get("version"),
+        )
+
+
+class CustomerAssignmentForm(AssignmentForm):
+    """A customer (and, for B2B, the legal entity they act for) in a segment."""
 
     class Meta:
         model = CustomerAssignment
@@ -211,11 +256,7 @@ class CustomerAssignmentForm(ServiceForm):
             data=CustomerAssignmentInput(
                 customer_id=customer.external_id,
                 legal_entity_id=legal_entity.external_id if legal_entity else None,
-                fields=WriteFields(
-                    mixins=data.get("mixins") or {},
-                    metadata_mixins=data.get("metadata_mixins") or {},
-                    version=data.get("version"),
-                ),
+                fields=self.write_fields(),
             ),
         )
         return outcome.assignment
@@ -311,40 +352,27 @@ class CustomerAssignmentAdmin(AssignmentAdmin):
     )
     def remove_selected(self, request: HttpRequest, queryset) -> None:
         """`customer_assignments_bulk_delete`, one call per segment."""
-        keys = defaultdict(list)
-        rows = queryset.select_related("tenant", "segment__tenant", "customer", "legal_entity")
-        for row in rows:
-            keys[(row.tenant, row.segment.external_id)].append(
+        self.remove_through_service(
+            request,
+            queryset.select_related("tenant", "segment__tenant", "customer", "legal_entity"),
+            noun="customer",
+            batch_of=lambda row: (
+                (row.tenant, row.segment.external_id),
                 (
                     row.customer.external_id,
                     row.legal_entity.external_id if row.legal_entity else None,
-                )
-            )
-        removed = 0
-        names = sorted({segment_label(row.segment) for row in rows})
-        with transaction.atomic():
-            for (tenant, segment_id), segment_keys in keys.items():
-                results = customer_assignments_bulk_delete(
-                    tenant=tenant, segment_id=segment_id, keys=list(enumerate(segment_keys, 1))
-                )
-                removed += sum(1 for result in results if result.code < 300)
-        self.message_user(
-            request,
-            f"Removed {removed:,} customer(s) from {', '.join(names[:5])}"
-            f"{' and more' if len(names) > 5 else ''}.",
-            messages.SUCCESS,
+                ),
+            ),
+            delete=lambda batch, keys: customer_assignments_bulk_delete(
+                tenant=batch[0], segment_id=batch[1], keys=keys
+            ),
         )
 
     actions = ["remove_selected"]
 
 
-class ItemAssignmentForm(ServiceForm):
+class ItemAssignmentForm(AssignmentForm):
     """A product or a category in a segment."""
-
-    mixins = JSONObjectField(help_text="A JSON object of additional attributes.")
-    metadata_mixins = JSONObjectField(
-        label="Mixin schemas", help_text="Mixin name → schema URL, stored as given."
-    )
 
     class Meta:
         model = ItemAssignment
@@ -385,11 +413,7 @@ class ItemAssignmentForm(ServiceForm):
             type=ItemType(item_type),
             data=ItemAssignmentInput(
                 item_id=item.external_id,
-                fields=WriteFields(
-                    mixins=data.get("mixins") or {},
-                    metadata_mixins=data.get("metadata_mixins") or {},
-                    version=data.get("version"),
-                ),
+                fields=self.write_fields(),
             ),
         )
         return outcome.assignment
@@ -463,39 +487,24 @@ class ItemAssignmentAdmin(AssignmentAdmin):
     @admin.action(description="Remove selected items from their segments", permissions=["delete"])
     def remove_selected(self, request: HttpRequest, queryset) -> None:
         """`item_assignments_bulk_delete`, one call per segment and type."""
-        ids = defaultdict(list)
-        rows = queryset.select_related("tenant", "segment__tenant", "product", "category")
-        for row in rows:
-            item = row.product if row.type == ItemType.PRODUCT else row.category
-            ids[(row.tenant, row.segment.external_id, row.type)].append(item.external_id)
-        removed = 0
-        names = sorted({segment_label(row.segment) for row in rows})
-        with transaction.atomic():
-            for (tenant, segment_id, item_type), item_ids in ids.items():
-                results = item_assignments_bulk_delete(
-                    tenant=tenant,
-                    segment_id=segment_id,
-                    type=ItemType(item_type),
-                    item_ids=list(enumerate(item_ids, 1)),
-                )
-                removed += sum(1 for result in results if result.code < 300)
-        self.message_user(
+        self.remove_through_service(
             request,
-            f"Removed {removed:,} item(s) from {', '.join(names[:5])}"
-            f"{' and more' if len(names) > 5 else ''}.",
-            messages.SUCCESS,
+            queryset.select_related("tenant", "segment__tenant", "product", "category"),
+            noun="item",
+            batch_of=lambda row: (
+                (row.tenant, row.segment.external_id, row.type),
+                (row.product if row.type == ItemType.PRODUCT else row.category).external_id,
+            ),
+            delete=lambda batch, keys: item_assignments_bulk_delete(
+                tenant=batch[0], segment_id=batch[1], type=ItemType(batch[2]), item_ids=keys
+            ),
         )
 
     actions = ["remove_selected"]
 
 
-class GroupAssignmentForm(ServiceForm):
+class GroupAssignmentForm(AssignmentForm):
     """A directory group in a segment: its members belong to the segment."""
-
-    mixins = JSONObjectField(help_text="A JSON object of additional attributes.")
-    metadata_mixins = JSONObjectField(
-        label="Mixin schemas", help_text="Mixin name → schema URL, stored as given."
-    )
 
     class Meta:
         model = GroupAssignment
@@ -512,11 +521,7 @@ class GroupAssignmentForm(ServiceForm):
             segment_id=segment.external_id,
             data=GroupAssignmentInput(
                 group_id=group.external_id,
-                fields=WriteFields(
-                    mixins=data.get("mixins") or {},
-                    metadata_mixins=data.get("metadata_mixins") or {},
-                    version=data.get("version"),
-                ),
+                fields=self.write_fields(),
             ),
         )
         return outcome.assignment
@@ -564,23 +569,14 @@ class GroupAssignmentAdmin(AssignmentAdmin):
     @admin.action(description="Remove selected groups from their segments", permissions=["delete"])
     def remove_selected(self, request: HttpRequest, queryset) -> None:
         """`group_assignments_bulk_delete`, one call per segment."""
-        keys = defaultdict(list)
-        rows = queryset.select_related("tenant", "segment__tenant", "group")
-        for row in rows:
-            keys[(row.tenant, row.segment.external_id)].append(row.group.external_id)
-        removed = 0
-        names = sorted({segment_label(row.segment) for row in rows})
-        with transaction.atomic():
-            for (tenant, segment_id), group_ids in keys.items():
-                results = group_assignments_bulk_delete(
-                    tenant=tenant, segment_id=segment_id, keys=list(enumerate(group_ids, 1))
-                )
-                removed += sum(1 for result in results if result.code < 300)
-        self.message_user(
+        self.remove_through_service(
             request,
-            f"Removed {removed:,} group(s) from {', '.join(names[:5])}"
-            f"{' and more' if len(names) > 5 else ''}.",
-            messages.SUCCESS,
+            queryset.select_related("tenant", "segment__tenant", "group"),
+            noun="group",
+            batch_of=lambda row: ((row.tenant, row.segment.external_id), row.group.external_id),
+            delete=lambda batch, keys: group_assignments_bulk_delete(
+                tenant=batch[0], segment_id=batch[1], keys=keys
+            ),
         )
 
     actions = ["remove_selected"]
