@@ -271,8 +271,7 @@ class SegmentWorkspaceMixin:
             key: reverse(f"admin:segments_segment_{view}", args=[segment.pk])
             for key, view in names.items()
         }
-        groups = reverse("admin:segments_groupassignment_changelist")
-        links["groups"] = f"{groups}?segment={segment.pk}"
+        links["groups"] = segment_groups_url(segment)
         return links
 
     # --- members ---------------------------------------------------------------------------
@@ -799,6 +798,12 @@ def _history_entry(event, subjects: dict[str, dict[str, Any]], language: str) ->
     }
 
 
+def segment_groups_url(segment: Segment) -> str:
+    """The list of the groups assigned to a segment (the group assignments admin, filtered)."""
+    changelist = reverse("admin:segments_groupassignment_changelist")
+    return f"{changelist}?segment={segment.pk}"
+
+
 def segment_workspace_links(segment: Segment) -> str:
     """The links a segment's form shows to its workspace pages."""
     if segment is None or segment.pk is None:
@@ -807,12 +812,11 @@ def segment_workspace_links(segment: Segment) -> str:
     def page(view: str) -> str:
         return reverse(f"admin:segments_segment_{view}", args=[segment.pk])
 
-    groups = reverse("admin:segments_groupassignment_changelist")
     links = [
         ("members", page("members"), "Members"),
         ("members_paste", page("members_paste"), "Add or remove many members"),
         ("items", page("items"), "Products and categories"),
-        ("groups", f"{groups}?segment={segment.pk}", "Groups"),
+        ("groups", segment_groups_url(segment), "Groups"),
         ("hist", page("hist"), "History"),
         ("duplicate", page("duplicate"), "Duplicate"),
     ]
