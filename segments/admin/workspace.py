@@ -756,28 +756,21 @@ _PLURALS = {
 
 def _history_entry(event, subjects: dict[str, dict[str, Any]], language: str) -> dict[str, Any]:
     """One history line: when, who, what (named), and before/after of what changed."""
-    parts = event.resource_id.split("/")
+    about = reads.event_subject(event)
     subject = ""
-    if event.type.startswith("customer-segment.customer-assignment") and len(parts) > 1:
-        customer = subjects["customer"].get(parts[1])
-        subject = str(customer) if customer else parts[1]
-        if len(parts) > 2:
-            legal_entity = subjects["legal_entity"].get(parts[2])
-            subject += f" for {legal_entity if legal_entity else f'legal entity {parts[2]}'}"
-    elif event.type.startswith("customer-segment.segment-group-assignment") and len(parts) > 2:
-        group = subjects["group"].get(parts[2])
-        subject = str(group) if group else parts[2]
-    elif event.type.startswith("customer-segment.item-assignment") and len(parts) > 2:
-        item = subjects.get(parts[1], {}).get(parts[2])
-        if item is not None:
-            name = text_in(item.name, language)
-            code = item.code or item.external_id
-            subject = f"{name} ({code})" if name else code
-        else:
-            subject = parts[2]
-        subject = (
-            f"{ItemType(parts[1]).label if parts[1] in ItemType.values else parts[1]} {subject}"
-        )
+    if about is not None:
+        kind, external_id, legal_entity_id = about
+        row = subjects.get(kind, {}).get(external_id)
+        if kind in ("customer", "group"):
+            subject = str(row) if row else external_id
+        else:  # an item: named in the tenant's language, with its code
+            name = text_in(row.name, language) if row is not None else ""
+            code = (row.code or row.external_id) if row is not None else external_id
+            label = ItemType(kind).label if kind in ItemType.values else kind
+            subject = f"{label} {f'{name} ({code})' if name else code}"
+        if legal_entity_id:
+            legal_entity = subjects["legal_entity"].get(legal_entity_id)
+            subject += f" for {legal_entity or f'legal entity {legal_entity_id}'}"
     changes = []
     if event.type.endswith("-updated"):
         # Without an earlier event (rows loaded without events) the before is unknown.

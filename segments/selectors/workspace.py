@@ -671,6 +671,19 @@ def payload_changes(
     ]
 
 
+def event_subject(event: Event) -> tuple[str, str, str | None] | None:
+    """What an assignment event is about, from its resource id: `(kind, id, legal entity id
+    or None)`, the kind `customer`, `group` or the item type; None for the segment's own."""
+    parts = event.resource_id.split("/")
+    if event.type.startswith("customer-segment.customer-assignment") and len(parts) > 1:
+        return "customer", parts[1], parts[2] if len(parts) > 2 else None
+    if event.type.startswith("customer-segment.segment-group-assignment") and len(parts) > 2:
+        return "group", parts[2], None
+    if event.type.startswith("customer-segment.item-assignment") and len(parts) > 2:
+        return parts[1], parts[2], None
+    return None
+
+
 def event_subjects(*, tenant: Tenant, events: Iterable[Event]) -> dict[str, dict[str, Any]]:
     """Labels for the customers, legal entities, groups, products and categories a page of
     events names, by kind.
@@ -686,15 +699,12 @@ def event_subjects(*, tenant: Tenant, events: Iterable[Event]) -> dict[str, dict
         "CATEGORY": set(),
     }
     for event in events:
-        parts = event.resource_id.split("/")
-        if event.type.startswith("customer-segment.customer-assignment") and len(parts) > 1:
-            wanted["customer"].add(parts[1])
-            if len(parts) > 2:
-                wanted["legal_entity"].add(parts[2])
-        elif event.type.startswith("customer-segment.segment-group-assignment") and len(parts) > 2:
-            wanted["group"].add(parts[2])
-        elif event.type.startswith("customer-segment.item-assignment") and len(parts) > 2:
-            wanted.setdefault(parts[1], set()).add(parts[2])
+        about = event_subject(event)
+        if about is not None:
+            kind, external_id, legal_entity_id = about
+            wanted.setdefault(kind, set()).add(external_id)
+            if legal_entity_id:
+                wanted["legal_entity"].add(legal_entity_id)
     found: dict[str, dict[str, Any]] = {}
     models: tuple[tuple[str, Any], ...] = (
         ("customer", Customer),
