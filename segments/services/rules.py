@@ -244,13 +244,24 @@ def rules_evaluate_all(
 def _evaluate_with_dependents(tenant: Tenant, rule: SegmentRule) -> Evaluation:
     """The rule in full, then every enabled rule reading its segment, transitively, in order."""
     rules = tenant_rules_in_order(tenant=tenant)
-    affected = {rule.segment.external_id}
+    readers = {reader.pk for reader in _readers(rules, {rule.segment.external_id})}
     total = Evaluation()
     for candidate in rules:
-        if candidate.pk == rule.pk or affected & set(candidate.depends_on):
-            affected.add(candidate.segment.external_id)
+        if candidate.pk == rule.pk or candidate.pk in readers:
             total += rule_evaluate(tenant=tenant, rule=candidate)
     return total
+
+
+def _readers(rules: Sequence[SegmentRule], segment_ids: Iterable[str]) -> list[SegmentRule]:
+    """Those of `rules` (in dependency order) that read one of `segment_ids` through
+    `segments.id`, or the segment of a rule so found: transitively, in the same order."""
+    affected = set(segment_ids)
+    readers = []
+    for rule in rules:
+        if affected & set(rule.depends_on):
+            affected.add(rule.segment.external_id)
+            readers.append(rule)
+    return readers
 
 
 def rule_evaluate(
@@ -275,10 +286,8 @@ def rules_after_segments_deleted(*, tenant: Tenant, segment_ids: Sequence[str]) 
     query when the tenant has no rule; the segment deletes that know (their `has_readers`
     flag) do not call it then."""
     deleted = set(segment_ids)
-    affected = set(deleted)
-    for rule in tenant_rules_in_order(tenant=tenant):
-        if rule.segment.external_id not in deleted and affected & set(rule.depends_on):
-            affected.add(rule.segment.external_id)
+    for rule in _readers(tenant_rules_in_order(tenant=tenant), deleted):
+        if rule.segment.external_id not in deleted:
             rule_evaluate(tenant=tenant, rule=rule)
 
 
@@ -323,12 +332,7 @@ def rules_after_assignments_written(
         rule_exclusions_add(tenant=tenant, segment=segment, rows=deleted)
         rule_exclusions_clear_for(tenant=tenant, segment=segment, rows=upserted)
     pks = sorted({row.customer_id for row in [*upserted, *deleted]})
-    affected = {segment.external_id}
-    readers = []
-    for rule in rules:
-        if rule.enabled and affected & set(rule.depends_on):
-            affected.add(rule.segment.external_id)
-            readers.append(rule)
+    readers = _readers([rule for rule in rules if rule.enabled], {segment.external_id})
     rules_evaluate_customers(tenant=tenant, rules=readers, customer_pks=pks)
 
 
@@ -694,12 +698,7 @@ def rules_after_group_assignments_written(
     rules = tenant_rules_in_order(tenant=tenant)
     if not rules:
         return
-    affected = {segment.external_id}
-    readers = []
-    for rule in rules:
-        if affected & set(rule.depends_on):
-            affected.add(rule.segment.external_id)
-            readers.append(rule)
+    readers = _readers(rules, {segment.external_id})
     if not readers:
         return
     members = GroupMember.objects.filter(tenant=tenant, group_id__in=list(group_pks))
