@@ -1,14 +1,15 @@
 """Per-request cost without HTTP: the WSGI application called in a loop, in this process.
 
-    BENCH_DATABASE_PREFIX=bench_ python -m benchmarks.inprocess --size large [--profile get]
+    BENCH_DATABASE_PREFIX=bench_ python -m benchmarks.inprocess --size large [--profile get_segment]
 
 Runs against the benchmark database of `--size` (made by `python -m benchmarks --size …`;
 this command never generates data). Each hot read is called `--warmup` times, then
 `--iterations` times; it prints wall and CPU milliseconds per request. Without gunicorn,
 the socket and the client sharing the 2 cores, the CPU column is what the request itself
-costs, and it moves far less between runs than the HTTP figures. `--profile NAME` then
-runs that read under cProfile and prints the functions by cumulative time. Not part of
-the test suite; it writes no file.
+costs, and it moves far less between runs than the HTTP figures. The reads are the
+benchmark's own GETs (`benchmarks.scenarios`, by name); `--profile NAME` then runs that
+read under cProfile and prints the functions by cumulative time. Not part of the test
+suite; it writes no file.
 """
 
 from __future__ import annotations
@@ -23,31 +24,21 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks.scenarios import BASE, CUSTOMER
-from benchmarks.server import READ, READ_OWN, ROOT, TENANT, database_url
+from benchmarks.floor import floor_connect
+from benchmarks.scenarios import Scenario, scenarios_build
+from benchmarks.server import ROOT, _env, database_url
 from benchmarks.sizes import SIZES
 
-# name → (path, query string, whose token: "read" or "own")
-READS: dict[str, tuple[str, str, str]] = {
-    "healthz": ("/healthz", "", "read"),
-    "get": (f"{BASE}/segments/seg000070", "", "read"),
-    "customer_id": (f"{BASE}/segments", f"customerId={CUSTOMER}", "read"),
-    "customer_token": (f"{BASE}/segments", "", "own"),
-    "me": (f"{BASE}/segments/me", "", "own"),
-    "items": (f"{BASE}/segments/items", "", "own"),
-    "category_trees": (f"{BASE}/segments/items/category-trees", "", "own"),
-}
+
+def _reads(size: str) -> dict[str, Scenario]:
+    """The benchmark's hot reads (its GETs answered 200), by name, with their tokens."""
+    with floor_connect(database_url(size)) as conn:
+        scenarios = scenarios_build(size, conn)
+    return {s.name: s for s in scenarios if s.call.method == "GET" and s.expect == 200}
 
 
 def _setup(size: str) -> Callable[..., Any]:
-    os.environ.update(
-        DATABASE_URL=database_url(size),
-        DEBUG="false",
-        LOG_LEVEL="WARNING",
-        SECURE_SSL_REDIRECT="false",
-        DJANGO_SETTINGS_MODULE="segmentservice.settings",
-    )
-    os.environ.setdefault("SECRET_KEY", "benchmark-only-secret")
+    os.environ.update(_env(size), DJANGO_SETTINGS_MODULE="segmentservice.settings")
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -57,15 +48,10 @@ def _setup(size: str) -> Callable[..., Any]:
     return get_wsgi_application()
 
 
-def _token(*args: str) -> str:
-    from django.core.management import call_command
+def _caller(app: Callable[..., Any], scenario: Scenario) -> Callable[[], str]:
+    path, _, query = scenario.call.path.partition("?")
+    token = scenario.call.token
 
-    out = io.StringIO()
-    call_command("issue_token", f"--tenant={TENANT}", "--ttl=86400", *args, stdout=out)
-    return out.getvalue().strip()
-
-
-def _caller(app: Callable[..., Any], path: str, query: str, token: str) -> Callable[[], str]:
     def call() -> str:
         environ = {
             "REQUEST_METHOD": "GET",
@@ -95,17 +81,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--iterations", type=int, default=500)
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--only", help="Comma-separated read names (default: all).")
-    parser.add_argument("--profile", choices=list(READS), help="Profile this read afterwards.")
+    parser.add_argument("--profile", help="Profile this read afterwards.")
     args = parser.parse_args(argv)
+    reads = _reads(args.size)
+    names = args.only.split(",") if args.only else list(reads)
+    unknown = sorted({*names, *([args.profile] if args.profile else [])} - set(reads))
+    if unknown:
+        parser.error(f"no such read: {', '.join(unknown)} (reads: {', '.join(reads)})")
     app = _setup(args.size)
-    tokens = {
-        "read": _token(f"--scopes={READ}"),
-        "own": _token(f"--scopes={READ_OWN}", f"--customer={CUSTOMER}"),
-    }
-    names = args.only.split(",") if args.only else list(READS)
     for name in names:
-        path, query, whose = READS[name]
-        call = _caller(app, path, query, tokens[whose])
+        call = _caller(app, reads[name])
         status = call()
         if not status.startswith("200"):
             raise SystemExit(f"{name}: {status}, not 200")
@@ -116,10 +101,9 @@ def main(argv: list[str] | None = None) -> int:
             call()
         wall_ms = (time.perf_counter() - wall) / args.iterations * 1000
         cpu_ms = (time.process_time() - cpu) / args.iterations * 1000
-        print(f"{name:15s} wall {wall_ms:7.3f} ms  CPU {cpu_ms:7.3f} ms")
+        print(f"{name:24s} wall {wall_ms:7.3f} ms  CPU {cpu_ms:7.3f} ms")
     if args.profile:
-        path, query, whose = READS[args.profile]
-        call = _caller(app, path, query, tokens[whose])
+        call = _caller(app, reads[args.profile])
         profiler = cProfile.Profile()
         profiler.enable()
         for _ in range(args.iterations):
