@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from segments.choices import AssignmentType, EventType, GroupUserType, ItemType, SegmentStatus
 from segmentservice.db import CurrentTransactionId
+from segmentservice.fields import JSONField
 from tenants.models import Tenant
 
 EXTERNAL_ID_MAX = 64
@@ -24,8 +25,8 @@ EXTERNAL_ID_MAX = 64
 class Versioned(models.Model):
     """Mixins, mixin schema links, an optimistic-locking version and timestamps."""
 
-    mixins = models.JSONField(default=dict, blank=True)
-    metadata_mixins = models.JSONField(
+    mixins = JSONField(default=dict, blank=True)
+    metadata_mixins = JSONField(
         default=dict, blank=True, help_text="Mixin name → schema URL, stored as given."
     )
     version = models.PositiveIntegerField(default=1)
@@ -90,7 +91,7 @@ class Customer(models.Model):
     first_name = models.CharField(max_length=255, blank=True)
     last_name = models.CharField(max_length=255, blank=True)
     email = models.CharField(max_length=320, blank=True)
-    attributes = models.JSONField(default=dict, blank=True)
+    attributes = JSONField(default=dict, blank=True)
     legal_entities = models.ManyToManyField(
         LegalEntity, through="CustomerLegalEntity", related_name="customers", blank=True
     )
@@ -134,7 +135,7 @@ class Group(models.Model):
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
     external_id = models.CharField(max_length=EXTERNAL_ID_MAX)
-    name = models.JSONField(default=dict, blank=True)
+    name = JSONField(default=dict, blank=True)
     user_type = models.CharField(
         max_length=8, choices=GroupUserType.choices, default=GroupUserType.CUSTOMER
     )
@@ -187,10 +188,10 @@ class Category(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
     external_id = models.CharField(max_length=EXTERNAL_ID_MAX)
     code = models.CharField(max_length=255, blank=True)
-    name = models.JSONField(default=dict, blank=True)
-    description = models.JSONField(default=dict, blank=True)
-    slug = models.JSONField(default=dict, blank=True)
-    ecn = models.JSONField(default=list, blank=True)
+    name = JSONField(default=dict, blank=True)
+    description = JSONField(default=dict, blank=True)
+    slug = JSONField(default=dict, blank=True)
+    ecn = JSONField(default=list, blank=True)
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
     )
@@ -222,7 +223,7 @@ class Product(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
     external_id = models.CharField(max_length=EXTERNAL_ID_MAX)
     code = models.CharField(max_length=255, blank=True)
-    name = models.JSONField(default=dict, blank=True)
+    name = JSONField(default=dict, blank=True)
     categories = models.ManyToManyField(
         Category, through="ProductCategory", related_name="products", blank=True
     )
@@ -269,8 +270,8 @@ class Segment(Versioned):
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
     external_id = models.CharField(max_length=EXTERNAL_ID_MAX)
-    name = models.JSONField(default=dict)
-    description = models.JSONField(default=dict, blank=True)
+    name = JSONField(default=dict)
+    description = JSONField(default=dict, blank=True)
     valid_from = models.DateTimeField(null=True, blank=True)
     valid_to = models.DateTimeField(null=True, blank=True)
     status = models.CharField(
@@ -441,7 +442,7 @@ class Event(models.Model):
         max_length=255,
         help_text="The segment id, or segment/customer[/legal entity], or segment/type/item.",
     )
-    payload = models.JSONField(default=dict)
+    payload = JSONField(default=dict)
     actor = models.CharField(
         max_length=255,
         default="system",
@@ -487,7 +488,7 @@ class ChangeCounter(models.Model):
     # Epoch seconds of the next (at most BOUNDARIES_KEPT) instants at which an ACTIVE
     # segment's validity starts or ends, as of the last change; `boundaries_complete`
     # says no later one was left out.
-    boundaries = models.JSONField(default=list)
+    boundaries = JSONField(default=list)
     boundaries_complete = models.BooleanField(default=True)
 
     def __str__(self) -> str:
@@ -516,7 +517,7 @@ class WebhookEndpoint(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
     url = models.URLField(max_length=500)
     secret = models.CharField(max_length=128, help_text="Signs each delivery (HMAC-SHA256).")
-    event_types = models.JSONField(
+    event_types = JSONField(
         default=list, blank=True, help_text="Event types to send; empty sends every type."
     )
     is_active = models.BooleanField(default=True)
@@ -576,7 +577,7 @@ class SegmentRule(models.Model):
     assign = models.CharField(max_length=3, choices=Assign.choices, default=Assign.B2C)
     enabled = models.BooleanField(default=True)
     # The segment ids the q names in `segments.id` conditions: the rule is evaluated after theirs.
-    depends_on = models.JSONField(default=list, blank=True, editable=False)
+    depends_on = JSONField(default=list, blank=True, editable=False)
     last_evaluated_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     modified_at = models.DateTimeField(default=timezone.now)

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from segmentservice.fields import JSONField
+
 TENANT_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]+$")
 TENANT_NAME_MIN, TENANT_NAME_MAX = 3, 16
 LANGUAGE_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -40,7 +42,7 @@ class Tenant(models.Model):
         primary_key=True, max_length=TENANT_NAME_MAX, validators=[validate_tenant_name]
     )
     default_language = models.CharField(max_length=16, default="en")
-    languages = models.JSONField(default=list, validators=[validate_languages])
+    languages = JSONField(default=list, validators=[validate_languages])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -27,6 +27,7 @@ BELOW_THE_API = (
     "segments.documents",
     "segments.models",
     "segmentservice.formats",
+    "segmentservice.fields",
     "segmentservice.exceptions",
     "segmentservice.bulk",
     "segmentservice.metrics",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import CharField, F, JSONField, QuerySet
+from django.db.models import CharField, F, QuerySet
 from django.db.models.functions import Coalesce
 
 from segments.choices import ItemType
 from segments.exceptions import AssignmentNotFound
 from segments.models import ItemAssignment, Segment
 from segmentservice.exceptions import ValidationFailed
+from segmentservice.fields import JSONField
 from tenants.models import Tenant
 from tenants.selectors import tenant_rows
 

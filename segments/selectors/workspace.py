@@ -20,7 +20,6 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
-    JSONField,
     OuterRef,
     Q,
     QuerySet,
@@ -47,6 +46,7 @@ from segments.models import (
     Segment,
 )
 from segments.selectors.membership import INHERITED, segment_memberships
+from segmentservice.fields import JSONField
 from tenants.models import Tenant
 
 

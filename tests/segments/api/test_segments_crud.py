@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -76,6 +77,23 @@ class TestCreate:
         body = client.get(detail(GOLDEN["id"])).json()
         assert body["mixins"] == payload["mixins"]
         assert body["metadata"]["mixins"] == {"segmentAttributes": "https://example.com/s.json"}
+
+    def test_mixin_values_come_back_exactly_whatever_decodes_them(self, client):
+        # Integers past 64 bits are read back by Django's decoder (orjson refuses them),
+        # the rest by orjson: the client sees the same values either way.
+        mixins = {
+            "segmentAttributes": {
+                "big": 2**70,
+                "small": -(2**63),
+                "ratio": 1 / 3,
+                "text": "Gold ü 金 \u2028",
+                "deep": [[{"x": None, "y": True}]],
+            }
+        }
+        assert client.post(URL, {**GOLDEN, "mixins": mixins}, format="json").status_code == 201
+        body = client.get(detail(GOLDEN["id"])).content.decode()
+        assert '"big":1180591620717411303424,' in body  # not 1.1805916207174113e+21
+        assert json.loads(body)["mixins"] == mixins
 
     def test_existing_id_is_409_and_changes_nothing(self, client, tenant):
         make_segment(tenant, GOLDEN["id"], name={"en": "Old"})
@@ -409,6 +427,14 @@ class TestTextNoDatabaseCanHold:
         response = client.post(URL, body, content_type="application/json")
         assert response.status_code == 400
         assert response.json()["message"].startswith(f"The request body contains {problem}")
+        assert not Segment.objects.exists()
+
+    def test_a_raw_nul_in_a_string_is_malformed_json(self, client):
+        # Only an escape can spell a NUL in a document the decoder accepts.
+        body = '{"name": {"en": "a\x00b"}, "siteCode": "m"}'
+        response = client.post(URL, body, content_type="application/json")
+        assert response.status_code == 400
+        assert response.json()["message"].startswith("Malformed JSON in the request body: ")
         assert not Segment.objects.exists()
 
     def test_an_escaped_backslash_before_u0000_is_plain_text(self, client):
