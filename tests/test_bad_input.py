@@ -20,6 +20,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from segments.models import Segment
+from segmentservice.api.parsers import json_depth
 from tests.conftest import MANAGE, READ
 from tests.factories import make_segment
 
@@ -584,3 +585,22 @@ class TestTokens:
         response = fast(lambda: client.get(SEGMENTS, HTTP_AUTHORIZATION=f"Bearer {token}"))
         assert response.status_code == 401
         assert response.json() == INVALID_TOKEN
+
+
+@pytest.mark.parametrize(
+    ("value", "depth"),
+    [
+        (1, 0),
+        ("text", 0),
+        ([], 1),
+        ({}, 1),
+        ({"a": [1, {"b": []}]}, 4),
+        ([1, "x", None, {"k": {"l": 2}}, [[]]], 3),
+        ([{"id": i, "mixins": {"m": {"n": [i]}}} for i in range(200)], 5),
+    ],
+)
+def test_json_depth_counts_the_deepest_nesting(value, depth):
+    assert json_depth(value) == depth
+    assert json_depth(value, stop_after=depth) == depth
+    if depth:
+        assert json_depth(value, stop_after=depth - 1) == depth
