@@ -90,6 +90,11 @@ _own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
 if _own_metrics_dir:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="segment-service-metrics-")
 
+# Imported once the directory is named (prometheus-client reads it on import), and here
+# rather than in child_exit: the master runs that in its SIGCHLD handler, which runs again
+# when a second worker exits meanwhile, and would then meet the package half imported.
+from prometheus_client import multiprocess  # noqa: E402
+
 
 def on_starting(server):
     directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
@@ -100,8 +105,6 @@ def on_starting(server):
 
 
 def child_exit(server, worker):
-    from prometheus_client import multiprocess
-
     multiprocess.mark_process_dead(worker.pid)
 
 

@@ -16,7 +16,8 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -49,6 +50,8 @@ class Server:
 
     port: int
     log_path: str
+    # Everything gunicorn wrote, up to its exit: filled in once the `with` block stopped it.
+    exit_log: list[str] = field(default_factory=list)
 
     def request(
         self,
@@ -102,8 +105,9 @@ def current_database_url() -> str:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str] | None = None) -> Iterator[Server]:
-    """Run `gunicorn segmentservice.wsgi -c gunicorn.conf.py` with one worker and `env` on top.
+def gunicorn(env: dict[str, str] | None = None, *, workers: int = 1) -> Iterator[Server]:
+    """Run `gunicorn segmentservice.wsgi -c gunicorn.conf.py` with `workers` (one by
+    default) and `env` on top.
 
     The server signs and checks tokens with this process's keys and runs with DEBUG off,
     as in production.
@@ -132,7 +136,7 @@ def gunicorn(env: dict[str, str] | None = None) -> Iterator[Server]:
         "-c",
         "gunicorn.conf.py",
         "--workers",
-        "1",
+        str(workers),
         "--bind",
         f"fd://{listener.fileno()}",
     ]
@@ -161,6 +165,7 @@ def gunicorn(env: dict[str, str] | None = None) -> Iterator[Server]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=STOP_SECONDS)
+            server.exit_log.append(Path(log.name).read_text(errors="replace"))
 
 
 def _wait_until_serving(server: Server, process: subprocess.Popen) -> None:

@@ -249,3 +249,15 @@ def test_gunicorn_limits_are_the_documented_ones(monkeypatch, tmp_path):
         config["limit_request_fields"],
         config["limit_request_field_size"],
     ) == (8190, 100, 8190)
+
+
+class TestGunicornStops:
+    """Answered before Django runs, so on any database."""
+
+    def test_workers_that_exit_together_leave_no_traceback(self, tmp_path):
+        # The master hears of each exit in a signal handler (child_exit), which may run
+        # again while the first is still running: it must not import anything then.
+        for _ in range(3):
+            with gunicorn({"DATABASE_URL": f"sqlite:///{tmp_path}/unused.sqlite3"}, workers=4) as s:
+                pass
+            assert "Traceback" not in s.exit_log[0], s.exit_log[0]
