@@ -1,15 +1,18 @@
 """Per-request cost without HTTP: the WSGI application called in a loop, in this process.
 
-    BENCH_DATABASE_PREFIX=bench_ python -m benchmarks.inprocess --size large [--profile get_segment]
+    BENCH_DATABASE_PREFIX=bench_ python -m benchmarks.inprocess --size large \
+        [--only get_segment,bulk_assignments] [--profile get_segment [--sort tottime]]
 
 Runs against the benchmark database of `--size` (made by `python -m benchmarks --size …`;
-this command never generates data). Each hot read is called `--warmup` times, then
+this command never generates data). Each hot path is called `--warmup` times, then
 `--iterations` times; it prints wall and CPU milliseconds per request. Without gunicorn,
 the socket and the client sharing the 2 cores, the CPU column is what the request itself
-costs, and it moves far less between runs than the HTTP figures. The reads are the
-benchmark's own GETs (`benchmarks.scenarios`, by name); `--profile NAME` then runs that
-read under cProfile and prints the functions by cumulative time. Not part of the test
-suite; it writes no file.
+costs, and it moves far less between runs than the HTTP figures. The paths are the
+benchmark's own (`benchmarks.scenarios`, by name): its GETs answered 200, the 304
+revalidation, and its bulk writes, which write the same rows on every call and leave the
+data as they found it. `--profile NAME` then runs that path under cProfile and prints
+the functions by cumulative time (`--sort tottime`: by the time spent in each function
+itself). Not part of the test suite; it writes no file.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import json
 import os
 import pstats
 import sys
@@ -31,10 +35,18 @@ from benchmarks.sizes import SIZES
 
 
 def _reads(size: str) -> dict[str, Scenario]:
-    """The benchmark's hot reads (its GETs answered 200), by name, with their tokens."""
+    """The benchmark's hot paths by name, with their tokens: the reads (its GETs answered
+    200), the 304 revalidation, and the bulk writes, which write the same rows again on
+    every call."""
     with floor_connect(database_url(size)) as conn:
         scenarios = scenarios_build(size, conn)
-    return {s.name: s for s in scenarios if s.call.method == "GET" and s.expect == 200}
+    return {
+        s.name: s
+        for s in scenarios
+        if (s.call.method == "GET" and s.expect == 200)
+        or s.revalidate
+        or (s.write and "bulk" in s.name)
+    }
 
 
 def _setup(size: str) -> Callable[..., Any]:
@@ -51,10 +63,11 @@ def _setup(size: str) -> Callable[..., Any]:
 def _caller(app: Callable[..., Any], scenario: Scenario) -> Callable[[], str]:
     path, _, query = scenario.call.path.partition("?")
     token = scenario.call.token
+    body = b"" if scenario.call.body is None else json.dumps(scenario.call.body).encode()
 
-    def call() -> str:
+    def call(headers: dict[str, str]) -> str:
         environ = {
-            "REQUEST_METHOD": "GET",
+            "REQUEST_METHOD": scenario.call.method,
             "PATH_INFO": path,
             "QUERY_STRING": query,
             "SERVER_NAME": "127.0.0.1",
@@ -64,15 +77,30 @@ def _caller(app: Callable[..., Any], scenario: Scenario) -> Callable[[], str]:
             "HTTP_HOST": "127.0.0.1:8000",
             "HTTP_AUTHORIZATION": f"Bearer {token}",
             "HTTP_ACCEPT": "application/json",
-            "wsgi.input": io.BytesIO(b""),
+            "CONTENT_TYPE": "application/json",
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.input": io.BytesIO(body),
             "wsgi.url_scheme": "http",
             "wsgi.errors": sys.stderr,
         }
+        environ.update(headers)
         status: list[str] = []
-        b"".join(app(environ, lambda s, headers, exc_info=None: status.append(s)))
+        answer: dict[str, str] = {}
+
+        def start_response(line: str, headers: list, exc_info: Any = None) -> None:
+            status.append(line)
+            answer.update((name.lower(), value) for name, value in headers)
+
+        b"".join(app(environ, start_response))
+        last_etag[:] = [answer.get("etag", '"none"')]
         return status[0]
 
-    return call
+    last_etag: list[str] = []
+    extra: dict[str, str] = {}
+    if scenario.revalidate:  # the storefront holds the ETag of its last answer
+        call({})
+        extra = {"HTTP_IF_NONE_MATCH": last_etag[0]}
+    return lambda: call(extra)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,6 +110,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--only", help="Comma-separated read names (default: all).")
     parser.add_argument("--profile", help="Profile this read afterwards.")
+    parser.add_argument(
+        "--sort",
+        choices=["cumulative", "tottime"],
+        default="cumulative",
+        help="Order of the profile: by time with callees (cumulative) or in the function.",
+    )
     args = parser.parse_args(argv)
     reads = _reads(args.size)
     names = args.only.split(",") if args.only else list(reads)
@@ -92,8 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         call = _caller(app, reads[name])
         status = call()
-        if not status.startswith("200"):
-            raise SystemExit(f"{name}: {status}, not 200")
+        if not status.startswith(str(reads[name].expect)):
+            raise SystemExit(f"{name}: {status}, not {reads[name].expect}")
         for _ in range(args.warmup):
             call()
         wall, cpu = time.perf_counter(), time.process_time()
@@ -109,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(args.iterations):
             call()
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(profiler).sort_stats(args.sort).print_stats(40)
     return 0
 
 
