@@ -20,7 +20,9 @@ A pattern is accepted when:
 What remains is kept to what both engines read the same way: no inline flags, named
 groups or comments; escapes only for punctuation and `\\d \\w \\s \\D \\W \\S \\n \\t \\r \\f \\v`
 (and not `\\D \\W \\S` inside brackets, which PostgreSQL refuses); no `[` inside a
-character class (PostgreSQL's `[[:alpha:]]` means something else to Python); no `{,n}`.
+character class (PostgreSQL's `[[:alpha:]]` means something else to Python); no `{,n}`,
+and no `{` before a digit but as a whole count (`a{0` is text to Python, an unfinished
+count to PostgreSQL).
 On SQLite, `\\d \\w \\s` keep the Unicode meaning Python's `re` gives them (RE2's own are
 ASCII only), so a pattern matches there what it matched before RE2.
 """
@@ -46,6 +48,9 @@ MAX_PATTERN_LENGTH = 200
 MAX_REPEAT_COUNT = 255
 
 _ESCAPES = frozenset("dDwWsSntrfv")
+_DIGITS = frozenset("0123456789")
+# A whole repetition count: {m}, {m,} or {m,n}.
+_BOUND = re.compile(r"\{[0-9]+(?:,[0-9]*)?\}")
 _ESCAPES_IN_CLASS = frozenset("dwsntrfv")
 _REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT)
 # Python's Unicode classes, written for RE2 (inside brackets): \d is a decimal digit, \w
@@ -188,6 +193,13 @@ def _check_text(pattern: str, position: int) -> None:
         elif char == "{" and pattern[i + 1 : i + 2] == ",":
             raise QuerySyntaxError(
                 "Repetition '{,n}' is not portable", position + i, hint="write {0,n}"
+            )
+        elif char == "{" and pattern[i + 1 : i + 2] in _DIGITS and not _BOUND.match(pattern, i):
+            # Python reads `a{0` as text; PostgreSQL reads a count it cannot finish.
+            raise QuerySyntaxError(
+                "Unescaped '{' before a digit that does not begin a repetition count",
+                position + i,
+                hint="write \\{",
             )
         i += 1
 

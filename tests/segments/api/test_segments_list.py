@@ -202,6 +202,7 @@ Q_ERRORS = [
     ("status:(ACTIVE", "position"),
     ("status:SLEEPING", "status"),
     ("name.en:~(?=a)b", "lookarounds are not allowed"),
+    ("id:~{0", "Unescaped '{' before a digit that does not begin a repetition count"),
 ]
 
 

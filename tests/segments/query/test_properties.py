@@ -162,6 +162,7 @@ KNOWN = [
     "mixins.a:(" + ",".join(map(str, range(500))) + ")",
     ",".join(f"mixins.a{n}" for n in range(5000)),
     "name.en:~a*a*a*c",
+    "id:~{0",  # text to Python, an unfinished count to PostgreSQL (found by this test)
 ]
 
 

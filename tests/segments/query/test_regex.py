@@ -49,6 +49,12 @@ ACCEPTED = [
     r"\.\*\(\)",
     r"\\",
     "é+",
+    # A brace that begins no count is text to both.
+    "a{x}",
+    "{a",
+    "a{",
+    "a{}",
+    r"a\{0",
 ]
 
 
@@ -99,6 +105,13 @@ def test_accepts_portable_patterns(pattern):
             "at position 7",
         ),
         ("a{,5}", "Repetition '{,n}' is not portable at position 8 (write {0,n})"),
+        *(
+            (
+                p,
+                f"Unescaped '{{' before a digit that does not begin a repetition count at position {7 + p.index('{')} (write \\{{)",
+            )
+            for p in ("{0", "a{0", "a{1,2", "a{1,x}", "x{9")
+        ),
         ("a{256}", "Repetition counts above 255 are not allowed at position 7"),
         ("a{1,300}", "Repetition counts above 255 are not allowed at position 7"),
         ("a{99999999999}", "Repetition counts above 255 are not allowed at position 7"),
