@@ -293,11 +293,8 @@ class QueryTemplate:
     Building and compiling a queryset costs the same CPU on every request however often
     its shape repeats; a customer's segment ids (a UNION of two subqueries over four
     tables) cost 40% of a customer's read. Here `build(**sentinels)` is compiled once
-    per database with a sentinel for each slot, each parameter that is a sentinel becomes
-    that slot, and every later call sends the same SQL with the call's values, prepared
-    for the database as Django prepares them (`slots`: name → the value's model field).
-    A sentinel that the compiled query holds in any other form (inside a `LIKE` pattern,
-    in the SQL text) is refused: that shape cannot be a template.
+    per database as a `CompiledQuery` (`slots`: name → the value's model field), and
+    every later call sends the same SQL with the call's values.
 
         ids = QueryTemplate(build, tenant=Segment._meta.get_field("tenant"), ...)
         ids.rows(using="default", tenant="acme", ...)
@@ -306,47 +303,153 @@ class QueryTemplate:
     def __init__(self, build: Callable[..., models.QuerySet], **slots: models.Field) -> None:
         self.build = build
         self.slots = slots
-        self._compiled: dict[str, tuple[str, list[tuple[str | None, Any]]]] = {}
+        self._compiled: dict[str, CompiledQuery] = {}
 
     def rows(self, *, using: str, **values: Any) -> list[tuple]:
         """The rows of the query for `values` (one per slot), read on `using`."""
-        connection_ = connections[using]
         compiled = self._compiled.get(using)
         if compiled is None:
-            compiled = self._compiled[using] = self._compile(connection_)
-        sql, params = compiled
+            compiled = CompiledQuery(lambda sentinels: self.build(**sentinels), using, self.slots)
+            self._compiled[using] = compiled
+        return compiled.rows(**values)
+
+
+def slot_sentinels(slots: dict[str, models.Field], variant: int = 0) -> dict[str, Any]:
+    """A value for each slot that no request sends, of the slot's type; each `variant`
+    (0 or 1) gives other values."""
+    sentinels: dict[str, Any] = {}
+    for number, (name, field) in enumerate(slots.items()):
+        if isinstance(field, models.DateTimeField):
+            # An instant no request asks for: 1 January 1901 (or 1902), 01:23:45 UTC.
+            sentinels[name] = datetime(1901 + variant, 1, 1, 1, 23, 45, number, tzinfo=UTC)
+        elif isinstance(field, models.IntegerField | models.AutoField):
+            sentinels[name] = -7_340_000_000_000 - 1_000_000_000 * variant - number
+        else:
+            sentinels[name] = f"\x1eslot{variant}:{name}\x1e"
+    return sentinels
+
+
+class TemplateRefused(ValueError):
+    """A queryset that cannot be compiled once and run again with other values."""
+
+
+class CompiledQuery:
+    """A queryset compiled to SQL once, then run with new values in its slots.
+
+    `build(sentinels)` returns the queryset with `sentinels` (one per slot of `slots`,
+    name → the value's model field) where a request's values go. It is built and
+    compiled twice, with two sets of sentinels: the SQL must be the same, and each
+    parameter either the same both times or the two sentinels of one slot, which makes
+    it that slot. `rows(**values)` then sends that SQL with the call's values, prepared as
+    Django prepares them, and returns tuples; `instances(**values)` returns what iterating
+    the queryset would: its model's instances, with their annotations, converted as
+    Django converts them.
+
+    Refused (`TemplateRefused`): SQL or a parameter that differs between the two builds
+    otherwise (a "now", which every later run would repeat); a sentinel the compiled
+    query holds in another form (inside a `LIKE` pattern, in the SQL text). `instances`
+    refuses `select_related`, `prefetch_related` and rows of a related manager, whose
+    instances need more than one model built per row.
+    """
+
+    def __init__(
+        self,
+        build: Callable[[dict[str, Any]], models.QuerySet],
+        using: str,
+        slots: dict[str, models.Field],
+    ) -> None:
+        connection_ = connections[using]
+        self.using = using
+        self.slots = slots
+        compiled = []
+        for variant in (0, 1):
+            sentinels = slot_sentinels(slots, variant)
+            queryset = build(sentinels)
+            compiler = queryset.query.get_compiler(connection=connection_)
+            sql, raw = compiler.as_sql()
+            marks = {
+                name: slots[name].get_db_prep_value(value, connection_, prepared=False)
+                for name, value in sentinels.items()
+            }
+            compiled.append((sql, list(raw), marks))
+        (self.sql, first, marks), (second_sql, second, second_marks) = compiled
+        if second_sql != self.sql or len(second) != len(first):
+            raise TemplateRefused("The SQL differs between two builds.")
+        self.params = _slot_params(self.sql, first, marks, second, second_marks)
+        self.query = queryset.query
+        self.instance_shape = _instance_shape(queryset, compiler)
+
+    def values(self, values: dict[str, Any]) -> list[Any]:
+        """The parameters of the SQL for `values`, one per slot."""
+        connection_ = connections[self.using]
         prepared = {
             name: field.get_db_prep_value(values[name], connection_, prepared=False)
             for name, field in self.slots.items()
         }
-        with connection_.cursor() as cursor:
-            cursor.execute(sql, [prepared[slot] if slot else value for slot, value in params])
+        return [prepared[slot] if slot else value for slot, value in self.params]
+
+    def rows(self, **values: Any) -> list[tuple]:
+        """The rows of the query for `values`, as the database returns them."""
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(self.sql, self.values(values))
             return cursor.fetchall()
 
-    def _sentinel(self, name: str, field: models.Field) -> Any:
-        if isinstance(field, models.DateTimeField):
-            # An instant no request asks for: 1 January 1901, 01:23:45.678901 UTC.
-            return datetime(1901, 1, 1, 1, 23, 45, 678901, tzinfo=UTC)
-        return f"\x1eslot:{name}\x1e"
+    def instances(self, **values: Any) -> list[models.Model]:
+        """The queryset's instances for `values`, as iterating it would build them."""
+        if isinstance(self.instance_shape, str):
+            raise TemplateRefused(self.instance_shape)
+        select, klass_info, annotation_col_map, col_count = self.instance_shape
+        fetched = self.rows(**values)
+        # A compiler of this thread's connection converts the values, as Django's would.
+        compiler = self.query.get_compiler(using=self.using)
+        compiler.select, compiler.klass_info = select, klass_info
+        compiler.annotation_col_map, compiler.col_count = annotation_col_map, col_count
+        model = klass_info["model"]
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        names = [column[0].target.attname for column in select[start:end]]
+        built = []
+        for row in compiler.results_iter(results=[fetched]):
+            instance = model.from_db(self.using, names, row[start:end])
+            for name, position in (annotation_col_map or {}).items():
+                setattr(instance, name, row[position])
+            built.append(instance)
+        return built
 
-    def _compile(self, connection_: Any) -> tuple[str, list[tuple[str | None, Any]]]:
-        sentinels = {name: self._sentinel(name, f) for name, f in self.slots.items()}
-        queryset = self.build(**sentinels)
-        sql, raw = queryset.query.get_compiler(connection=connection_).as_sql()
-        marks = {
-            name: self.slots[name].get_db_prep_value(value, connection_, prepared=False)
-            for name, value in sentinels.items()
-        }
-        params: list[tuple[str | None, Any]] = []
-        for value in raw:
-            slot = next(
-                (n for n, m in marks.items() if type(value) is type(m) and value == m), None
-            )
-            if slot is None and any(
-                isinstance(value, str) and str(m) in value for m in marks.values()
-            ):
-                raise ValueError(f"A slot's value is part of the parameter {value!r}.")
-            params.append((slot, None) if slot else (None, value))
-        if any(str(m) in sql for m in marks.values()):
-            raise ValueError("A slot's value is part of the SQL text.")
-        return sql, params
+
+def _slot_of(value: Any, marks: dict[str, Any]) -> str | None:
+    return next((n for n, m in marks.items() if type(value) is type(m) and value == m), None)
+
+
+def _slot_params(
+    sql: str,
+    first: list[Any],
+    marks: dict[str, Any],
+    second: list[Any],
+    second_marks: dict[str, Any],
+) -> list[tuple[str | None, Any]]:
+    """(slot, None) for each parameter that is a slot's, (None, value) for a constant."""
+    params: list[tuple[str | None, Any]] = []
+    for value, other in zip(first, second, strict=True):
+        slot = _slot_of(value, marks)
+        if slot is not None and _slot_of(other, second_marks) == slot:
+            params.append((slot, None))
+            continue
+        if isinstance(value, str) and any(str(m) in value for m in marks.values()):
+            raise TemplateRefused(f"A slot's value is part of the parameter {value!r}.")
+        if slot is not None or type(value) is not type(other) or value != other:
+            raise TemplateRefused(f"The parameter {value!r} differs between two builds.")
+        params.append((None, value))
+    if any(str(m) in sql for m in marks.values()):
+        raise TemplateRefused("A slot's value is part of the SQL text.")
+    return params
+
+
+def _instance_shape(queryset: models.QuerySet, compiler: Any) -> tuple | str:
+    """What `instances` needs of the compiler, or why the rows cannot be built from it."""
+    if queryset._prefetch_related_lookups or queryset._known_related_objects:
+        return "Related rows are read with the queryset's own rows."
+    if compiler.klass_info is None:
+        return "The queryset reads values, not instances."
+    if compiler.klass_info.get("related_klass_infos"):
+        return "The rows are built with their related rows (select_related)."
+    return compiler.select, compiler.klass_info, compiler.annotation_col_map, compiler.col_count

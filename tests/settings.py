@@ -14,3 +14,6 @@ for _name, _value in DEVELOPMENT_ENV.items():
     os.environ.setdefault(_name, _value)
 
 from segmentservice.settings import *  # noqa: E402, F403
+
+# Every compiled page of a customer's list is checked against its queryset compiled afresh.
+PAGE_TEMPLATES_VERIFY = True

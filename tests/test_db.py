@@ -1,5 +1,5 @@
 """The services' database helpers: `rows_update`, `rows_insert`, `values_insert`,
-`rows_insert_or_lock` and `atomic_with_retry`."""
+`rows_insert_or_lock`, `atomic_with_retry`, `QueryTemplate` and `CompiledQuery`."""
 
 from __future__ import annotations
 
@@ -9,11 +9,15 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 from django.db import DatabaseError, OperationalError, connection, connections, transaction
+from django.db.models.functions import Upper
+from django.utils import timezone
 
 from segments.choices import EventType
 from segments.models import Event, Segment
 from segmentservice.db import (
+    CompiledQuery,
     QueryTemplate,
+    TemplateRefused,
     atomic_with_retry,
     rows_insert,
     rows_insert_or_lock,
@@ -352,7 +356,7 @@ class TestQueryTemplate:
         with django_assert_num_queries(3):
             for status in ("ACTIVE", "INACTIVE", "ACTIVE"):
                 template.rows(using="default", tenant="acme", status=status, since=since)
-        assert len(built) == 1
+        assert len(built) == 2  # once per set of sentinels, then never again
 
     def test_a_value_the_query_holds_in_another_form_is_refused(self, db):
         contains = QueryTemplate(
@@ -361,3 +365,53 @@ class TestQueryTemplate:
         )
         with pytest.raises(ValueError, match="part of the parameter"):
             contains.rows(using="default", name="gold")
+
+
+def _annotated(*, tenant, status):
+    return (
+        Segment.objects.filter(tenant=tenant, status=status)
+        .annotate(shown=Upper("site_code"))
+        .order_by("external_id")
+    )
+
+
+COMPILED_SLOTS = {
+    "tenant": Segment._meta.get_field("tenant"),
+    "status": Segment._meta.get_field("status"),
+}
+
+
+@pytest.mark.django_db
+class TestCompiledQuery:
+    def test_its_instances_are_the_querysets(self, tenant, other_tenant):
+        when = datetime(2030, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
+        make_segment(tenant, "b", name={"en": "B", "de": "ü"}, valid_to=when, site_code="de")
+        make_segment(tenant, "a", mixins={"n": [1, 2.5, None]})
+        make_segment(other_tenant, "c")
+        page = CompiledQuery(lambda s: _annotated(**s), "default", COMPILED_SLOTS)
+        for owner in ("acme", "globex"):
+            built = page.instances(tenant=owner, status="ACTIVE")
+            expected = list(_annotated(tenant=owner, status="ACTIVE"))
+            fields = [f.attname for f in Segment._meta.concrete_fields]
+            assert [[getattr(s, f) for f in [*fields, "shown"]] for s in built] == [
+                [getattr(s, f) for f in [*fields, "shown"]] for s in expected
+            ]
+            assert all(s._state.db == "default" and not s._state.adding for s in built)
+
+    def test_a_value_that_changes_between_builds_is_refused(self, db):
+        def effective_now(sentinels):
+            return Segment.objects.filter(
+                tenant=sentinels["tenant"], valid_from__lte=timezone.now()
+            )
+
+        with pytest.raises(TemplateRefused, match="differs between two builds"):
+            CompiledQuery(effective_now, "default", {"tenant": COMPILED_SLOTS["tenant"]})
+
+    def test_rows_with_related_rows_are_not_built(self, db):
+        page = CompiledQuery(
+            lambda s: Segment.objects.filter(tenant=s["tenant"]).select_related("tenant"),
+            "default",
+            {"tenant": COMPILED_SLOTS["tenant"]},
+        )
+        with pytest.raises(TemplateRefused, match="select_related"):
+            page.instances(tenant="acme")

@@ -46,6 +46,7 @@ from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from segments.api.views import pagetemplates
 from segments.filtersets import StrictBooleanField
 from segments.models import Segment
 from segments.selectors.changes import counter_version, tenant_get_with_counter
@@ -277,9 +278,23 @@ class TenantScopedViewSet(TenantScopedMixin, viewsets.GenericViewSet):
     def list_documents(self, render: Callable[[Any], dict[str, Any]]) -> Response:
         """The rows, filtered, ordered and paged by the declared backends, then rendered and
         projected by `fields`: the same way for every resource."""
-        rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        rows = self.page_rows()
         fields = requested_fields(self.request)
         return self.get_paginated_response([project(render(row), fields) for row in rows])
+
+    def page_rows(self) -> list:
+        """The rows of the requested page: the declared backends' queryset, paged.
+
+        A customer's list (a storefront asks the same of every customer) is that queryset
+        compiled once per shape (`segments.api.views.pagetemplates`) and run with this
+        request's tenant, customer and segment ids; with `PAGE_TEMPLATES_VERIFY` (the test
+        suite's settings) each run is checked against the queryset compiled afresh.
+        """
+        page = pagetemplates.page_template(self)
+        if page is None:
+            return self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        self.paginator.total = None
+        return page.instances(**pagetemplates.page_values(self))
 
     def one_row(self, row: Any, render: Callable[[Any], dict[str, Any]]) -> Response:
         """A single rendered resource, projected by `fields`."""

@@ -1,0 +1,153 @@
+"""A customer's page of a list is compiled once per shape and run with each request's values."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
+
+from segments.api.views import pagetemplates
+from tenants.services import tenant_create
+from tests.conftest import READ_OWN
+from tests.factories import (
+    assign_customer,
+    assign_product,
+    make_customer,
+    make_legal_entity,
+    make_product,
+    make_segment,
+)
+
+URL = "/customer-segment/acme/segments"
+
+
+@pytest.fixture
+def compiled(monkeypatch, settings):
+    """The shapes compiled during the test, from an empty store, without the verification
+    (which compiles every page afresh)."""
+    settings.PAGE_TEMPLATES_VERIFY = False
+    monkeypatch.setattr(pagetemplates, "_templates", {})
+    calls = []
+    compile_page = pagetemplates._compile
+    monkeypatch.setattr(
+        pagetemplates, "_compile", lambda view: calls.append(view.action) or compile_page(view)
+    )
+    return calls
+
+
+@pytest.fixture
+def shop(tenant):
+    """Three customers: ann in gold and silver, bob in bronze, cy in gold for a legal entity."""
+    now = timezone.now()
+    segments = {
+        name: make_segment(tenant, name, name={"en": name.title()})
+        for name in ("gold", "silver", "bronze")
+    }
+    segments["old"] = make_segment(tenant, "old", valid_to=now - timedelta(days=1))
+    for name, segment in segments.items():
+        assign_product(segment, make_product(tenant, f"p-{name}"))
+    acme_corp = make_legal_entity(tenant, "corp")
+    ann, bob = make_customer(tenant, "ann"), make_customer(tenant, "bob")
+    cy = make_customer(tenant, "cy", legal_entities=[acme_corp])
+    for customer, names in ((ann, ["gold", "silver", "old"]), (bob, ["bronze", "old"])):
+        for name in names:
+            assign_customer(segments[name], customer)
+    assign_customer(segments["gold"], cy, legal_entity=acme_corp)
+    return segments
+
+
+def ids(response) -> list[str]:
+    assert response.status_code == 200, response.content
+    return [row["id"] for row in response.json()]
+
+
+def items(response) -> list[tuple[str, str]]:
+    assert response.status_code == 200, response.content
+    return [(row["segmentId"], row["item"]["id"]) for row in response.json()]
+
+
+@pytest.mark.django_db
+class TestOneShapeManyCustomers:
+    def test_each_customer_reads_its_own_rows_through_one_compiled_page(
+        self, shop, make_client, compiled
+    ):
+        ann = make_client("acme", READ_OWN, customer="ann")
+        bob = make_client("acme", READ_OWN, customer="bob")
+        assert items(ann.get(f"{URL}/items")) == [("gold", "p-gold"), ("silver", "p-silver")]
+        assert items(bob.get(f"{URL}/items")) == [("bronze", "p-bronze")]
+        # bob has one segment, ann two: a shape each; a second ann-like customer none.
+        assert compiled == ["list", "list"]
+        assert ids(ann.get(URL)) == ["gold", "silver"]
+        assert ids(ann.get(URL)) == ["gold", "silver"]
+        assert ids(make_client("acme", READ_OWN, customer="bob").get(URL)) == ["bronze"]
+        assert compiled == ["list", "list", "list", "list"]
+
+    def test_another_tenant_of_the_same_shape_reads_its_own_rows(self, shop, make_client, compiled):
+        # The same languages as acme's: the languages are part of the shape.
+        other = tenant_create(name="initech", default_language="en", languages=["en", "de", "fr"])
+        theirs = make_segment(other, "theirs")
+        assign_product(theirs, make_product(other, "p-theirs"))
+        assign_customer(theirs, make_customer(other, "bob"))
+        assert items(make_client("acme", READ_OWN, customer="bob").get(f"{URL}/items")) == [
+            ("bronze", "p-bronze")
+        ]
+        bob = make_client("initech", READ_OWN, customer="bob")
+        assert items(bob.get("/customer-segment/initech/segments/items")) == [
+            ("theirs", "p-theirs")
+        ]
+        assert compiled == ["list"]
+
+    def test_a_legal_entity_is_a_shape_of_its_own(self, shop, make_client, compiled):
+        cy = make_client("acme", READ_OWN, customer="cy", legal_entity="corp")
+        assert ids(cy.get(URL)) == ["gold"]
+        assert ids(make_client("acme", READ_OWN, customer="bob").get(URL)) == ["bronze"]
+        assert compiled == ["list", "list"]
+
+    def test_paging_and_sorting_are_part_of_the_shape(self, shop, make_client, compiled):
+        ann = make_client("acme", READ_OWN, customer="ann")
+        assert ids(ann.get(URL, {"sort": "id:DESC"})) == ["silver", "gold"]
+        assert ids(ann.get(URL, {"pageSize": 1, "pageNumber": 2})) == ["silver"]
+        assert ids(ann.get(URL, {"pageSize": 1})) == ["gold"]
+        assert ids(ann.get(URL)) == ["gold", "silver"]
+        assert len(compiled) == 4
+
+
+@pytest.mark.django_db
+class TestBuiltTheUsualWay:
+    def test_a_page_whose_sql_holds_the_time_is_never_compiled(self, shop, make_client, compiled):
+        ann = make_client("acme", READ_OWN, customer="ann")
+        for _ in range(2):
+            response = ann.get(f"{URL}/items", {"onlyActive": "true"})
+            assert items(response) == [("gold", "p-gold"), ("silver", "p-silver")]
+        assert pagetemplates.REFUSED in pagetemplates._templates.values()
+        assert compiled == ["list"]  # refused once, then built the usual way each time
+
+    def test_a_reader_and_a_counted_page_are_built_the_usual_way(
+        self, shop, read_client, make_client, compiled
+    ):
+        assert ids(read_client.get(URL, {"customerId": "ann"})) == ["gold", "old", "silver"]
+        counted = make_client("acme", READ_OWN, customer="ann").get(URL, HTTP_X_TOTAL_COUNT="true")
+        assert (ids(counted), counted["X-Total-Count"]) == (["gold", "silver"], "2")
+        assert compiled == []
+
+    def test_a_customer_without_segments_reads_nothing(self, shop, make_client, compiled):
+        assert ids(make_client("acme", READ_OWN, customer="nobody").get(URL)) == []
+        assert compiled == ["list"]
+
+
+@pytest.mark.django_db
+def test_verification_fails_a_page_whose_shape_misses_a_value(shop, make_client, monkeypatch):
+    """With the shape blind to the query string, `siteCode` would reach the SQL unseen."""
+    monkeypatch.setattr(pagetemplates, "_templates", {})
+    shape = pagetemplates._shape
+    monkeypatch.setattr(pagetemplates, "_shape", lambda view: shape(view)[:2] + shape(view)[3:])
+    make_segment(shop["gold"].tenant, "de-gold", site_code="de")
+    ann = make_client("acme", READ_OWN, customer="ann")
+    assert items(ann.get(f"{URL}/items", {"siteCode": "main"})) == [
+        ("gold", "p-gold"),
+        ("silver", "p-silver"),
+    ]
+    with pytest.raises(ImproperlyConfigured, match="is not this request's"):
+        ann.get(f"{URL}/items", {"siteCode": "de"})
