@@ -9,7 +9,7 @@ import pytest
 from django.apps import apps
 from django.db import connection, models
 
-from segmentservice.fields import JSONField
+from segmentservice.fields import JSONField, json_column
 
 PROJECT_APPS = ("segments", "tenants")
 DOCUMENTS = [
@@ -83,3 +83,13 @@ def test_a_field_with_its_own_decoder_keeps_it():
 
     field = JSONField(decoder=Tagged)
     assert field.from_db_value('{"a": 1}', None, connection) == ("tagged", {"a": 1})
+
+
+@pytest.mark.parametrize("document", [*DOCUMENTS, '{"n": 1180591620717411303424}', "NaN"])
+def test_a_column_read_without_the_orm_decodes_as_the_field_does(document):
+    expected = JSONField().from_db_value(document, None, connection)
+    decoded = json_column(document)
+    if document == "NaN":
+        assert math.isnan(decoded) and math.isnan(expected)
+    else:
+        assert exactly(decoded) == exactly(expected)

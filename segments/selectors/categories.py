@@ -12,7 +12,6 @@ categories and up to the roots, and flags which rows are segment-assigned. `UNIO
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,6 +22,7 @@ from django.db.models import QuerySet
 
 from segments.choices import ItemType
 from segments.models import Category, ItemAssignment, Segment
+from segmentservice.fields import json_column
 from segmentservice.routers import read_connection
 from tenants.models import Tenant
 from tenants.selectors import tenant_rows
@@ -133,7 +133,7 @@ def _instant(value: Any) -> datetime | None:
 
 def _forest(rows: list[tuple]) -> list[CategoryTreeNode]:
     """Link rows into trees; a row whose parent is not among them is a root."""
-    loads = json.loads
+    loads = json_column
     nodes = {}
     for pk, ext, code, name, desc, slug, ecn, parent, pos, pub, vfrom, vto, below in rows:
         row = CategoryRow(
