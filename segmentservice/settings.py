@@ -114,9 +114,9 @@ DB_QUERY_CAPTURE_DIR = env.str("DB_QUERY_CAPTURE_DIR", default="")
 if DB_QUERY_STATS:
     MIDDLEWARE.insert(0, "segmentservice.dbstats.QueryStatsMiddleware")
 
-# Check every compiled page of a customer's list against its queryset compiled afresh
-# (segments/api/views/pagetemplates.py); the test suite turns it on, it doubles the work.
-PAGE_TEMPLATES_VERIFY = env.bool("PAGE_TEMPLATES_VERIFY", default=False)
+# Check every compiled read against its queryset built and compiled afresh
+# (segments/api/views/compiled.py); the test suite turns it on, it doubles the work.
+COMPILED_READS_VERIFY = env.bool("COMPILED_READS_VERIFY", default=False)
 
 ROOT_URLCONF = "segmentservice.urls"
 

@@ -15,5 +15,5 @@ for _name, _value in DEVELOPMENT_ENV.items():
 
 from segmentservice.settings import *  # noqa: E402, F403
 
-# Every compiled page of a customer's list is checked against its queryset compiled afresh.
-PAGE_TEMPLATES_VERIFY = True
+# Every compiled read is checked against its queryset built and compiled afresh.
+COMPILED_READS_VERIFY = True

@@ -134,11 +134,29 @@ def segment_get(
     *, tenant: Tenant, segment_id: str, queryset: QuerySet[Segment] | None = None
 ) -> Segment:
     """One segment by its id (among `queryset`, kept to the tenant); raises SegmentNotFound."""
+    return segment_found(
+        list(segment_lookup(tenant=tenant, segment_id=segment_id, queryset=queryset)),
+        segment_id=segment_id,
+    )
+
+
+def segment_lookup(
+    *, tenant: Tenant, segment_id: str, queryset: QuerySet[Segment] | None = None
+) -> QuerySet[Segment]:
+    """What `segment_get` reads: the segment with this id among `queryset` (kept to the
+    tenant, by default all its segments), unordered, at most two rows to tell one from
+    many: what `QuerySet.get` would send."""
     if queryset is None:
         queryset = Segment.objects.filter(tenant=tenant)
-    try:
-        return tenant_rows(queryset, tenant=tenant).get(external_id=segment_id)
-    except Segment.DoesNotExist:
+    return tenant_rows(queryset, tenant=tenant).filter(external_id=segment_id).order_by()[:2]
+
+
+def segment_found(rows: list[Segment], *, segment_id: str) -> Segment:
+    """The one segment of `segment_lookup`'s rows; SegmentNotFound when there is none."""
+    if not rows:
         raise SegmentNotFound(
             f"The segment with id {segment_id} has not been found.", resource_id=segment_id
-        ) from None
+        )
+    if len(rows) > 1:
+        raise Segment.MultipleObjectsReturned(f"More than one segment with id {segment_id}.")
+    return rows[0]

@@ -46,7 +46,7 @@ from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from segments.api.views import pagetemplates
+from segments.api.views import compiled
 from segments.filtersets import StrictBooleanField
 from segments.models import Segment
 from segments.selectors.changes import counter_version, tenant_get_with_counter
@@ -285,16 +285,17 @@ class TenantScopedViewSet(TenantScopedMixin, viewsets.GenericViewSet):
     def page_rows(self) -> list:
         """The rows of the requested page: the declared backends' queryset, paged.
 
-        A customer's list (a storefront asks the same of every customer) is that queryset
-        compiled once per shape (`segments.api.views.pagetemplates`) and run with this
-        request's tenant, customer and segment ids; with `PAGE_TEMPLATES_VERIFY` (the test
-        suite's settings) each run is checked against the queryset compiled afresh.
+        A customer's page (a storefront asks the same of every customer) is that queryset
+        compiled once per shape and run with this request's values
+        (`segments.api.views.compiled`); a count asked for with `X-Total-Count` is not.
         """
-        page = pagetemplates.page_template(self)
-        if page is None:
-            return self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        self.paginator.total = None
-        return page.instances(**pagetemplates.page_values(self))
+        counted = self.request.headers.get("X-Total-Count", "").strip().lower() == "true"
+        if self.customer is not None and not counted:
+            rows = compiled.compiled_rows(self, compiled.page_queryset)
+            if rows is not None:
+                self.paginator.total = None
+                return rows
+        return self.paginate_queryset(self.filter_queryset(self.get_queryset()))
 
     def one_row(self, row: Any, render: Callable[[Any], dict[str, Any]]) -> Response:
         """A single rendered resource, projected by `fields`."""

@@ -8,6 +8,9 @@ operation ids so that generated clients keep their method names.
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.db.models import QuerySet
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -38,12 +41,13 @@ from segments.api.serializers.segments import (
     segment_writes,
 )
 from segments.api.views.base import MANAGE, READ_OR_OWN, TenantScopedViewSet, query_flag
+from segments.api.views.compiled import compiled_rows
 from segments.documents import segment_document
 from segments.filtersets import SegmentFilterSet
 from segments.models import Segment
 from segments.query.fields import SEGMENT_FIELDS
 from segments.selectors.match import matching_product_ids
-from segments.selectors.segments import segment_get
+from segments.selectors.segments import segment_found, segment_lookup
 from segments.services.segments import (
     segment_create,
     segment_delete,
@@ -224,11 +228,11 @@ class SegmentViewSet(TenantScopedViewSet):
         responses={200: SegmentSerializer, **errors(401, 403, 404)},
     )
     def retrieve(self, request: Request, tenant: str, segment_id: str) -> Response:
-        """GET /segments/{segmentId}."""
-        segment = segment_get(
-            tenant=self.tenant, segment_id=segment_id, queryset=self.get_queryset()
-        )
-        return self.one_row(segment, self.render)
+        """GET /segments/{segmentId}: compiled once per shape (`compiled_rows`)."""
+        rows = compiled_rows(self, _one_segment, segment_id=(EXTERNAL_ID, segment_id))
+        if rows is None:
+            rows = list(_one_segment(self, {"segment_id": segment_id}))
+        return self.one_row(segment_found(rows, segment_id=segment_id), self.render)
 
     # --- writes ---------------------------------------------------------------------------
 
@@ -422,3 +426,13 @@ class SegmentViewSet(TenantScopedViewSet):
             segment_ids=segment_ids,
         )
         return Response([{"id": product_id} for product_id in matched])
+
+
+EXTERNAL_ID = Segment._meta.get_field("external_id")
+
+
+def _one_segment(view: SegmentViewSet, values: dict[str, Any]) -> QuerySet[Segment]:
+    """The rows `retrieve` reads: the segment of the path among what the caller may see."""
+    return segment_lookup(
+        tenant=view.tenant, segment_id=values["segment_id"], queryset=view.get_queryset()
+    )

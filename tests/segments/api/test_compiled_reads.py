@@ -1,4 +1,5 @@
-"""A customer's page of a list is compiled once per shape and run with each request's values."""
+"""Reads compiled once per shape and run with each request's values: a customer's page of a
+list, one segment by its id."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from segments.api.views import pagetemplates
+from segments.api.views import compiled as compiled_reads
 from tenants.services import tenant_create
-from tests.conftest import READ_OWN
+from tests.conftest import READ, READ_OWN
 from tests.factories import (
     assign_customer,
     assign_product,
@@ -27,12 +28,14 @@ URL = "/customer-segment/acme/segments"
 def compiled(monkeypatch, settings):
     """The shapes compiled during the test, from an empty store, without the verification
     (which compiles every page afresh)."""
-    settings.PAGE_TEMPLATES_VERIFY = False
-    monkeypatch.setattr(pagetemplates, "_templates", {})
+    settings.COMPILED_READS_VERIFY = False
+    monkeypatch.setattr(compiled_reads, "_compiled", {})
     calls = []
-    compile_page = pagetemplates._compile
+    compile_read = compiled_reads._compile
     monkeypatch.setattr(
-        pagetemplates, "_compile", lambda view: calls.append(view.action) or compile_page(view)
+        compiled_reads,
+        "_compile",
+        lambda view, *args: calls.append(view.action) or compile_read(view, *args),
     )
     return calls
 
@@ -121,7 +124,7 @@ class TestBuiltTheUsualWay:
         for _ in range(2):
             response = ann.get(f"{URL}/items", {"onlyActive": "true"})
             assert items(response) == [("gold", "p-gold"), ("silver", "p-silver")]
-        assert pagetemplates.REFUSED in pagetemplates._templates.values()
+        assert compiled_reads.REFUSED in compiled_reads._compiled.values()
         assert compiled == ["list"]  # refused once, then built the usual way each time
 
     def test_a_reader_and_a_counted_page_are_built_the_usual_way(
@@ -138,11 +141,58 @@ class TestBuiltTheUsualWay:
 
 
 @pytest.mark.django_db
-def test_verification_fails_a_page_whose_shape_misses_a_value(shop, make_client, monkeypatch):
+class TestOneSegment:
+    def test_every_segment_and_tenant_through_one_compiled_read(
+        self, shop, read_client, make_client, compiled
+    ):
+        for segment_id in ("gold", "silver", "old"):
+            response = read_client.get(f"{URL}/{segment_id}")
+            assert (response.status_code, response.json()["id"]) == (200, segment_id)
+        other = tenant_create(name="initech", default_language="en", languages=["en", "de", "fr"])
+        make_segment(other, "theirs")
+        reader = make_client("initech", READ)
+        assert reader.get("/customer-segment/initech/segments/theirs").json()["id"] == "theirs"
+        assert reader.get("/customer-segment/initech/segments/gold").status_code == 404
+        assert compiled == ["retrieve"]
+
+    def test_a_missing_segment_is_the_same_404(self, shop, read_client, compiled):
+        response = read_client.get(f"{URL}/nope")
+        assert (response.status_code, response.json()) == (
+            404,
+            {
+                "code": 404,
+                "status": "Not Found",
+                "message": "The segment with id nope has not been found.",
+                "resourceId": "nope",
+            },
+        )
+
+    def test_a_customer_sees_only_its_own_effective_segments(self, shop, make_client, compiled):
+        ann = make_client("acme", READ_OWN, customer="ann")
+        bob = make_client("acme", READ_OWN, customer="bob")
+        assert ann.get(f"{URL}/gold").status_code == 200
+        assert ann.get(f"{URL}/old").status_code == 404  # assigned, but expired
+        assert ann.get(f"{URL}/bronze").status_code == 404
+        assert bob.get(f"{URL}/bronze").status_code == 200
+        assert bob.get(f"{URL}/gold").status_code == 404
+        assert compiled == ["retrieve", "retrieve"]  # two segments for ann, one for bob
+
+    def test_a_reader_s_filters_are_part_of_the_shape(self, shop, read_client, compiled):
+        assert read_client.get(f"{URL}/gold", {"customerId": "ann"}).status_code == 200
+        assert read_client.get(f"{URL}/gold", {"customerId": "bob"}).status_code == 404
+        assert read_client.get(f"{URL}/gold").status_code == 200
+
+
+@pytest.mark.django_db
+def test_verification_fails_a_read_whose_shape_misses_a_value(shop, make_client, monkeypatch):
     """With the shape blind to the query string, `siteCode` would reach the SQL unseen."""
-    monkeypatch.setattr(pagetemplates, "_templates", {})
-    shape = pagetemplates._shape
-    monkeypatch.setattr(pagetemplates, "_shape", lambda view: shape(view)[:2] + shape(view)[3:])
+    monkeypatch.setattr(compiled_reads, "_compiled", {})
+    shape = compiled_reads._shape
+    monkeypatch.setattr(
+        compiled_reads,
+        "_shape",
+        lambda view, build: shape(view, build)[:3] + shape(view, build)[4:],
+    )
     make_segment(shop["gold"].tenant, "de-gold", site_code="de")
     ann = make_client("acme", READ_OWN, customer="ann")
     assert items(ann.get(f"{URL}/items", {"siteCode": "main"})) == [

@@ -1,0 +1,177 @@
+"""Reads compiled once per shape and run with each request's values.
+
+A storefront asks every customer's list the same way (`GET /segments/items` with its
+token), an integration asks for one segment after another (`GET /segments/{id}`), and
+building and compiling those querysets cost a third of the request's CPU: the same work
+each time for the same SQL. `compiled_rows(view, build, **values)` builds the queryset
+through the view's own `get_queryset` (and for a page its `filter_queryset`), once, with
+a sentinel where the request's values go (the tenant; a customer's id, legal entity and
+segment ids; the `values` it is given, such as the segment id of the path), compiles it
+as a `CompiledQuery`, whose slots those become, and keeps it for every request of the
+same shape. Nothing else of a request may change the SQL, so the shape is all of it: the
+viewset, action and builder, the query string, the languages asked for and the
+tenant's, the database, and for a customer whether it acts for a legal entity and how
+many segments it has.
+
+Only a GET whose path holds nothing but the tenant and the given values is compiled so
+(a value of the path that is not a slot would make a shape per value). A read whose
+building reads the database, or whose SQL holds an instant (a "now"), is built the usual
+way every time, as is anything `CompiledQuery` refuses.
+
+With `settings.COMPILED_READS_VERIFY` (on in the test suite) every compiled read is
+compared with its queryset built and compiled afresh for that request, and a difference
+fails the request: a value that reaches the SQL without being part of the shape cannot
+pass the test suite unseen.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
+from django.db import DEFAULT_DB_ALIAS, connections, models, router
+
+from segments.models import Customer, LegalEntity, Segment
+from segmentservice.api.listing import page_parameters
+from segmentservice.db import CompiledQuery, TemplateRefused
+from tenants.models import Tenant
+
+# Shapes kept per process, the oldest dropped first past this many.
+COMPILED_READS_MAX = 256
+REFUSED = "refused"
+
+# build(view, values) → the queryset of the read; `values` are the sentinels when it is
+# compiled, the request's own when it is verified.
+Build = Callable[[Any, dict[str, Any]], models.QuerySet]
+
+_compiled: dict[tuple, CompiledQuery | str] = {}
+_compiled_lock = threading.Lock()
+
+
+class _QueryDuringBuild(Exception):
+    """Building the read's queryset read the database: its shape depends on the data."""
+
+
+def compiled_rows(view: Any, build: Build, **values: tuple[models.Field, Any]) -> list | None:
+    """The instances `build(view, ...)` reads, through its compiled form; None when it is
+    read the usual way. `values`: name → (the value's model field, this request's value),
+    each of them a path parameter of the request."""
+    if view.request.method != "GET" or set(view.kwargs) != {"tenant", *values}:
+        return None
+    key = _shape(view, build)
+    compiled = _compiled.get(key)
+    if compiled is None:
+        compiled = _compile(view, build, {name: field for name, (field, _) in values.items()})
+        with _compiled_lock:
+            _compiled[key] = compiled
+            while len(_compiled) > COMPILED_READS_MAX:
+                del _compiled[next(iter(_compiled))]
+    if compiled == REFUSED:
+        return None
+    assert isinstance(compiled, CompiledQuery)
+    request_values = {name: value for name, (_, value) in values.items()}
+    if settings.COMPILED_READS_VERIFY:
+        _verify(view, build, compiled, request_values)
+    return compiled.instances(**_slot_values(view, request_values))
+
+
+def page_queryset(view: Any, values: dict[str, Any]) -> models.QuerySet:
+    """The requested page of a list: the declared backends' queryset, sliced."""
+    page_number, page_size = page_parameters(view.request)
+    offset = (page_number - 1) * page_size
+    return view.filter_queryset(view.get_queryset())[offset : offset + page_size]
+
+
+def _slot_values(view: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """This request's value for each slot of its read."""
+    slots: dict[str, Any] = {"tenant": view.tenant.pk, **values}
+    if view.customer is not None:
+        slots["customer_id"] = view.customer.customer_id
+        slots["legal_entity_id"] = view.customer.legal_entity_id or ""
+        slots.update((f"segment{i}", pk) for i, pk in enumerate(view.own_segment_ids))
+    return slots
+
+
+def _shape(view: Any, build: Build) -> tuple:
+    request, tenant, customer = view.request, view.tenant, view.customer
+    return (
+        type(view),
+        view.action,
+        build,
+        request.META.get("QUERY_STRING", ""),
+        request.headers.get("Accept-Language"),
+        tenant.default_language,
+        tuple(tenant.languages or ()),
+        _using(view),
+        None if customer is None else (customer.legal_entity_id is not None),
+        None if customer is None else len(view.own_segment_ids),
+    )
+
+
+def _using(view: Any) -> str:
+    return router.db_for_read(view.queryset.model) or DEFAULT_DB_ALIAS
+
+
+def _slots(view: Any, fields: dict[str, models.Field]) -> dict[str, models.Field]:
+    slots: dict[str, models.Field] = {"tenant": Segment._meta.get_field("tenant"), **fields}
+    if view.customer is not None:
+        slots["customer_id"] = Customer._meta.get_field("external_id")
+        slots["legal_entity_id"] = LegalEntity._meta.get_field("external_id")
+        slots.update((f"segment{i}", Segment._meta.pk) for i in range(len(view.own_segment_ids)))
+    return slots
+
+
+def _compile(view: Any, build: Build, fields: dict[str, models.Field]) -> CompiledQuery | str:
+    """The read built with sentinels in the view's place, compiled; or REFUSED."""
+    slots = _slots(view, fields)
+    customer = view.customer
+    count = 0 if customer is None else len(view.own_segment_ids)
+    real = (view.tenant, customer, view.__dict__.get("own_segment_ids"))
+    using = _using(view)
+
+    def build_with(sentinels: dict[str, Any]) -> models.QuerySet:
+        tenant = real[0]
+        view.tenant = Tenant(
+            name=sentinels["tenant"],
+            default_language=tenant.default_language,
+            languages=tenant.languages,
+            created_at=tenant.created_at,
+        )
+        if customer is not None:
+            view.customer = dataclasses.replace(
+                customer,
+                customer_id=sentinels["customer_id"],
+                legal_entity_id=sentinels["legal_entity_id"] if customer.legal_entity_id else None,
+            )
+            view.own_segment_ids = [sentinels[f"segment{i}"] for i in range(count)]
+        return build(view, {name: sentinels[name] for name in fields})
+
+    try:
+        with connections[using].execute_wrapper(_refuse_queries):
+            return CompiledQuery(build_with, using, slots)
+    except (_QueryDuringBuild, TemplateRefused, EmptyResultSet):
+        return REFUSED
+    finally:
+        view.tenant, view.customer = real[0], real[1]
+        if real[2] is not None:
+            view.own_segment_ids = real[2]
+
+
+def _refuse_queries(execute, sql, params, many, context):
+    raise _QueryDuringBuild(sql)
+
+
+def _verify(view: Any, build: Build, compiled: CompiledQuery, values: dict[str, Any]) -> None:
+    """Fail unless the compiled read sends what its queryset compiled now would."""
+    queryset = build(view, values)
+    sql, params = queryset.query.get_compiler(using=compiled.using).as_sql()
+    sent = compiled.values(_slot_values(view, values))
+    if (sql, list(params)) != (compiled.sql, sent):
+        raise ImproperlyConfigured(
+            f"The compiled read of {type(view).__name__}.{view.action} is not this request's: "
+            f"{compiled.sql} {sent} against {sql} {list(params)}."
+        )
