@@ -18,6 +18,29 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ARTIFACTS = Path(settings.BASE_DIR) / "artifacts"
 
 
+def replaced(old):
+    """A wait condition: the page holding element `old` has been replaced.
+
+    Selenium's `staleness_of`, and the same for chromedriver's other answer when it asks
+    about an element of a page that is going away: "Node with given id does not belong to
+    the document", an error of its own rather than a stale element.
+    """
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    def check(driver) -> bool:
+        try:
+            old.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if "does not belong to the document" in (error.msg or ""):
+                return True
+            raise
+        return False
+
+    return check
+
+
 @pytest.fixture
 def chromium(tmp_path):
     """Headless Chromium with a fresh profile; skips the test when Chromium is missing."""

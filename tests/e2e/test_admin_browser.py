@@ -50,6 +50,8 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
+from tests.e2e.conftest import replaced  # noqa: E402
+
 
 @pytest.fixture
 def browser(tmp_path):
@@ -140,7 +142,7 @@ def save_and_wait(driver, name: str = "_save") -> None:
     """Click a submit button and wait for the page it leads to."""
     old = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.NAME, name).click()
-    wait(driver, EC.staleness_of(old))
+    wait(driver, replaced(old))
     errors = driver.find_elements(By.CSS_SELECTOR, ".errornote, .errorlist")
     assert not errors, [e.text for e in errors]
 
@@ -262,7 +264,7 @@ def test_a_merchandiser_curates_a_segment_in_the_browser(browser, live_server, a
     search.send_keys("Frühjahr")
     old = browser.find_element(By.TAG_NAME, "html")
     search.submit()
-    wait(browser, EC.staleness_of(old))
+    wait(browser, replaced(old))
     found = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "#result_list tbody th a")]
     assert found == ["spring"]
     browser.get(f"{base}/admin/segments/segment/")

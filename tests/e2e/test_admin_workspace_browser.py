@@ -48,6 +48,8 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
 
+from tests.e2e.conftest import replaced  # noqa: E402
+
 PASSWORD = "merchandiser-pw-2"
 CUSTOMERS = 520
 
@@ -156,7 +158,7 @@ def click_and_wait(driver, locator: tuple[str, str]) -> None:
         except StaleElementReferenceException:  # the page was still being replaced
             if attempt == 2:
                 raise
-    wait(driver, EC.staleness_of(old))
+    wait(driver, replaced(old))
 
 
 def message(driver) -> str:

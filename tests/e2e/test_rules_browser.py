@@ -37,6 +37,8 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
+from tests.e2e.conftest import replaced  # noqa: E402
+
 
 def members() -> set[str]:
     return set(
@@ -97,6 +99,6 @@ def test_the_rule_editor_previews_before_saving(live_server, chromium):
         q.send_keys("\b")
     old = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(By.NAME, "_save").click()
-    wait.until(EC.staleness_of(old))
+    wait.until(replaced(old))
     assert not browser.find_elements(By.CSS_SELECTOR, ".errornote, .errorlist")
     assert members() == {"ada", "bob"}
