@@ -68,19 +68,34 @@ def page_parameters(request: Request) -> tuple[int, int]:
     return values["pageNumber"], values["pageSize"]
 
 
+def page_slice(request: Request) -> slice:
+    """The rows of the requested page, as a slice of the list; checks the parameters."""
+    page_number, page_size = page_parameters(request)
+    offset = (page_number - 1) * page_size
+    return slice(offset, offset + page_size)
+
+
+def total_requested(request: Request) -> bool:
+    """Whether the request asks for the number of matches (`X-Total-Count: true`)."""
+    return request.headers.get("X-Total-Count", "").strip().lower() == "true"
+
+
 class ContractPagination(BasePagination):
     """`pageNumber`/`pageSize` pages of a plain JSON array; `X-Total-Count: true` adds the
     number of matches as a response header."""
 
+    # The number of matches for the header: only when asked for, and set by
+    # `paginate_queryset`; a page read otherwise (a compiled read) has none.
+    total: int | None = None
+
     def paginate_queryset(self, queryset: QuerySet, request: Request, view: Any = None) -> list:
         """The rows of the requested page; reads and checks the paging parameters."""
-        page_number, page_size = page_parameters(request)
-        offset = (page_number - 1) * page_size
-        rows = list(queryset[offset : offset + page_size])
-        self.total: int | None = None
-        if request.headers.get("X-Total-Count", "").strip().lower() == "true":
+        page = page_slice(request)
+        rows = list(queryset[page])
+        self.total = None
+        if total_requested(request):
             # Avoid the COUNT query when the page itself proves the total.
-            if offset == 0 and len(rows) < page_size:
+            if page.start == 0 and len(rows) < page.stop - page.start:
                 self.total = len(rows)
             else:
                 self.total = queryset.order_by().count()

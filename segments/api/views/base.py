@@ -67,6 +67,7 @@ from segmentservice.api.listing import (
     ContractPagination,
     project,
     requested_fields,
+    total_requested,
 )
 from segmentservice.api.schema import PlainPageSchema
 from segmentservice.exceptions import Forbidden, ValidationFailed
@@ -289,11 +290,9 @@ class TenantScopedViewSet(TenantScopedMixin, viewsets.GenericViewSet):
         compiled once per shape and run with this request's values
         (`segments.api.views.compiled`); a count asked for with `X-Total-Count` is not.
         """
-        counted = self.request.headers.get("X-Total-Count", "").strip().lower() == "true"
-        if self.customer is not None and not counted:
+        if self.customer is not None and not total_requested(self.request):
             rows = compiled.compiled_rows(self, compiled.page_queryset)
             if rows is not None:
-                self.paginator.total = None
                 return rows
         return self.paginate_queryset(self.filter_queryset(self.get_queryset()))
 

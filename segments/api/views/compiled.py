@@ -36,7 +36,7 @@ from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections, models, router
 
 from segments.models import Customer, LegalEntity, Segment
-from segmentservice.api.listing import page_parameters
+from segmentservice.api.listing import page_slice
 from segmentservice.db import CompiledQuery, TemplateRefused
 from tenants.models import Tenant
 
@@ -81,9 +81,7 @@ def compiled_rows(view: Any, build: Build, **values: tuple[models.Field, Any]) -
 
 def page_queryset(view: Any, values: dict[str, Any]) -> models.QuerySet:
     """The requested page of a list: the declared backends' queryset, sliced."""
-    page_number, page_size = page_parameters(view.request)
-    offset = (page_number - 1) * page_size
-    return view.filter_queryset(view.get_queryset())[offset : offset + page_size]
+    return view.filter_queryset(view.get_queryset())[page_slice(view.request)]
 
 
 def _slot_values(view: Any, values: dict[str, Any]) -> dict[str, Any]:
