@@ -65,7 +65,8 @@ def _caller(app: Callable[..., Any], scenario: Scenario) -> Callable[[], str]:
     token = scenario.call.token
     body = b"" if scenario.call.body is None else json.dumps(scenario.call.body).encode()
 
-    def call(headers: dict[str, str]) -> str:
+    def call(headers: dict[str, str]) -> tuple[str, dict[str, str]]:
+        """The status line and the response headers (lower-case names)."""
         environ = {
             "REQUEST_METHOD": scenario.call.method,
             "PATH_INFO": path,
@@ -92,15 +93,12 @@ def _caller(app: Callable[..., Any], scenario: Scenario) -> Callable[[], str]:
             answer.update((name.lower(), value) for name, value in headers)
 
         b"".join(app(environ, start_response))
-        last_etag[:] = [answer.get("etag", '"none"')]
-        return status[0]
+        return status[0], answer
 
-    last_etag: list[str] = []
     extra: dict[str, str] = {}
     if scenario.revalidate:  # the storefront holds the ETag of its last answer
-        call({})
-        extra = {"HTTP_IF_NONE_MATCH": last_etag[0]}
-    return lambda: call(extra)
+        extra = {"HTTP_IF_NONE_MATCH": call({})[1].get("etag", '"none"')}
+    return lambda: call(extra)[0]
 
 
 def main(argv: list[str] | None = None) -> int:
