@@ -62,10 +62,11 @@ def compiled_rows(view: Any, build: Build, **values: tuple[models.Field, Any]) -
     each of them a path parameter of the request."""
     if view.request.method != "GET" or set(view.kwargs) != {"tenant", *values}:
         return None
+    slots = _slots(view, values)
     key = _shape(view, build)
     compiled = _compiled.get(key)
     if compiled is None:
-        compiled = _compile(view, build, {name: field for name, (field, _) in values.items()})
+        compiled = _compile(view, build, slots, set(values))
         with _compiled_lock:
             _compiled[key] = compiled
             while len(_compiled) > COMPILED_READS_MAX:
@@ -73,25 +74,15 @@ def compiled_rows(view: Any, build: Build, **values: tuple[models.Field, Any]) -
     if compiled == REFUSED:
         return None
     assert isinstance(compiled, CompiledQuery)
-    request_values = {name: value for name, (_, value) in values.items()}
+    request_values = {name: value for name, (_, value) in slots.items()}
     if settings.COMPILED_READS_VERIFY:
-        _verify(view, build, compiled, request_values)
-    return compiled.instances(**_slot_values(view, request_values))
+        _verify(view, build, compiled, request_values, set(values))
+    return compiled.instances(**request_values)
 
 
 def page_queryset(view: Any, values: dict[str, Any]) -> models.QuerySet:
     """The requested page of a list: the declared backends' queryset, sliced."""
     return view.filter_queryset(view.get_queryset())[page_slice(view.request)]
-
-
-def _slot_values(view: Any, values: dict[str, Any]) -> dict[str, Any]:
-    """This request's value for each slot of its read."""
-    slots: dict[str, Any] = {"tenant": view.tenant.pk, **values}
-    if view.customer is not None:
-        slots["customer_id"] = view.customer.customer_id
-        slots["legal_entity_id"] = view.customer.legal_entity_id or ""
-        slots.update((f"segment{i}", pk) for i, pk in enumerate(view.own_segment_ids))
-    return slots
 
 
 def _shape(view: Any, build: Build) -> tuple:
@@ -114,18 +105,29 @@ def _using(view: Any) -> str:
     return router.db_for_read(view.queryset.model) or DEFAULT_DB_ALIAS
 
 
-def _slots(view: Any, fields: dict[str, models.Field]) -> dict[str, models.Field]:
-    slots: dict[str, models.Field] = {"tenant": Segment._meta.get_field("tenant"), **fields}
-    if view.customer is not None:
-        slots["customer_id"] = Customer._meta.get_field("external_id")
-        slots["legal_entity_id"] = LegalEntity._meta.get_field("external_id")
-        slots.update((f"segment{i}", Segment._meta.pk) for i in range(len(view.own_segment_ids)))
+def _slots(view: Any, values: dict[str, tuple[models.Field, Any]]) -> dict[str, tuple]:
+    """Each slot of this request's read: name → (the value's model field, its value)."""
+    slots: dict[str, tuple] = {"tenant": (_TENANT, view.tenant.pk), **values}
+    customer = view.customer
+    if customer is not None:
+        slots["customer_id"] = (_CUSTOMER_ID, customer.customer_id)
+        slots["legal_entity_id"] = (_LEGAL_ENTITY_ID, customer.legal_entity_id or "")
+        slots.update(
+            (f"segment{i}", (Segment._meta.pk, pk)) for i, pk in enumerate(view.own_segment_ids)
+        )
     return slots
 
 
-def _compile(view: Any, build: Build, fields: dict[str, models.Field]) -> CompiledQuery | str:
-    """The read built with sentinels in the view's place, compiled; or REFUSED."""
-    slots = _slots(view, fields)
+_TENANT = Segment._meta.get_field("tenant")
+_CUSTOMER_ID = Customer._meta.get_field("external_id")
+_LEGAL_ENTITY_ID = LegalEntity._meta.get_field("external_id")
+
+
+def _compile(
+    view: Any, build: Build, slots: dict[str, tuple], given: set[str]
+) -> CompiledQuery | str:
+    """The read built with sentinels in the view's place (and for the `given` values),
+    compiled; or REFUSED."""
     customer = view.customer
     count = 0 if customer is None else len(view.own_segment_ids)
     real = (view.tenant, customer, view.__dict__.get("own_segment_ids"))
@@ -146,11 +148,12 @@ def _compile(view: Any, build: Build, fields: dict[str, models.Field]) -> Compil
                 legal_entity_id=sentinels["legal_entity_id"] if customer.legal_entity_id else None,
             )
             view.own_segment_ids = [sentinels[f"segment{i}"] for i in range(count)]
-        return build(view, {name: sentinels[name] for name in fields})
+        return build(view, {name: sentinels[name] for name in given})
 
+    fields = {name: field for name, (field, _) in slots.items()}
     try:
         with connections[using].execute_wrapper(_refuse_queries):
-            return CompiledQuery(build_with, using, slots)
+            return CompiledQuery(build_with, using, fields)
     except (_QueryDuringBuild, TemplateRefused, EmptyResultSet):
         return REFUSED
     finally:
@@ -163,11 +166,14 @@ def _refuse_queries(execute, sql, params, many, context):
     raise _QueryDuringBuild(sql)
 
 
-def _verify(view: Any, build: Build, compiled: CompiledQuery, values: dict[str, Any]) -> None:
-    """Fail unless the compiled read sends what its queryset compiled now would."""
-    queryset = build(view, values)
+def _verify(
+    view: Any, build: Build, compiled: CompiledQuery, values: dict[str, Any], given: set[str]
+) -> None:
+    """Fail unless the compiled read sends, for these slot `values`, what its queryset
+    built and compiled now would."""
+    queryset = build(view, {name: values[name] for name in given})
     sql, params = queryset.query.get_compiler(using=compiled.using).as_sql()
-    sent = compiled.values(_slot_values(view, values))
+    sent = compiled.values(values)
     if (sql, list(params)) != (compiled.sql, sent):
         raise ImproperlyConfigured(
             f"The compiled read of {type(view).__name__}.{view.action} is not this request's: "
