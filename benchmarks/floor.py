@@ -1,7 +1,9 @@
 """The floor: the same SQL a request ran, replayed straight through psycopg.
 
 The server writes each captured request's statements as literal SQL (Django binds
-parameters on the client with psycopg 3, so this is exactly what PostgreSQL received).
+parameters on the client with psycopg 3, so this is exactly what PostgreSQL received); a
+statement the server ran prepared (its hot reads, `segmentservice.db.prepared_cursor`) is
+marked so, and runs prepared here too: planned once, then only executed.
 Replaying them on one persistent connection, with the options Django sets, measures what
 the database itself needs for the request: round trips, planning, execution and fetching
 the rows — and nothing of HTTP, Django or serialization.
@@ -14,6 +16,7 @@ import time
 import psycopg
 
 from benchmarks.client import percentile
+from segmentservice.dbstats import PREPARED
 
 
 def floor_connect(url: str) -> psycopg.Connection:
@@ -47,6 +50,7 @@ def floor_measure(
 
 def _run(cursor: psycopg.Cursor, statements: list[str]) -> None:
     for sql in statements:
-        cursor.execute(sql)
+        # What the server ran prepared is prepared here too: planned on the first run only.
+        cursor.execute(sql, prepare=sql.startswith(PREPARED) or None)
         if cursor.description is not None:
             cursor.fetchall()

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from typing import Any, ParamSpec, TypeVar
 
 from django.db import OperationalError, connection, connections, models, transaction
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import NOT_PROVIDED
 
 from segmentservice.exceptions import ConcurrentWriteConflict
@@ -287,6 +288,48 @@ def tables_analyze(models_: Sequence[type[models.Model]], *, rows: int | None = 
 ANALYZE_AFTER_ROWS = 1_000
 
 
+def prepared_cursor(connection_: Any) -> Any:
+    """A cursor of `connection_` whose statements PostgreSQL parses and plans once per
+    connection: the hot reads (the tenant, compiled reads, category trees) run through it.
+    Only for a statement whose plan does not hang on its values: after five runs
+    PostgreSQL may keep one generic plan for any values (match is not run here: its
+    generic plan took 200 ms against 8 ms).
+
+    Django binds parameters on the client, so the server plans every statement afresh; a
+    customer's segment ids took 0.3 ms to plan and 0.06 ms to run. On PostgreSQL with
+    `DATABASE_PREPARED_STATEMENTS` on (the `prepare_threshold` connection option) this is
+    psycopg's server-binding cursor, which prepares a statement on its
+    `prepare_threshold`-th run and reuses it after (psycopg keeps the 100 last used per
+    connection; a rollback forgets them). It is wrapped as Django wraps its own cursors,
+    so query counts, `execute_wrapper`s, the health check and database errors are the
+    same. Elsewhere it is `connection_.cursor()`.
+    """
+    options = connection_.settings_dict.get("OPTIONS", {})
+    if connection_.vendor != "postgresql" or options.get("prepare_threshold") is None:
+        return connection_.cursor()
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    connection_.close_if_health_check_failed()
+    connection_.ensure_connection()
+    connection_.validate_thread_sharing()
+    with connection_.wrap_database_errors:
+        cursor = ServerBindingCursor(connection_.connection)
+    if connection_.queries_logged:
+        return _PreparedDebugCursor(cursor, connection_)
+    return connection_.make_cursor(cursor)
+
+
+class _PreparedDebugCursor(CursorDebugWrapper):
+    """Logs a statement of `prepared_cursor` with its values, as Django's own debug cursor
+    logs one it bound on the client (Django reads that text off the cursor, which holds
+    `$1` here, or nothing once the statement is prepared)."""
+
+    def execute(self, sql: str, params: Any = None) -> Any:
+        literal = self.db.ops.compose_sql(sql, params) if params is not None else sql
+        with self.debug_sql(literal, params):
+            return CursorWrapper.execute(self, sql, params)
+
+
 class QueryTemplate:
     """A queryset compiled to SQL once per database, then run with new values.
 
@@ -390,7 +433,7 @@ class CompiledQuery:
 
     def rows(self, **values: Any) -> list[tuple]:
         """The rows of the query for `values`, as the database returns them."""
-        with connections[self.using].cursor() as cursor:
+        with prepared_cursor(connections[self.using]) as cursor:
             cursor.execute(self.sql, self.values(values))
             return cursor.fetchall()
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
@@ -60,9 +61,18 @@ class QueryStatsMiddleware:
         return response
 
 
+# Starts a captured statement that the server ran prepared (segmentservice.db.prepared_cursor):
+# the floor replays it prepared too, planned once and then only run.
+PREPARED = "/* prepared */ "
+
+
 def _literal(cursor, sql: str, params) -> str:
-    """The statement as the server receives it (psycopg binds on the client by default)."""
+    """The statement with its values, as literal SQL: what PostgreSQL received from a cursor
+    that binds on the client (Django's), or, marked `PREPARED`, what a server-binding one
+    sent it as a prepared statement and its parameters."""
     raw = getattr(cursor, "cursor", cursor)
-    if params is not None and hasattr(raw, "mogrify"):
-        return raw.mogrify(sql, params)
+    if isinstance(raw, psycopg.ClientCursor):
+        return sql if params is None else raw.mogrify(sql, params)
+    if isinstance(raw, psycopg.Cursor):
+        return PREPARED + psycopg.ClientCursor(raw.connection).mogrify(sql, params)
     return sql

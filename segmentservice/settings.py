@@ -156,6 +156,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Without it psycopg waits 130 s for a server that accepts and never answers (libpq
     # counts it per address tried, and at least 2 s). A ?connect_timeout= in the URL wins.
     _options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
+    # The hot reads (the tenant, compiled reads, category trees) run as prepared
+    # statements (segmentservice.db.prepared_cursor): PostgreSQL plans each once per
+    # connection instead of on every request, where planning cost more than running them.
+    # Behind a proxy that pools transactions, it must keep prepared statements per server
+    # connection (PgBouncer 1.21 and later with max_prepared_statements), or set this off.
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        _options.setdefault("prepare_threshold", 5)
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the dev server read while a command writes; the timeout waits out short locks.
     DATABASES["default"].setdefault("OPTIONS", {}).update(

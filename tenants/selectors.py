@@ -16,6 +16,7 @@ from django.db.models.expressions import Col
 from django.db.models.lookups import Exact
 from django.db.models.sql.where import AND
 
+from segmentservice.db import prepared_cursor
 from tenants.exceptions import InvalidTenantName, UnknownTenant
 from tenants.models import TENANT_NAME_MAX, TENANT_NAME_MIN, TENANT_NAME_PATTERN, ApiClient, Tenant
 
@@ -79,7 +80,7 @@ def _tenant_read(name: str, sql: str, extra: int) -> tuple[Tenant, tuple]:
     tenant_name_check(name=name)
     using = router.db_for_read(Tenant)
     connection = connections[using]
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:
         cursor.execute(sql, [name])
         row = cursor.fetchone()
     if row is None:

@@ -22,6 +22,7 @@ from django.db.models import QuerySet
 
 from segments.choices import ItemType
 from segments.models import Category, ItemAssignment, Segment
+from segmentservice.db import prepared_cursor
 from segmentservice.fields import json_column
 from segmentservice.routers import read_connection
 from tenants.models import Tenant
@@ -118,7 +119,7 @@ def category_trees(*, tenant: Tenant, segments: QuerySet[Segment]) -> list[Categ
     """  # Only the table name is interpolated; every value is a parameter.
     params = [*assigned_params, tenant.pk, tenant.pk, tenant.pk, tenant.pk]
     # A replica serves it inside a web request (segmentservice/routers.py).
-    with read_connection(ItemAssignment).cursor() as cursor:
+    with prepared_cursor(read_connection(ItemAssignment)) as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return _forest(rows)

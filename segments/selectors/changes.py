@@ -15,6 +15,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from segments.models import ChangeCounter
+from segmentservice.db import prepared_cursor
 from segmentservice.routers import read_connection
 from tenants.models import Tenant
 from tenants.selectors import TenantRow, tenant_get_with
@@ -41,7 +42,7 @@ def tenant_version(*, tenant: Tenant, at: datetime | None = None) -> str | None:
     validity boundaries to come than the counter keeps, and they have all passed)."""
     # One statement, by primary key, from where the request reads its data (a replica in
     # a web request): building it through the ORM cost a third of a 304's CPU.
-    with read_connection(ChangeCounter).cursor() as cursor:
+    with prepared_cursor(read_connection(ChangeCounter)) as cursor:
         cursor.execute(_READ, [tenant.pk])
         row = cursor.fetchone()
     return counter_version(row, at=at)

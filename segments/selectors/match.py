@@ -113,7 +113,9 @@ def matching_product_ids(
         tenant.pk,
         tenant.pk,
     ]
-    # A replica serves it inside a web request (segmentservice/routers.py).
+    # A replica serves it inside a web request (segmentservice/routers.py). Bound on the
+    # client, never prepared (segmentservice.db.prepared_cursor): PostgreSQL's generic plan
+    # of it, which knows none of the values, took 200 ms where a plan for the values takes 8.
     with read_connection(ItemAssignment).cursor() as cursor:
         cursor.execute(sql, params)
         matched = {row[0] for row in cursor.fetchall()}

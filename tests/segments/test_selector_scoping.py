@@ -110,7 +110,9 @@ def test_raw_sql_is_only_in_the_listed_selectors():
         tree = ast.parse(module.read_text())
         parent_of = parents(tree)
         for node in ast.walk(tree):
-            if isinstance(node, ast.Attribute) and node.attr in ("cursor", "raw", "extra"):
+            raw = isinstance(node, ast.Attribute) and node.attr in ("cursor", "raw", "extra")
+            prepared = isinstance(node, ast.Name) and node.id == "prepared_cursor"
+            if raw or prepared:
                 function = enclosing_function(node, parent_of)
                 assert function is not None, f"{module}:{node.lineno}"
                 found.add(function.name)
