@@ -1,12 +1,16 @@
 """The floor: the same SQL a request ran, replayed straight through psycopg.
 
 The server writes each captured request's statements as literal SQL (Django binds
-parameters on the client with psycopg 3, so this is exactly what PostgreSQL received); a
-statement the server ran prepared (its hot reads, `segmentservice.db.prepared_cursor`) is
-marked so, and runs prepared here too: planned once, then only executed.
+parameters on the client with psycopg 3, so this is exactly what PostgreSQL received; a
+statement the server ran prepared, its hot reads through `segmentservice.db.prepared_cursor`,
+is marked so).
 Replaying them on one persistent connection, with the options Django sets, measures what
-the database itself needs for the request: round trips, planning, execution and fetching
-the rows — and nothing of HTTP, Django or serialization.
+the database itself needs for the request: round trips, execution and fetching the rows —
+and nothing of HTTP, Django or serialization. Nor planning: the statements run through
+psycopg's own cursor, which prepares a statement on its fifth run on a connection (its
+`prepare_threshold`), so PostgreSQL plans each once; every floor in these files was taken
+so. The server planned every statement on every request until its hot reads became
+prepared statements as well.
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ import time
 import psycopg
 
 from benchmarks.client import percentile
-from segmentservice.dbstats import PREPARED
 
 
 def floor_connect(url: str) -> psycopg.Connection:
@@ -50,7 +53,6 @@ def floor_measure(
 
 def _run(cursor: psycopg.Cursor, statements: list[str]) -> None:
     for sql in statements:
-        # What the server ran prepared is prepared here too: planned on the first run only.
-        cursor.execute(sql, prepare=sql.startswith(PREPARED) or None)
+        cursor.execute(sql)
         if cursor.description is not None:
             cursor.fetchall()
