@@ -14,7 +14,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from segments.models import ItemAssignment, Segment
-from segments.selectors.segments import effective_q, segments_of_customer
+from segments.selectors.segments import effective_q
 from segmentservice.exceptions import ValidationFailed
 from tenants.models import Tenant
 from tenants.selectors import tenant_rows
@@ -76,8 +76,16 @@ class ContractFilterSet(django_filters.FilterSet):
             return queryset
         return cls(data, queryset, tenant=tenant).filtered()
 
-    def filtered(self) -> QuerySet:
-        """The filtered queryset; raises ValidationFailed when a parameter is invalid."""
+    @classmethod
+    def cleaned(cls, data: Any, *, tenant: Tenant) -> dict[str, Any]:
+        """The values of this filter set's parameters in `data`, parsed (None when absent);
+        raises ValidationFailed naming every bad one."""
+        filterset = cls(data, cls._meta.model._default_manager.none(), tenant=tenant)
+        filterset.check()
+        return filterset.form.cleaned_data
+
+    def check(self) -> None:
+        """Raise ValidationFailed naming every parameter that does not parse."""
         if not self.is_valid():
             problems = [
                 f"{name} {message.rstrip('.')}"
@@ -85,31 +93,28 @@ class ContractFilterSet(django_filters.FilterSet):
                 for message in errors
             ]
             raise ValidationFailed("; ".join(problems) + ".")
+
+    def filtered(self) -> QuerySet:
+        """The filtered queryset; raises ValidationFailed when a parameter is invalid."""
+        self.check()
         return self.qs
 
 
 class SegmentFilterSet(ContractFilterSet):
-    """`customerId` keeps the segments that customer is assigned to; `legalEntityId`
-    narrows those to the customer's assignments for that legal entity."""
+    """`customerId` names the customer whose segments a reader's list keeps, `legalEntityId`
+    the legal entity it acts for. They are parsed here and narrow nothing themselves: the
+    view reads that customer's segment ids first and keeps those (`SegmentViewSet.subject`),
+    so the list's own query never depends on the data."""
 
-    customerId = NonBlankCharFilter(method="filter_customer")
+    customerId = NonBlankCharFilter(method="filter_nothing")
     legalEntityId = NonBlankCharFilter(method="filter_nothing")
 
     class Meta:
         model = Segment
         fields: list[str] = []
 
-    def filter_customer(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        """Only the customer's segments (legalEntityId is read here, with it)."""
-        return segments_of_customer(
-            queryset,
-            tenant=self.tenant,
-            customer_id=value,
-            legal_entity_id=self.form.cleaned_data.get("legalEntityId"),
-        )
-
     def filter_nothing(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        """legalEntityId only qualifies customerId."""
+        """The view narrows by the customer's segment ids."""
         return queryset
 
 

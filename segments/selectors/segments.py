@@ -57,7 +57,14 @@ def segments_of_customer(
     ids = customer_segment_ids(
         tenant=tenant, customer_id=customer_id, legal_entity_id=legal_entity_id
     )
-    return tenant_rows(queryset, tenant=tenant).filter(id__in=ids)
+    return segments_with_ids(queryset, tenant=tenant, segment_ids=ids)
+
+
+def segments_with_ids(
+    queryset: QuerySet[Segment], *, tenant: Tenant, segment_ids: list[int]
+) -> QuerySet[Segment]:
+    """Keep the tenant's segments of `segment_ids` (a customer's, from `customer_segment_ids`)."""
+    return tenant_rows(queryset, tenant=tenant).filter(id__in=segment_ids)
 
 
 def customer_segment_ids(

@@ -139,6 +139,11 @@ class TenantScopedViewSet(TenantScopedMixin, viewsets.GenericViewSet):
     etag: str | None = None
     # The tenant's change counter row, read with the tenant (`tenant_load`).
     counter: tuple | None = None
+    # The customer a reader's list is about (SegmentViewSet's `customerId`), whose segment
+    # ids (`subject_segment_ids`) are read first; the parameters that name it reach the
+    # SQL only as those ids (what a compiled read takes as its values).
+    subject: ActingCustomer | None = None
+    subject_parameters: tuple[str, ...] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -286,11 +291,13 @@ class TenantScopedViewSet(TenantScopedMixin, viewsets.GenericViewSet):
     def page_rows(self) -> list:
         """The rows of the requested page: the declared backends' queryset, paged.
 
-        A customer's page (a storefront asks the same of every customer) is that queryset
-        compiled once per shape and run with this request's values
-        (`segments.api.views.compiled`); a count asked for with `X-Total-Count` is not.
+        A customer's page (a storefront asks the same of every customer), or a reader's
+        about a customer (`subject`), is that queryset compiled once per shape and run with
+        this request's values (`segments.api.views.compiled`); a count asked for with
+        `X-Total-Count` is not.
         """
-        if self.customer is not None and not total_requested(self.request):
+        about_a_customer = self.customer is not None or self.subject is not None
+        if about_a_customer and not total_requested(self.request):
             rows = compiled.compiled_rows(self, compiled.page_queryset)
             if rows is not None:
                 return rows

@@ -11,7 +11,10 @@ as a `CompiledQuery`, whose slots those become, and keeps it for every request o
 same shape. Nothing else of a request may change the SQL, so the shape is all of it: the
 viewset, action and builder, the query string, the languages asked for and the
 tenant's, the database, and for a customer whether it acts for a legal entity and how
-many segments it has.
+many segments it has. A reader's list about a customer (the view's `subject`, e.g.
+`?customerId=`) is compiled the same way: the customer's segment ids are read first and
+become slots, and the parameters naming the customer are left out of the shape, since
+they reach the SQL only as those ids.
 
 Only a GET whose path holds nothing but the tenant and the given values is compiled so
 (a value of the path that is not a slot would make a shape per value). A read whose
@@ -86,18 +89,26 @@ def page_queryset(view: Any, values: dict[str, Any]) -> models.QuerySet:
 
 
 def _shape(view: Any, build: Build) -> tuple:
-    request, tenant, customer = view.request, view.tenant, view.customer
+    request, tenant, customer, subject = view.request, view.tenant, view.customer, view.subject
+    query: Any = request.META.get("QUERY_STRING", "")
+    if subject is not None:  # its parameters reach the SQL only as its segment ids
+        query = tuple(
+            (name, "" if name in view.subject_parameters else value)
+            for name, values in sorted(request.query_params.lists())
+            for value in values
+        )
     return (
         type(view),
         view.action,
         build,
-        request.META.get("QUERY_STRING", ""),
+        query,
         request.headers.get("Accept-Language"),
         tenant.default_language,
         tuple(tenant.languages or ()),
         _using(view),
         None if customer is None else (customer.legal_entity_id is not None),
         None if customer is None else len(view.own_segment_ids),
+        None if subject is None else len(view.subject_segment_ids),
     )
 
 
@@ -115,6 +126,10 @@ def _slots(view: Any, values: dict[str, tuple[models.Field, Any]]) -> dict[str, 
         slots.update(
             (f"segment{i}", (Segment._meta.pk, pk)) for i, pk in enumerate(view.own_segment_ids)
         )
+    if view.subject is not None:
+        slots.update(
+            (f"subject{i}", (Segment._meta.pk, pk)) for i, pk in enumerate(view.subject_segment_ids)
+        )
     return slots
 
 
@@ -128,9 +143,15 @@ def _compile(
 ) -> CompiledQuery | str:
     """The read built with sentinels in the view's place (and for the `given` values),
     compiled; or REFUSED."""
-    customer = view.customer
+    customer, subject = view.customer, view.subject
     count = 0 if customer is None else len(view.own_segment_ids)
-    real = (view.tenant, customer, view.__dict__.get("own_segment_ids"))
+    subject_count = 0 if subject is None else len(view.subject_segment_ids)
+    real = (
+        view.tenant,
+        customer,
+        view.__dict__.get("own_segment_ids"),
+        view.__dict__.get("subject_segment_ids"),
+    )
     using = _using(view)
 
     def build_with(sentinels: dict[str, Any]) -> models.QuerySet:
@@ -148,6 +169,8 @@ def _compile(
                 legal_entity_id=sentinels["legal_entity_id"] if customer.legal_entity_id else None,
             )
             view.own_segment_ids = [sentinels[f"segment{i}"] for i in range(count)]
+        if subject is not None:
+            view.subject_segment_ids = [sentinels[f"subject{i}"] for i in range(subject_count)]
         return build(view, {name: sentinels[name] for name in given})
 
     fields = {name: field for name, (field, _) in slots.items()}
@@ -160,6 +183,8 @@ def _compile(
         view.tenant, view.customer = real[0], real[1]
         if real[2] is not None:
             view.own_segment_ids = real[2]
+        if real[3] is not None:
+            view.subject_segment_ids = real[3]
 
 
 def _refuse_queries(execute, sql, params, many, context):

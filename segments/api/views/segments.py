@@ -8,6 +8,7 @@ operation ids so that generated clients keep their method names.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from django.db.models import QuerySet
@@ -40,14 +41,25 @@ from segments.api.serializers.segments import (
     segment_patch_change,
     segment_writes,
 )
-from segments.api.views.base import MANAGE, READ_OR_OWN, TenantScopedViewSet, query_flag
+from segments.api.views.base import (
+    MANAGE,
+    READ_OR_OWN,
+    ActingCustomer,
+    TenantScopedViewSet,
+    query_flag,
+)
 from segments.api.views.compiled import compiled_rows
 from segments.documents import segment_document
 from segments.filtersets import SegmentFilterSet
 from segments.models import Segment
 from segments.query.fields import SEGMENT_FIELDS
 from segments.selectors.match import matching_product_ids
-from segments.selectors.segments import segment_found, segment_lookup
+from segments.selectors.segments import (
+    customer_segment_ids,
+    segment_found,
+    segment_lookup,
+    segments_with_ids,
+)
 from segments.services.segments import (
     segment_create,
     segment_delete,
@@ -137,6 +149,7 @@ class SegmentViewSet(TenantScopedViewSet):
     query_fields = SEGMENT_FIELDS
     ordering_tiebreak = ("external_id",)
     read_actions = frozenset({"search", "match"})
+    subject_parameters = ("customerId", "legalEntityId")
     required_scopes = {
         "list": READ_OR_OWN,
         "search": READ_OR_OWN,
@@ -167,7 +180,31 @@ class SegmentViewSet(TenantScopedViewSet):
         """
         if self.customer is not None:
             return queryset
-        return SegmentFilterSet.apply(self.request.query_params, queryset, tenant=self.tenant)
+        queryset = SegmentFilterSet.apply(self.request.query_params, queryset, tenant=self.tenant)
+        if self.subject is None:
+            return queryset
+        return segments_with_ids(queryset, tenant=self.tenant, segment_ids=self.subject_segment_ids)
+
+    @cached_property
+    def subject(self) -> ActingCustomer | None:
+        """The customer a reader's `customerId` keeps the segments to, acting for its
+        `legalEntityId`; None without one (and for a customer's token, which reads its own).
+        A value that does not parse is a 400 naming it."""
+        if self.customer is not None or "customerId" not in self.request.query_params:
+            return None
+        values = SegmentFilterSet.cleaned(self.request.query_params, tenant=self.tenant)
+        return ActingCustomer(values["customerId"], values["legalEntityId"])
+
+    @cached_property
+    def subject_segment_ids(self) -> list[int]:
+        """The ids of every segment the `subject` is assigned to, read once per request
+        before the list is built (so a compiled list takes them as its values)."""
+        assert self.subject is not None
+        return customer_segment_ids(
+            tenant=self.tenant,
+            customer_id=self.subject.customer_id,
+            legal_entity_id=self.subject.legal_entity_id,
+        )
 
     def render(self, segment) -> dict:
         """The wire form of one segment for this request."""

@@ -127,17 +127,59 @@ class TestBuiltTheUsualWay:
         assert compiled_reads.REFUSED in compiled_reads._compiled.values()
         assert compiled == ["list"]  # refused once, then built the usual way each time
 
-    def test_a_reader_and_a_counted_page_are_built_the_usual_way(
+    def test_a_readers_list_and_a_counted_page_are_built_the_usual_way(
         self, shop, read_client, make_client, compiled
     ):
-        assert ids(read_client.get(URL, {"customerId": "ann"})) == ["gold", "old", "silver"]
+        # A reader's list about no customer would be a shape per `q` text.
+        assert ids(read_client.get(URL, {"q": "name:Gold"})) == ["gold"]
         counted = make_client("acme", READ_OWN, customer="ann").get(URL, HTTP_X_TOTAL_COUNT="true")
         assert (ids(counted), counted["X-Total-Count"]) == (["gold", "silver"], "2")
+        by_id = read_client.get(URL, {"customerId": "ann"}, HTTP_X_TOTAL_COUNT="true")
+        assert (ids(by_id), by_id["X-Total-Count"]) == (["gold", "old", "silver"], "3")
         assert compiled == []
 
     def test_a_customer_without_segments_reads_nothing(self, shop, make_client, compiled):
         assert ids(make_client("acme", READ_OWN, customer="nobody").get(URL)) == []
         assert compiled == ["list"]
+
+
+@pytest.mark.django_db
+class TestAReaderAboutACustomer:
+    """`?customerId=`: the customer's segment ids are read first and are the read's values;
+    the customer's id and legal entity are not part of its shape."""
+
+    def test_customers_with_as_many_segments_share_one_compiled_page(
+        self, shop, read_client, tenant, compiled
+    ):
+        assert ids(read_client.get(URL, {"customerId": "ann"})) == ["gold", "old", "silver"]
+        assert ids(read_client.get(URL, {"customerId": "bob"})) == ["bronze", "old"]
+        # dee has as many segments as ann: ann's shape, not a new one.
+        dee = make_customer(tenant, "dee")
+        for name in ("bronze", "silver", "gold"):
+            assign_customer(shop[name], dee)
+        assert ids(read_client.get(URL, {"customerId": "dee"})) == ["bronze", "gold", "silver"]
+        assert ids(read_client.get(URL, {"customerId": "ann"})) == ["gold", "old", "silver"]
+        assert compiled == ["list", "list"]
+
+    def test_a_legal_entity_and_another_query_read_their_own_rows(
+        self, shop, read_client, compiled
+    ):
+        by_entity = {"customerId": "cy", "legalEntityId": "corp"}
+        assert ids(read_client.get(URL, by_entity)) == ["gold"]
+        assert ids(read_client.get(URL, {"customerId": "cy"})) == ["gold"]
+        assert ids(read_client.get(URL, {"customerId": "bob", "sort": "id:DESC"})) == [
+            "old",
+            "bronze",
+        ]
+        assert ids(read_client.get(URL, {"customerId": "bob", "q": "id:old"})) == ["old"]
+
+    def test_a_bad_customer_id_is_the_same_400(self, shop, read_client, compiled):
+        response = read_client.get(URL, {"customerId": " "})
+        assert (response.status_code, response.json()["message"]) == (
+            400,
+            "customerId must not be empty.",
+        )
+        assert compiled == []
 
 
 @pytest.mark.django_db
