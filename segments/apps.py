@@ -10,8 +10,11 @@ class SegmentsConfig(AppConfig):
     verbose_name = "Customer segments"
 
     def ready(self) -> None:
-        """Install the index-friendly JSON path lookup, and RE2 as SQLite's REGEXP."""
+        """Install the index-friendly JSON path lookup, RE2 as SQLite's REGEXP, and the C
+        parser for PostgreSQL's timestamps."""
         from segments.lookups import lookups_register, sqlite_regexp_register
+        from segmentservice.db import timestamp_loader_register
 
         lookups_register()
         sqlite_regexp_register()
+        timestamp_loader_register()

@@ -7,6 +7,7 @@ items of all segments, `siteCode` on category trees. A value that does not parse
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import django_filters
@@ -77,27 +78,36 @@ class ContractFilterSet(django_filters.FilterSet):
         return cls(data, queryset, tenant=tenant).filtered()
 
     @classmethod
-    def cleaned(cls, data: Any, *, tenant: Tenant) -> dict[str, Any]:
-        """The values of this filter set's parameters in `data`, parsed (None when absent);
-        raises ValidationFailed naming every bad one."""
-        filterset = cls(data, cls._meta.model._default_manager.none(), tenant=tenant)
-        filterset.check()
-        return filterset.form.cleaned_data
-
-    def check(self) -> None:
-        """Raise ValidationFailed naming every parameter that does not parse."""
-        if not self.is_valid():
-            problems = [
-                f"{name} {message.rstrip('.')}"
-                for name, errors in self.errors.items()
-                for message in errors
-            ]
-            raise ValidationFailed("; ".join(problems) + ".")
+    def cleaned(cls, data: Any) -> dict[str, Any]:
+        """The values of this filter set's parameters in `data`, parsed by its own form
+        (None when absent); raises ValidationFailed naming every bad one. Without building
+        the filter set, which copies its filters and makes a form class on every call."""
+        form = _form_class(cls)(data)
+        if not form.is_valid():
+            raise ValidationFailed(_problems(form.errors))
+        return form.cleaned_data
 
     def filtered(self) -> QuerySet:
         """The filtered queryset; raises ValidationFailed when a parameter is invalid."""
-        self.check()
+        if not self.is_valid():
+            raise ValidationFailed(_problems(self.errors))
         return self.qs
+
+
+@functools.cache
+def _form_class(filterset: type[ContractFilterSet]) -> type[forms.Form]:
+    """The form that parses `filterset`'s parameters, made once: django-filter's own
+    (`get_form_class`) from the class's filters."""
+    fields = {name: declared.field for name, declared in filterset.base_filters.items()}
+    return type(f"{filterset.__name__}Form", (filterset._meta.form,), fields)
+
+
+def _problems(errors: dict[str, list[str]]) -> str:
+    """One message naming every parameter that does not parse, and why."""
+    problems = [
+        f"{name} {message.rstrip('.')}" for name, messages in errors.items() for message in messages
+    ]
+    return "; ".join(problems) + "."
 
 
 class SegmentFilterSet(ContractFilterSet):

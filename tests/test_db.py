@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import UTC, datetime
 
@@ -415,3 +416,52 @@ class TestCompiledQuery:
         )
         with pytest.raises(TemplateRefused, match="select_related"):
             page.instances(tenant="acme")
+
+
+POSTGRES_ONLY = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's types")
+# What PostgreSQL sends for timestamps: every fraction length, the ends of the range, a
+# non-UTC offset, BC and infinity (the last three for Django's loader, as before).
+INSTANTS = [
+    "2024-05-14 12:00:00+00",
+    "2024-05-14 12:00:00.5+00",
+    "2024-05-14 12:00:00.46008+00",
+    "2024-05-14 12:00:00.123456+00",
+    "0001-01-01 00:00:00+00",
+    "9999-12-31 23:59:59.999999+00",
+]
+UNUSUAL = ["infinity", "-infinity", "0044-03-15 00:00:00+00 BC", "10000-01-01 00:00:00+00"]
+
+
+@POSTGRES_ONLY
+@pytest.mark.django_db
+def test_timestamps_read_back_exactly_as_djangos_own_loader_reads_them():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(["%s::timestamptz"] * len(INSTANTS)), INSTANTS)
+        read = cursor.fetchone()
+    oid = psycopg.postgres.types["timestamptz"].oid
+    ours = connection.connection.adapters.get_loader(oid, psycopg.pq.Format.TEXT)
+    djangos = ours.__mro__[1](oid, connection.connection)
+
+    assert ours.__name__ == "IsoTimestamptzLoader"
+    expected = [djangos.load(text.encode()) for text in INSTANTS]
+    assert list(read) == expected
+    assert [value.tzinfo for value in read] == [value.tzinfo for value in expected]
+    assert read[2] == datetime(2024, 5, 14, 12, 0, 0, 460080, tzinfo=UTC)
+
+
+@POSTGRES_ONLY
+@pytest.mark.parametrize("text", UNUSUAL)
+def test_an_unusual_timestamp_is_read_by_djangos_loader(db, text):
+    oid = psycopg.postgres.types["timestamptz"].oid
+    ours = connection.connection.adapters.get_loader(oid, psycopg.pq.Format.TEXT)
+    ours_loader, djangos = (
+        ours(oid, connection.connection),
+        ours.__mro__[1](oid, connection.connection),
+    )
+    try:
+        expected: object = djangos.load(text.encode())
+    except psycopg.DataError as error:
+        with pytest.raises(psycopg.DataError, match=re.escape(str(error))):
+            ours_loader.load(text.encode())
+    else:
+        assert ours_loader.load(text.encode()) == expected

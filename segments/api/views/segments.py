@@ -192,7 +192,7 @@ class SegmentViewSet(TenantScopedViewSet):
         A value that does not parse is a 400 naming it."""
         if self.customer is not None or "customerId" not in self.request.query_params:
             return None
-        values = SegmentFilterSet.cleaned(self.request.query_params, tenant=self.tenant)
+        values = SegmentFilterSet.cleaned(self.request.query_params)
         return ActingCustomer(values["customerId"], values["legalEntityId"])
 
     @cached_property
