@@ -11,15 +11,17 @@ import psycopg
 import pytest
 from django.db import DatabaseError, OperationalError, connection, connections, transaction
 from django.db.models.functions import Upper
+from django.db.models.signals import post_init
 from django.utils import timezone
 
 from segments.choices import EventType
-from segments.models import Event, Segment
+from segments.models import Category, CustomerAssignment, Event, ItemAssignment, Segment
 from segmentservice.db import (
     CompiledQuery,
     QueryTemplate,
     TemplateRefused,
     atomic_with_retry,
+    instance_builder,
     rows_insert,
     rows_insert_or_lock,
     rows_update,
@@ -27,7 +29,14 @@ from segmentservice.db import (
 )
 from segmentservice.exceptions import ConcurrentWriteConflict
 from tests.concurrency import POSTGRES_RACE
-from tests.factories import make_segment
+from tests.factories import (
+    assign_customer,
+    assign_product,
+    make_category,
+    make_customer,
+    make_product,
+    make_segment,
+)
 
 SEGMENT_KEY = ("tenant", "external_id")
 
@@ -398,6 +407,41 @@ class TestCompiledQuery:
                 [getattr(s, f) for f in [*fields, "shown"]] for s in expected
             ]
             assert all(s._state.db == "default" and not s._state.adding for s in built)
+
+    @pytest.mark.parametrize("model", [Segment, ItemAssignment, CustomerAssignment, Category])
+    def test_its_instances_are_those_from_db_builds(self, tenant, model):
+        segment = make_segment(tenant, "s", mixins={"n": [1, 2.5, None]})
+        customer = make_customer(tenant, "c1")
+        assign_customer(segment, customer)
+        assign_product(segment, make_product(tenant, "p1"))
+        make_category(tenant, "cat")
+        names = [field.attname for field in model._meta.concrete_fields]
+        [row] = model.objects.filter(tenant=tenant).values_list(*names)[:1]
+
+        fast = instance_builder(model, names)
+        built, expected = fast("default", names, row), model.from_db("default", names, row)
+
+        assert fast is not model.from_db
+        assert type(built) is model
+        assert {k: v for k, v in vars(built).items() if k != "_state"} == {
+            k: v for k, v in vars(expected).items() if k != "_state"
+        }
+        assert (built._state.adding, built._state.db) == (False, "default")
+        assert built._state.fields_cache == {}
+        assert built == expected and built.pk is not None
+
+    def test_a_model_with_init_receivers_or_deferred_columns_is_built_by_from_db(self, db):
+        names = [field.attname for field in Segment._meta.concrete_fields]
+        assert instance_builder(Segment, names[:-1]) == Segment.from_db
+
+        def receiver(**kwargs):
+            pass
+
+        post_init.connect(receiver, sender=Segment)
+        try:
+            assert instance_builder(Segment, names) == Segment.from_db
+        finally:
+            post_init.disconnect(receiver, sender=Segment)
 
     def test_a_value_that_changes_between_builds_is_refused(self, db):
         def effective_now(sentinels):
