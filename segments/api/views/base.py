@@ -291,14 +291,15 @@ class TenantScopedViewSet(TenantScopedMixin, viewsets.GenericViewSet):
     def page_rows(self) -> list:
         """The rows of the requested page: the declared backends' queryset, paged.
 
-        A customer's page (a storefront asks the same of every customer), or a reader's
-        about a customer (`subject`), is that queryset compiled once per shape and run with
-        this request's values (`segments.api.views.compiled`); a count asked for with
-        `X-Total-Count` is not.
+        The page is that queryset compiled once per shape and run with this request's
+        values (`segments.api.views.compiled`): a customer's (a storefront asks the same of
+        every customer) or a reader's about a customer (`subject`) from its first request,
+        any other reader's from the second of its shape (the query string is part of it).
+        A count asked for with `X-Total-Count` is not compiled.
         """
-        about_a_customer = self.customer is not None or self.subject is not None
-        if about_a_customer and not total_requested(self.request):
-            rows = compiled.compiled_rows(self, compiled.page_queryset)
+        if not total_requested(self.request):
+            about_a_customer = self.customer is not None or self.subject is not None
+            rows = compiled.compiled_rows(self, compiled.page_queryset, eager=about_a_customer)
             if rows is not None:
                 return rows
         return self.paginate_queryset(self.filter_queryset(self.get_queryset()))

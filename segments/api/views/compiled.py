@@ -16,6 +16,9 @@ many segments it has. A reader's list about a customer (the view's `subject`, e.
 become slots, and the parameters naming the customer are left out of the shape, since
 they reach the SQL only as those ids.
 
+A reader's page of a list is compiled too, on the second request of its shape: its shape
+holds the query string, `q` and all, which a reader may never send again.
+
 Only a GET whose path holds nothing but the tenant and the given values is compiled so
 (a value of the path that is not a slot would make a shape per value). A read whose
 building reads the database, or whose SQL holds an instant (a "now"), is built the usual
@@ -52,6 +55,9 @@ REFUSED = "refused"
 Build = Callable[[Any, dict[str, Any]], models.QuerySet]
 
 _compiled: dict[tuple, CompiledQuery | str] = {}
+# Shapes asked for once and not compiled yet (`eager=False`), the oldest dropped first.
+SEEN_MAX = 4 * COMPILED_READS_MAX
+_seen: dict[tuple, bool] = {}
 _compiled_lock = threading.Lock()
 
 
@@ -59,16 +65,22 @@ class _QueryDuringBuild(Exception):
     """Building the read's queryset read the database: its shape depends on the data."""
 
 
-def compiled_rows(view: Any, build: Build, **values: tuple[models.Field, Any]) -> list | None:
+def compiled_rows(
+    view: Any, build: Build, *, eager: bool = True, **values: tuple[models.Field, Any]
+) -> list | None:
     """The instances `build(view, ...)` reads, through its compiled form; None when it is
     read the usual way. `values`: name → (the value's model field, this request's value),
-    each of them a path parameter of the request."""
+    each of them a path parameter of the request. Not `eager`: a shape is compiled on its
+    second request (a shape that holds the request's own values, such as a reader's `q`,
+    may never come again, and compiling costs two builds)."""
     if view.request.method != "GET" or set(view.kwargs) != {"tenant", *values}:
         return None
     slots = _slots(view, values)
     key = _shape(view, build)
     compiled = _compiled.get(key)
     if compiled is None:
+        if not eager and _first_request(key):
+            return None
         compiled = _compile(view, build, slots, set(values))
         with _compiled_lock:
             _compiled[key] = compiled
@@ -81,6 +93,17 @@ def compiled_rows(view: Any, build: Build, **values: tuple[models.Field, Any]) -
     if settings.COMPILED_READS_VERIFY:
         _verify(view, build, compiled, request_values, set(values))
     return compiled.instances(**request_values)
+
+
+def _first_request(key: tuple) -> bool:
+    """Whether this is the first request of the shape `key` (of the last few thousand)."""
+    with _compiled_lock:
+        if _seen.pop(key, None) is not None:
+            return False
+        _seen[key] = True
+        while len(_seen) > SEEN_MAX:
+            del _seen[next(iter(_seen))]
+    return True
 
 
 def page_queryset(view: Any, values: dict[str, Any]) -> models.QuerySet:
