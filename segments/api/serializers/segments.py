@@ -641,6 +641,28 @@ class MatchItemSerializer(serializers.Serializer):
     id = StrictCharField(max_length=64)
 
 
+@extend_schema_field(MatchItemSerializer)
+class MatchItemField(serializers.Field):
+    """An item of a match body, `{"id": "p1"}`, read with `MatchItemSerializer`'s `id`
+    field and answering the errors a nested `MatchItemSerializer` would. A field, not that
+    serializer: 200 items went through a serializer's machinery each, 45% of the CPU of
+    a match."""
+
+    default_error_messages = {"invalid": "Invalid data. Expected a dictionary, but got {datatype}."}
+
+    def to_internal_value(self, data: Any) -> dict[str, str]:
+        """The item's id; the other members are ignored."""
+        if not isinstance(data, dict):
+            self.fail("invalid", datatype=type(data).__name__)
+        try:
+            return {"id": _MATCH_ITEM_ID.run_validation(data.get("id", serializers.empty))}
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({"id": exc.detail}) from None
+
+
+_MATCH_ITEM_ID = MatchItemSerializer().fields["id"]
+
+
 class MatchInputSerializer(StrictSerializer):
     """The body of `/segments/match`.
 
@@ -650,7 +672,7 @@ class MatchInputSerializer(StrictSerializer):
 
     siteCode = StrictCharField(required=False, max_length=64)
     site = StrictCharField(required=False, max_length=64, help_text="Same as siteCode.")
-    items = serializers.ListField(child=MatchItemSerializer(), max_length=MATCH_MAX_ITEMS)
+    items = serializers.ListField(child=MatchItemField(), max_length=MATCH_MAX_ITEMS)
     segmentIds = serializers.ListField(
         child=StrictCharField(max_length=64), max_length=MATCH_MAX_ITEMS
     )

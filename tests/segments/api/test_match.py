@@ -156,6 +156,26 @@ class TestMatch:
         assert response.status_code == 400
         assert problem in response.json()["message"]
 
+    @pytest.mark.parametrize(
+        ("item", "message"),
+        [
+            ({"code": "x"}, "items.0.id: This field is required."),
+            ("p1", "items.0: Invalid data. Expected a dictionary, but got str."),
+            ([1], "items.0: Invalid data. Expected a dictionary, but got list."),
+            (None, "items.0: This field may not be null."),
+            ({"id": 3}, "items.0.id: Not a valid string."),
+            ({"id": None}, "items.0.id: This field may not be null."),
+            ({"id": ""}, "items.0.id: This field may not be blank."),
+            ({"id": "x" * 65}, "items.0.id: Ensure this field has no more than 64 characters."),
+        ],
+    )
+    def test_a_bad_item_is_named_as_a_nested_item_serializer_names_it(
+        self, client, tenant, item, message
+    ):
+        body = {"siteCode": "main", "items": [item], "segmentIds": []}
+        response = client.post(URL, body, format="json")
+        assert (response.status_code, response.json()["message"]) == (400, message)
+
     def test_more_than_1000_items_is_400(self, client, tenant):
         response = match(client, [f"p{n}" for n in range(1001)], ["s1"])
         assert response.status_code == 400
