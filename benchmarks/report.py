@@ -256,7 +256,8 @@ def _chart(path: Path, runs: dict) -> None:
         )
     fig, ax = plt.subplots(figsize=(12, 6), dpi=110)
     width = 0.8 / len(series)
-    colors = ["#1f77b4", "#aec7e8", "#d62728", "#ff9896"]
+    # A pair (p50, floor) per size, each size its own hue: blue, red, green.
+    colors = ["#1f77b4", "#aec7e8", "#d62728", "#ff9896", "#2ca02c", "#98df8a"]
     for i, (name, values) in enumerate(series):
         positions = [x + (i - (len(series) - 1) / 2) * width for x in range(len(labels))]
         ax.bar(positions, values, width, label=name, color=colors[i % len(colors)])

@@ -355,7 +355,7 @@ def _timestamps_parsed_in_c(sender: Any, connection: Any, **kwargs: Any) -> None
 def _iso_timestamp_loader(django_loader: type) -> type:
     """Django's loader of `timestamptz` text, reading what the session sends for UTC
     (`2024-05-14 12:00:00.5+00`) with `datetime.fromisoformat`: 0.7 µs a value against 2.6
-    µs in psycopg's Python parser, a fifth of a page of 60 item assignments. Anything else
+    µs in psycopg's Python parser, a tenth of a page of 60 item assignments. Anything else
     (another offset, BC, infinity, a year past 9999) goes to Django's loader as before."""
 
     class IsoTimestamptzLoader(django_loader):
