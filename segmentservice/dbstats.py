@@ -61,8 +61,8 @@ class QueryStatsMiddleware:
         return response
 
 
-# Starts a captured statement that the server ran prepared (segmentservice.db.prepared_cursor):
-# the floor replays it prepared too, planned once and then only run.
+# Starts a captured statement that the server ran prepared (segmentservice.db.prepared_cursor);
+# the floor runs every statement as psycopg does, prepared from its fifth run.
 PREPARED = "/* prepared */ "
 
 

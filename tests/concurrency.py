@@ -7,19 +7,16 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.db import connections
 from rest_framework.test import APIClient
+
+from tests.conftest import postgres_only
 
 THREADS = 8
 
 # Row locks and truly concurrent connections need PostgreSQL; each test commits for real.
 POSTGRES_RACE = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        "postgresql" not in settings.DATABASES["default"]["ENGINE"],
-        reason="needs PostgreSQL row locks and concurrent connections",
-    ),
+    *postgres_only("needs PostgreSQL row locks and concurrent connections"),
     pytest.mark.django_db(transaction=True),
 ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.test.utils import override_settings
 from rest_framework.test import APIClient
@@ -17,6 +18,17 @@ from tenants.tokens import token_issue, verified_tokens_forget
 MANAGE = Scope.SEGMENT_MANAGE.value
 READ = Scope.SEGMENT_READ.value
 READ_OWN = Scope.SEGMENT_READ_OWN.value
+
+
+def postgres_only(reason: str) -> list:
+    """The marks of a test of what only PostgreSQL has: `-m postgres` selects it, and on
+    SQLite it is skipped for `reason`."""
+    return [
+        pytest.mark.postgres,
+        pytest.mark.skipif(
+            "postgresql" not in settings.DATABASES["default"]["ENGINE"], reason=reason
+        ),
+    ]
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -29,6 +29,7 @@ from segmentservice.db import (
 )
 from segmentservice.exceptions import ConcurrentWriteConflict
 from tests.concurrency import POSTGRES_RACE
+from tests.conftest import postgres_only
 from tests.factories import (
     assign_customer,
     assign_product,
@@ -462,9 +463,9 @@ class TestCompiledQuery:
             page.instances(tenant="acme")
 
 
-POSTGRES_ONLY = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's types")
-# What PostgreSQL sends for timestamps: every fraction length, the ends of the range, a
-# non-UTC offset, BC and infinity (the last three for Django's loader, as before).
+# What PostgreSQL sends for timestamps in UTC, each read with `datetime.fromisoformat`:
+# every fraction length and the ends of the range; and what goes to Django's loader as
+# before: infinity, BC and a year past 9999.
 INSTANTS = [
     "2024-05-14 12:00:00+00",
     "2024-05-14 12:00:00.5+00",
@@ -476,36 +477,33 @@ INSTANTS = [
 UNUSUAL = ["infinity", "-infinity", "0044-03-15 00:00:00+00 BC", "10000-01-01 00:00:00+00"]
 
 
-@POSTGRES_ONLY
-@pytest.mark.django_db
-def test_timestamps_read_back_exactly_as_djangos_own_loader_reads_them():
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(["%s::timestamptz"] * len(INSTANTS)), INSTANTS)
-        read = cursor.fetchone()
-    oid = psycopg.postgres.types["timestamptz"].oid
-    ours = connection.connection.adapters.get_loader(oid, psycopg.pq.Format.TEXT)
-    djangos = ours.__mro__[1](oid, connection.connection)
+class TestTimestamps:
+    pytestmark = [*postgres_only("PostgreSQL's types"), pytest.mark.django_db]
 
-    assert ours.__name__ == "IsoTimestamptzLoader"
-    expected = [djangos.load(text.encode()) for text in INSTANTS]
-    assert list(read) == expected
-    assert [value.tzinfo for value in read] == [value.tzinfo for value in expected]
-    assert read[2] == datetime(2024, 5, 14, 12, 0, 0, 460080, tzinfo=UTC)
+    def test_they_read_back_exactly_as_djangos_own_loader_reads_them(self):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(["%s::timestamptz"] * len(INSTANTS)), INSTANTS)
+            read = cursor.fetchone()
+        oid = psycopg.postgres.types["timestamptz"].oid
+        ours = connection.connection.adapters.get_loader(oid, psycopg.pq.Format.TEXT)
+        djangos = ours.__mro__[1](oid, connection.connection)
 
+        assert ours.__name__ == "IsoTimestamptzLoader"
+        expected = [djangos.load(text.encode()) for text in INSTANTS]
+        assert list(read) == expected
+        assert [value.tzinfo for value in read] == [value.tzinfo for value in expected]
+        assert read[2] == datetime(2024, 5, 14, 12, 0, 0, 460080, tzinfo=UTC)
 
-@POSTGRES_ONLY
-@pytest.mark.parametrize("text", UNUSUAL)
-def test_an_unusual_timestamp_is_read_by_djangos_loader(db, text):
-    oid = psycopg.postgres.types["timestamptz"].oid
-    ours = connection.connection.adapters.get_loader(oid, psycopg.pq.Format.TEXT)
-    ours_loader, djangos = (
-        ours(oid, connection.connection),
-        ours.__mro__[1](oid, connection.connection),
-    )
-    try:
-        expected: object = djangos.load(text.encode())
-    except psycopg.DataError as error:
-        with pytest.raises(psycopg.DataError, match=re.escape(str(error))):
-            ours_loader.load(text.encode())
-    else:
-        assert ours_loader.load(text.encode()) == expected
+    @pytest.mark.parametrize("text", UNUSUAL)
+    def test_an_unusual_one_is_read_by_djangos_loader(self, text):
+        oid = psycopg.postgres.types["timestamptz"].oid
+        ours = connection.connection.adapters.get_loader(oid, psycopg.pq.Format.TEXT)
+        ours_loader = ours(oid, connection.connection)
+        djangos = ours.__mro__[1](oid, connection.connection)
+        try:
+            expected: object = djangos.load(text.encode())
+        except psycopg.DataError as error:
+            with pytest.raises(psycopg.DataError, match=re.escape(str(error))):
+                ours_loader.load(text.encode())
+        else:
+            assert ours_loader.load(text.encode()) == expected

@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from benchmarks.floor import floor_measure
 from segmentservice.db import prepared_cursor
 from segmentservice.dbstats import PREPARED
-from tests.conftest import MANAGE, READ_OWN
+from tests.conftest import MANAGE, READ_OWN, postgres_only
 from tests.factories import (
     assign_customer,
     assign_product,
@@ -27,14 +27,7 @@ from tests.factories import (
     make_segment,
 )
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        "postgresql" not in settings.DATABASES["default"]["ENGINE"],
-        reason="prepared statements are PostgreSQL's",
-    ),
-    pytest.mark.django_db,
-]
+pytestmark = [*postgres_only("prepared statements are PostgreSQL's"), pytest.mark.django_db]
 
 OWN = "/customer-segment/acme/segments"
 RUNS = 8  # psycopg prepares on the 5th run (prepare_threshold), then reuses it

@@ -9,22 +9,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from segments.devdata.generate import GenerateSizes, data_generate
 from tenants.services import tenant_create
-from tests.conftest import READ_OWN
+from tests.conftest import READ_OWN, postgres_only
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        "postgresql" not in settings.DATABASES["default"]["ENGINE"],
-        reason="PostgreSQL plans",
-    ),
-    pytest.mark.django_db,
-]
+pytestmark = [*postgres_only("PostgreSQL plans"), pytest.mark.django_db]
 
 CUSTOMER = "c0000001"
 
