@@ -180,9 +180,9 @@ class SegmentViewSet(TenantScopedViewSet):
         """
         if self.customer is not None:
             return queryset
-        queryset = SegmentFilterSet.apply(self.request.query_params, queryset, tenant=self.tenant)
-        if self.subject is None:
-            return queryset
+        if self.subject is None:  # parses legalEntityId alone, which narrows nothing
+            return SegmentFilterSet.apply(self.request.query_params, queryset, tenant=self.tenant)
+        # `subject` parsed both parameters already.
         return segments_with_ids(queryset, tenant=self.tenant, segment_ids=self.subject_segment_ids)
 
     @cached_property
